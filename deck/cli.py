@@ -1,0 +1,142 @@
+"""Command line: arguments, the build of every deck, exit codes (0 ok, 1 failure, 2 bad input).
+
+Every stage runs for every language before anything is written: a problem anywhere leaves the
+output folder as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import l10n
+from .data import LoadedBriefing, load_briefing
+from .diagnostics import Diagnostic, UserError
+from .layout import layout_deck
+from .outline import parse_outline
+from .output import check_writable, normalise_package, refuse_edited, save_decks
+from .templating import briefing_context, fill, render_outline
+from .writer import DeckInfo, Theme, load_theme, write_deck
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = ROOT / "assets" / "articles" / "deepseek-shock.yaml"
+
+
+@dataclass
+class Built:
+    path: Path
+    lang: str
+    slides: int
+    claims: int
+    seconds: float
+    data: bytes
+
+
+def build_deck(loaded: LoadedBriefing, lang: str, theme: Theme) -> tuple[bytes, int]:
+    """One language: render the outline, parse it, lay it out, write it. Returns (bytes, slides)."""
+    text, shown = render_outline(loaded, lang)
+    outline = parse_outline(text, shown, loaded, lang)
+    labels = l10n.load_labels(lang)
+    markers = {cid: fill(labels["claim_marker"], n=n) for cid, n in loaded.claim_numbers.items()}
+    laid = layout_deck(outline, theme.geometry, labels, markers)
+    ctx = briefing_context(loaded, lang)
+    b = loaded.briefing
+    info = DeckInfo(
+        lang_tag=l10n.lang_tag(lang), markers=markers, title=ctx["article"]["title"],
+        author=ctx["article"]["outlet"], subject=ctx["deck"]["takeaway"],
+        keywords=", ".join(sorted({b.sources[c.by][lang] for c in b.claims})),
+        created=_build_time(loaded), footer=outline.footer or ctx["footer"], labels=labels)
+    data = write_deck(laid, theme, info)
+    return normalise_package(data), len(laid)
+
+
+def _build_time(loaded: LoadedBriefing) -> dt.datetime:
+    """Document dates: SOURCE_DATE_EPOCH if set, else the article's last update (reproducible)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).replace(tzinfo=None)
+    a = loaded.briefing.article
+    moment = a.updated or a.published
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def build(data: Path, out_dir: Path, langs: list[str] | None = None, *,
+          template: Path | None = None, force: bool = False, strict: bool = False,
+          echo=print) -> list[Built]:
+    """Build every requested deck in memory, then save them all; raise UserError on bad input."""
+    loaded, warnings = load_briefing(data, strict=strict)
+    for w in warnings.items:
+        echo(str(w))
+    available = loaded.briefing.languages
+    langs = langs or available
+    unknown = [x for x in langs if x not in available]
+    if unknown:
+        raise UserError([Diagnostic("--lang", None, "", f"language not in the data file; "
+                                    f"expected some of {available}, got {unknown}")])
+    theme = load_theme(template)
+    check_writable(out_dir)
+    built: list[Built] = []
+    for lang in langs:
+        t0 = time.perf_counter()
+        payload, slides = build_deck(loaded, lang, theme)
+        built.append(Built(out_dir / f"{data.stem}.{lang}.pptx", lang, slides,
+                           len(loaded.briefing.claims), time.perf_counter() - t0, payload))
+    backups = refuse_edited([b.path for b in built], force)
+    for backup in backups:
+        echo(f"{backup}: kept a backup of the hand-edited deck")
+    save_decks({b.path: b.data for b in built})
+    return built
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="build.py", description="Build bilingual PowerPoint briefings from an article's "
+        "data file.")
+    parser.add_argument("data", nargs="?", type=Path, default=DEFAULT_DATA,
+                        help="article data file (YAML); default: the bundled DeepSeek article")
+    parser.add_argument("--out", type=Path, default=Path("out"), help="output folder (out/)")
+    parser.add_argument("--lang", help="comma-separated languages (default: all in the file)")
+    parser.add_argument("--template", type=Path, help="a company .pptx master (layouts "
+                        "mapped by name in a .yaml beside it)")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite hand-edited decks after keeping a timestamped backup")
+    parser.add_argument("--strict", action="store_true",
+                        help="treat warnings (derived figures that disagree) as errors")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    args = parser.parse_args(argv)
+    langs = [x.strip() for x in args.lang.split(",") if x.strip()] if args.lang else None
+    t0 = time.perf_counter()
+    try:
+        built = build(args.data, args.out, langs, template=args.template, force=args.force,
+                      strict=args.strict)
+    except UserError as exc:
+        for d in exc.diagnostics:
+            print(str(d), file=sys.stderr)
+        n = len(exc.diagnostics)
+        print(f"build failed: {n} problem{'s' if n != 1 else ''}; nothing was written",
+              file=sys.stderr)
+        if args.debug:
+            raise
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; nothing was written", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug, not bad input: say so plainly
+        if args.debug:
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the "
+              "traceback); nothing was written", file=sys.stderr)
+        return 1
+    for b in built:
+        print(f"{b.path}: {b.slides} slides, {b.claims} claims, {b.seconds:.2f} s")
+    print(f"built {len(built)} deck{'s' if len(built) != 1 else ''} in "
+          f"{time.perf_counter() - t0:.2f} s")
+    return 0
+
+
+

@@ -1,0 +1,57 @@
+"""Diagnostics: the one shape every stage uses to report a problem to the user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem, printed as ``path:line: field: what is wrong; expected X, got Y``."""
+
+    path: str
+    line: int | None
+    field: str
+    message: str
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        label = "" if self.severity == "error" else "warning: "
+        fld = f" {self.field}:" if self.field else ""
+        return f"{where}:{fld} {label}{self.message}"
+
+
+@dataclass
+class Diagnostics:
+    """A collector: stages add to it and the CLI prints all of it at once."""
+
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def error(self, path: str, line: int | None, fld: str, message: str) -> None:
+        self.items.append(Diagnostic(path, line, fld, message, "error"))
+
+    def warn(self, path: str, line: int | None, fld: str, message: str) -> None:
+        self.items.append(Diagnostic(path, line, fld, message, "warning"))
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.items if d.severity == "warning"]
+
+    def extend(self, other: Diagnostics) -> None:
+        self.items.extend(other.items)
+
+
+class UserError(Exception):
+    """Bad input from the user: the CLI prints the diagnostics and exits 2, no traceback."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = diagnostics
+        super().__init__("\n".join(str(d) for d in diagnostics))

@@ -1,0 +1,185 @@
+"""The few OOXML pieces python-pptx lacks: run language and East Asian font, alt text, footers,
+the notes-master list, log axes. Children are inserted in schema order, never appended blindly.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+
+from lxml import etree
+from pptx.oxml.ns import qn
+
+A = "http://schemas.openxmlformats.org/drawingml/2006/main"
+P = "http://schemas.openxmlformats.org/presentationml/2006/main"
+R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+# CT_TextCharacterProperties children, in schema order
+_RPR_ORDER = ["a:ln", "a:noFill", "a:solidFill", "a:gradFill", "a:blipFill", "a:pattFill",
+              "a:grpFill", "a:effectLst", "a:effectDag", "a:highlight", "a:uLnTx", "a:uLn",
+              "a:uFillTx", "a:uFill", "a:latin", "a:ea", "a:cs", "a:sym", "a:hlinkClick",
+              "a:hlinkMouseOver", "a:rtl", "a:extLst"]
+
+
+def insert_in_order(parent: etree._Element, child: etree._Element, order: list[str]) -> None:
+    """Insert ``child`` before the first sibling that the schema puts after it."""
+    tags = [qn(t) for t in order]
+    pos = tags.index(child.tag)
+    for i, existing in enumerate(parent):
+        if existing.tag in tags and tags.index(existing.tag) > pos:
+            parent.insert(i, child)
+            return
+    parent.append(child)
+
+
+def set_font_slot(rpr: etree._Element, slot: str, typeface: str) -> None:
+    """Set ``a:latin``/``a:ea``/``a:cs`` on a run's properties, keeping schema order."""
+    tag = qn(f"a:{slot}")
+    el = rpr.find(tag)
+    if el is None:
+        el = etree.SubElement(rpr, tag)
+        rpr.remove(el)
+        insert_in_order(rpr, el, _RPR_ORDER)
+    el.set("typeface", typeface)
+
+
+def set_run_language(rpr: etree._Element, lang: str, *, east_asian: bool, major: bool) -> None:
+    """Mark a run's language; give Hangul runs the theme's East Asian face (``a:ea``)."""
+    rpr.set("lang", lang)
+    if lang.startswith("ko"):
+        rpr.set("altLang", "en-US")
+    slot = "mj" if major else "mn"
+    set_font_slot(rpr, "latin", f"+{slot}-lt")
+    if east_asian:
+        set_font_slot(rpr, "ea", f"+{slot}-ea")
+
+
+_HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
+_LATIN = re.compile("[A-Za-z\u00c0-\u024f]")
+
+
+def split_by_script(text: str, deck_lang: str) -> list[tuple[str, str]]:
+    """Split text into (segment, language) so Hangul and Latin words carry their own language.
+
+    Digits, spaces and punctuation stay with the segment before them.
+
+    >>> split_by_script("딥시크 R1은 o1과 비슷", "ko-KR")
+    [('딥시크 ', 'ko-KR'), ('R1', 'en-US'), ('은 ', 'ko-KR'), ('o1', 'en-US'), ('과 비슷', 'ko-KR')]
+    >>> split_by_script("Naver rose 5%", "en-US")
+    [('Naver rose 5%', 'en-US')]
+    """
+    out: list[list[str]] = []
+    for ch in text:
+        lang = "ko-KR" if _HANGUL.match(ch) else ("en-US" if _LATIN.match(ch) else None)
+        if out and (lang is None or lang == out[-1][1]):
+            out[-1][0] += ch
+        elif lang is None:
+            out.append([ch, deck_lang])
+        else:
+            out.append([ch, lang])
+    merged: list[tuple[str, str]] = []
+    for seg, lang in out:
+        if merged and merged[-1][1] == lang:
+            merged[-1] = (merged[-1][0] + seg, lang)
+        else:
+            merged.append((seg, lang))
+    return merged
+
+
+def set_alt_text(shape, descr: str) -> None:
+    """Alt text (``descr`` on the shape's non-visual properties), read by screen readers."""
+    c_nv_pr = shape._element.xpath("./*[1]/p:cNvPr")[0]
+    c_nv_pr.set("descr", descr)
+
+
+def copy_layout_placeholders(slide, layout, types: tuple[str, ...], texts: dict[str, str],
+                             lang: str) -> None:
+    """Put the layout's footer / slide-number placeholders on the slide (python-pptx does not).
+
+    The slide-number placeholder gets a live ``slidenum`` field, so it stays right when slides
+    are moved by hand.
+    """
+    tree = slide.shapes._spTree
+    for sp in layout.shapes._spTree.iterchildren(qn("p:sp")):
+        ph = sp.find(".//" + qn("p:ph"))
+        if ph is None or ph.get("type") not in types:
+            continue
+        new = copy.deepcopy(sp)
+        # keep the geometry inherited from the layout: drop the copied xfrm
+        sppr = new.find(qn("p:spPr"))
+        for child in list(sppr):
+            sppr.remove(child)
+        txbody = new.find(qn("p:txBody"))
+        if txbody is None:
+            continue
+        for p in txbody.findall(qn("a:p")):
+            txbody.remove(p)
+        para = etree.SubElement(txbody, qn("a:p"))
+        kind = ph.get("type")
+        if kind == "sldNum":
+            fld = etree.SubElement(para, qn("a:fld"))
+            fld.set("id", "{B6F15528-21DE-4FAA-801E-634DDDAF4B2B}")
+            fld.set("type", "slidenum")
+            rpr = etree.SubElement(fld, qn("a:rPr"))
+            rpr.set("lang", lang)
+            t = etree.SubElement(fld, qn("a:t"))
+            t.text = texts.get(kind, "‹#›")
+        else:
+            r = etree.SubElement(para, qn("a:r"))
+            rpr = etree.SubElement(r, qn("a:rPr"))
+            rpr.set("lang", lang)
+            set_font_slot(rpr, "latin", "+mn-lt")
+            set_font_slot(rpr, "ea", "+mn-ea")
+            t = etree.SubElement(r, qn("a:t"))
+            t.text = texts.get(kind, "")
+        tree.append(new)
+    renumber_shape_ids(slide)
+
+
+def renumber_shape_ids(slide) -> None:
+    """Give every shape on a slide a unique id (copies bring their layout's ids along)."""
+    next_id = 2
+    for c_nv_pr in slide.shapes._spTree.iter(qn("p:cNvPr")):
+        c_nv_pr.set("id", str(next_id))
+        next_id += 1
+
+
+def ensure_notes_master_list(prs) -> None:
+    """Add ``p:notesMasterIdLst`` when a notes master exists (python-pptx omits it; Keynote
+    and strict validators then reject the file)."""
+    from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+
+    pres = prs.part._element
+    if pres.find(qn("p:notesMasterIdLst")) is not None:
+        return
+    rid = None
+    for rel in prs.part.rels.values():
+        if rel.reltype == RT.NOTES_MASTER:
+            rid = rel.rId
+    if rid is None:
+        return
+    lst = etree.Element(qn("p:notesMasterIdLst"))
+    nm = etree.SubElement(lst, qn("p:notesMasterId"))
+    nm.set(qn("r:id"), rid)
+    master_lst = pres.find(qn("p:sldMasterIdLst"))
+    master_lst.addnext(lst)
+
+
+def set_log_scale(value_axis, base: int = 10) -> None:
+    """A logarithmic value axis (``c:scaling/c:logBase`` first, per the schema)."""
+    scaling = value_axis._element.find(qn("c:scaling"))
+    log = scaling.find(qn("c:logBase"))
+    if log is None:
+        log = etree.Element(qn("c:logBase"))
+        scaling.insert(0, log)
+    log.set("val", str(base))
+
+
+def set_chart_text_language(chart, lang: str, size_pt: float) -> None:
+    """Default text properties of a chart: size, language, and theme Latin + East Asian faces."""
+    font = chart.font  # creates c:txPr with a:defRPr
+    font.size = int(size_pt * 100) * 127  # EMU-free: python-pptx takes Length
+    defrpr = chart._chartSpace.find(".//" + qn("c:txPr")).find(".//" + qn("a:defRPr"))
+    defrpr.set("lang", lang)
+    set_font_slot(defrpr, "latin", "+mn-lt")
+    set_font_slot(defrpr, "ea", "+mn-ea")

@@ -1,0 +1,136 @@
+"""Output: reproducible bytes, atomic save, a fingerprint of what was built, hand-edit detection.
+
+A deck is written to a temporary file in its own folder and renamed into place, so a failed or
+interrupted build leaves every existing deck as it was. ``.deck-manifest.json`` beside the decks
+records the SHA-256 of each deck as built; a deck whose bytes differ (edited in PowerPoint) is
+never overwritten without ``--force``, and then only after a timestamped backup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+from .diagnostics import Diagnostic, UserError
+
+MANIFEST = ".deck-manifest.json"
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def normalise_package(data: bytes) -> bytes:
+    """Rewrite a .pptx so the same content always gives the same bytes.
+
+    Fixed entry timestamps and permissions, ``[Content_Types].xml`` first and the rest in name
+    order, the same compression everywhere.
+    """
+    src = zipfile.ZipFile(io.BytesIO(data))
+    names = src.namelist()
+    order = sorted(names, key=lambda n: (n != "[Content_Types].xml", n))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in order:
+            info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            info.create_system = 0
+            dst.writestr(info, src.read(name))
+    return out.getvalue()
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _manifest_path(out_dir: Path) -> Path:
+    return out_dir / MANIFEST
+
+
+def read_manifest(out_dir: Path) -> dict[str, str]:
+    try:
+        data = json.loads(_manifest_path(out_dir).read_text(encoding="utf-8"))
+        return {k: v for k, v in data.get("built", {}).items() if isinstance(v, str)}
+    except (FileNotFoundError, ValueError, AttributeError):
+        return {}
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def check_writable(out_dir: Path) -> None:
+    """Fail early, before building, when the output folder cannot be written."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=out_dir, prefix=".deck-probe-", delete=True)
+        probe.close()
+    except OSError as exc:
+        raise UserError([Diagnostic(str(out_dir), None, "--out",
+                                    f"output folder not writable; expected a folder you can "
+                                    f"write to, got {exc.strerror}")]) from None
+
+
+def edited_decks(targets: list[Path]) -> list[Path]:
+    """Decks that exist but are not byte-for-byte what the last build wrote."""
+    edited = []
+    for path in targets:
+        if not path.exists():
+            continue
+        recorded = read_manifest(path.parent).get(path.name)
+        if recorded is None or sha256(path.read_bytes()) != recorded:
+            edited.append(path)
+    return edited
+
+
+def refuse_edited(targets: list[Path], force: bool, now: dt.datetime | None = None) -> list[Path]:
+    """Raise when a target deck was changed by hand; with ``force`` back it up first.
+
+    Returns the backups made.
+    """
+    edited = edited_decks(targets)
+    if not edited:
+        return []
+    if not force:
+        raise UserError([Diagnostic(
+            str(p), None, "",
+            "changed since it was built (edited by hand?); not overwriting it. Save your edits "
+            "under another name, or rebuild with --force to keep a backup copy and overwrite")
+            for p in edited])
+    stamp = (now or dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
+    backups = []
+    for p in edited:
+        backup = p.with_name(f"{p.stem}.{stamp}.bak{p.suffix}")
+        shutil.copy2(p, backup)
+        backups.append(backup)
+    return backups
+
+
+def save_decks(decks: dict[Path, bytes]) -> None:
+    """Write every deck atomically, then record their fingerprints."""
+    for path, data in decks.items():
+        _write_atomic(path, data)
+    by_dir: dict[Path, dict[str, str]] = {}
+    for path, data in decks.items():
+        by_dir.setdefault(path.parent, read_manifest(path.parent))[path.name] = sha256(data)
+    for out_dir, built in by_dir.items():
+        text = json.dumps({"generator": "deck", "built": dict(sorted(built.items()))},
+                          indent=2, ensure_ascii=False) + "\n"
+        _write_atomic(_manifest_path(out_dir), text.encode("utf-8"))

@@ -1,0 +1,524 @@
+"""The writer: the laid-out deck to a .pptx with python-pptx, from a theme's named layouts.
+
+The only module that imports ``pptx``. Text goes into layout placeholders, charts are native
+(data embedded, 'Edit Data' works), tables are native, notes are real notes.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pptx import Presentation
+from pptx.chart.data import CategoryChartData
+from pptx.dml.color import RGBColor
+from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION
+from pptx.enum.shapes import MSO_CONNECTOR, MSO_SHAPE
+from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.util import Emu, Pt
+
+from . import ooxml
+from .diagnostics import Diagnostic, UserError
+from .layout import (
+    BULLET_INDENT_EMU,
+    CELL_LR_EMU,
+    CELL_TB_EMU,
+    INSET_LR_EMU,
+    INSET_TB_EMU,
+    LEVEL_INDENT_EMU,
+    PARA_SPACE_PT,
+    Box,
+    Geometry,
+    LaidSlide,
+    bullet_text,
+    column_widths_emu,
+    emu,
+)
+from .outline import Bullet, Chart, Diagram, Table
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+DEFAULT_THEME = TEMPLATES_DIR / "theme.pptx"
+LOGICAL_LAYOUTS = ("title", "section", "content", "chart", "two_content", "table", "sources")
+
+ACCENT = RGBColor(0x1E, 0x5A, 0xA8)
+HIGHLIGHT = RGBColor(0xE4, 0x57, 0x2E)
+MUTED = RGBColor(0x6B, 0x72, 0x80)
+HEADER_FILL = RGBColor(0x1E, 0x3A, 0x5F)
+ZEBRA_FILL = RGBColor(0xF3, 0xF4, 0xF6)
+WHITE = RGBColor(0xFF, 0xFF, 0xFF)
+
+_GRAPHIC_TYPES = {"chart", "tbl", "obj", "pic", "dgm", "media"}
+_SKIP_TYPES = {"ftr", "sldNum", "dt", "hdr"}
+
+
+@dataclass
+class Theme:
+    """A template .pptx read once: its bytes, layout names and where each part goes."""
+
+    path: Path
+    data: bytes
+    layout_names: dict[str, str]  # logical -> layout name in the template
+    geometry: Geometry
+
+
+def _config_for(template: Path) -> Path:
+    return template.with_suffix(".yaml")
+
+
+def load_theme(template: Path | None = None) -> Theme:
+    """Open a template, match its layouts by name (``<template>.yaml``), read their geometry.
+
+    A missing layout fails with the list of layouts the template has.
+    """
+    path = Path(template) if template else DEFAULT_THEME
+    try:
+        data = path.read_bytes()
+        prs = Presentation(io.BytesIO(data))
+    except FileNotFoundError:
+        raise UserError([Diagnostic(str(path), None, "--template",
+                                    "template not found; expected a .pptx file, got no such "
+                                    "file")]) from None
+    except Exception as exc:  # python-pptx raises many kinds for a broken package
+        raise UserError([Diagnostic(str(path), None, "--template",
+                                    f"not a usable .pptx; expected a PowerPoint template, got "
+                                    f"{type(exc).__name__}: {exc}")]) from None
+    names = {k: k for k in LOGICAL_LAYOUTS}
+    cfg = _config_for(path)
+    if cfg.exists():
+        raw = yaml.safe_load(cfg.read_text(encoding="utf-8")) or {}
+        names.update(raw.get("layouts") or {})
+    elif path != DEFAULT_THEME:
+        raise UserError([Diagnostic(str(cfg), None, "layouts",
+                                    "template config not found; expected a YAML file next to "
+                                    "the template mapping title, section, content, chart, "
+                                    "two_content, table, sources to layout names")])
+    available = {layout.name: layout for layout in prs.slide_layouts}
+    problems = []
+    boxes: dict[str, dict[str, Box]] = {}
+    for logical in LOGICAL_LAYOUTS:
+        name = names[logical]
+        layout = available.get(name)
+        if layout is None:
+            problems.append(Diagnostic(
+                str(cfg if cfg.exists() else path), None, f"layouts.{logical}",
+                f"couldn't find layout named {name!r} in the template; expected one of "
+                f"{sorted(available)}"))
+            continue
+        try:
+            boxes[logical] = _roles(logical, layout)
+        except ValueError as exc:
+            problems.append(Diagnostic(str(path), None, f"layouts.{logical}", str(exc)))
+    if problems:
+        raise UserError(problems)
+    geometry = Geometry(int(prs.slide_width), int(prs.slide_height), boxes)
+    return Theme(path, data, names, geometry)
+
+
+def _box(shape) -> Box:
+    return Box(int(shape.left), int(shape.top), int(shape.width), int(shape.height))
+
+
+def _ph_type(shape) -> str:
+    ph = shape._element.find(".//{http://schemas.openxmlformats.org/presentationml/2006/main}ph")
+    return (ph.get("type") or "obj") if ph is not None else ""
+
+
+def _roles(logical: str, layout) -> dict[str, Box]:
+    """Assign the layout's placeholders to roles: title, subtitle, body, body2, chart, table."""
+    title = None
+    others = []
+    for shape in layout.placeholders:
+        kind = _ph_type(shape)
+        if kind in ("title", "ctrTitle"):
+            title = shape
+        elif kind not in _SKIP_TYPES:
+            others.append(shape)
+    if title is None:
+        raise ValueError(f"layout {layout.name!r} has no title placeholder; expected one")
+    roles = {"title": _box(title)}
+    others.sort(key=lambda s: (int(s.left), int(s.top)))
+    graphic = [s for s in others if _ph_type(s) in ("chart", "tbl")]
+    text = [s for s in others if _ph_type(s) not in ("chart", "tbl")]
+    if logical in ("title", "section"):
+        sub = [s for s in others if _ph_type(s) == "subTitle"] or text
+        if not sub:
+            raise ValueError(f"layout {layout.name!r} needs a subtitle or body placeholder")
+        roles["subtitle"] = _box(sub[0])
+    elif logical in ("table", "sources"):
+        main = graphic or text
+        if not main:
+            raise ValueError(f"layout {layout.name!r} needs a table or content placeholder")
+        roles["table"] = _box(max(main, key=lambda s: int(s.width) * int(s.height)))
+    elif logical in ("chart", "two_content"):
+        if graphic:
+            main, side = graphic[0], (text or [None])[0]
+        else:
+            if len(text) < 2:
+                raise ValueError(f"layout {layout.name!r} needs two content placeholders; "
+                                 f"expected 2, got {len(text)}")
+            main, side = sorted(text[:2], key=lambda s: -int(s.width) * int(s.height))
+            if logical == "two_content":
+                main, side = text[0], text[1]
+        if side is None:
+            raise ValueError(f"layout {layout.name!r} needs a text placeholder beside the chart")
+        roles["body"] = roles["chart"] = _box(main)
+        roles["body2"] = _box(side)
+    else:
+        if not text:
+            raise ValueError(f"layout {layout.name!r} needs a content placeholder")
+        roles["body"] = _box(text[0])
+    return roles
+
+
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DeckInfo:
+    """What the writer needs besides the slides: language, markers, document properties."""
+
+    lang_tag: str
+    markers: dict[str, str]
+    title: str
+    author: str
+    subject: str
+    keywords: str
+    created: object  # datetime
+    footer: str
+    labels: dict[str, str]
+
+
+def write_deck(slides: list[LaidSlide], theme: Theme, info: DeckInfo) -> bytes:
+    """Build the presentation and return its bytes (not yet normalised; see ``output``)."""
+    prs = Presentation(io.BytesIO(theme.data))
+    layouts = {layout.name: layout for layout in prs.slide_layouts}
+    for laid in slides:
+        layout = layouts[theme.layout_names[laid.slide.layout]]
+        boxes = theme.geometry.boxes[laid.slide.layout]
+        _write_slide(prs, layout, boxes, laid, info)
+    ooxml.ensure_notes_master_list(prs)
+    cp = prs.core_properties
+    cp.title = info.title
+    cp.author = info.author
+    cp.subject = info.subject
+    cp.keywords = info.keywords
+    cp.last_modified_by = "deck"
+    cp.revision = 1
+    cp.created = info.created
+    cp.modified = info.created
+    cp.language = info.lang_tag
+    buf = io.BytesIO()
+    prs.save(buf)
+    return buf.getvalue()
+
+
+def _write_slide(prs, layout, boxes: dict[str, Box], laid: LaidSlide, info: DeckInfo) -> None:
+    s = laid.slide
+    slide = prs.slides.add_slide(layout)
+    phs = {_ph_key(ph): ph for ph in slide.placeholders}
+    title_ph = next(ph for key, ph in phs.items() if key[0] in ("title", "ctrTitle"))
+    _fill_text(title_ph.text_frame, [Bullet(text=s.title)], info, laid.sizes.get("title", 28),
+               major=True, bullets=False, markers={})
+    body_phs = sorted((ph for key, ph in phs.items()
+                       if key[0] not in ("title", "ctrTitle") and key[0] not in _SKIP_TYPES),
+                      key=lambda p: (int(p.left), int(p.top)))
+    used = set()
+
+    def take(box: Box):
+        for ph in body_phs:
+            if id(ph) not in used and _box(ph) == box:
+                used.add(id(ph))
+                return ph
+        return None
+
+    if s.layout in ("title", "section"):
+        ph = take(boxes["subtitle"])
+        if ph is not None:
+            _fill_text(ph.text_frame, [Bullet(text=s.subtitle)], info,
+                       laid.sizes.get("subtitle", 20), bullets=False, markers={})
+    elif s.table is not None:
+        ph = take(boxes["table"])
+        _write_table(slide, ph, boxes["table"], s.table, laid, info)
+    elif s.layout in ("chart", "two_content"):
+        main = take(boxes["body"])
+        side = take(boxes["body2"])
+        if s.chart is not None:
+            _write_chart(slide, main, boxes["chart"], s.chart, info)
+        elif s.diagram is not None:
+            _remove(main)
+            _write_diagram(slide, boxes["body"], s.diagram, info)
+        elif main is not None:
+            _fill_text(main.text_frame, s.bullets, info, laid.sizes.get("bullets", 18),
+                       markers=info.markers)
+        side_text = s.right if (s.chart is None and s.diagram is None) else (s.bullets or s.right)
+        size = laid.sizes.get("right" if s.right and (s.chart is None and s.diagram is None)
+                              else ("bullets" if s.bullets else "right"), 16)
+        if side is not None:
+            _fill_text(side.text_frame, side_text, info, size, markers=info.markers)
+    else:
+        ph = take(boxes["body"])
+        if ph is not None:
+            _fill_text(ph.text_frame, s.bullets, info, laid.sizes.get("bullets", 18),
+                       markers=info.markers)
+    # placeholders left empty would show "Click to add text" in PowerPoint
+    for ph in body_phs:
+        if id(ph) not in used and not ph.has_text_frame or (
+                id(ph) not in used and not ph.text_frame.text):
+            _remove(ph)
+    footer = s.footer or info.footer
+    ooxml.copy_layout_placeholders(slide, layout, ("ftr", "sldNum"),
+                                   {"ftr": footer, "sldNum": str(len(prs.slides))}, info.lang_tag)
+    if s.notes:
+        tf = slide.notes_slide.notes_text_frame
+        _fill_text(tf, [Bullet(text=n) for n in s.notes], info, 12, bullets=False, markers={},
+                   autofit=False)
+
+
+def _ph_key(ph) -> tuple[str, int]:
+    return (_ph_type(ph), ph.placeholder_format.idx)
+
+
+def _remove(shape) -> None:
+    if shape is not None:
+        el = shape._element
+        el.getparent().remove(el)
+
+
+def _fill_text(tf, paragraphs: list[Bullet], info: DeckInfo, size_pt: float, *,
+               major: bool = False, bullets: bool = True, markers: dict[str, str],
+               autofit: bool = True) -> None:
+    """Write paragraphs with explicit size, spacing and indents (as the layout stage measured)."""
+    tf.clear()
+    tf.word_wrap = True
+    if autofit:
+        # measured to fit; PowerPoint may still shrink it after a hand edit
+        bodypr = tf._txBody.bodyPr
+        for child in list(bodypr):
+            if child.tag.endswith(("Autofit", "noAutofit")):
+                bodypr.remove(child)
+        bodypr.append(bodypr.makeelement(
+            "{http://schemas.openxmlformats.org/drawingml/2006/main}normAutofit", {}))
+    tf.margin_left = tf.margin_right = Emu(INSET_LR_EMU)
+    tf.margin_top = tf.margin_bottom = Emu(INSET_TB_EMU)
+    for i, b in enumerate(paragraphs):
+        p = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
+        if bullets:
+            p.level = b.level
+            ppr = p._p.get_or_add_pPr()
+            indent = BULLET_INDENT_EMU + b.level * LEVEL_INDENT_EMU
+            ppr.set("marL", str(indent))
+            ppr.set("indent", str(-BULLET_INDENT_EMU))
+            p.space_before = Pt(PARA_SPACE_PT if i else 0)
+        else:
+            ppr = p._p.get_or_add_pPr()
+            ppr.set("marL", "0")
+            ppr.set("indent", "0")
+            buNone = ppr.makeelement(
+                "{http://schemas.openxmlformats.org/drawingml/2006/main}buNone", {})
+            ppr.append(buNone)
+            p.space_before = Pt(PARA_SPACE_PT if i else 0)
+        _add_runs(p, b.text, info, size_pt, major=major)
+        marks = bullet_text(b, markers)[len(b.text):]
+        if marks:
+            _add_runs(p, marks, info, size_pt * 0.75, major=major, color=MUTED)
+
+
+def _add_runs(p, text: str, info: DeckInfo, size_pt: float, *, major: bool = False,
+              color: RGBColor | None = None, bold: bool | None = None) -> None:
+    for segment, lang in ooxml.split_by_script(text, info.lang_tag):
+        r = p.add_run()
+        r.text = segment
+        r.font.size = Pt(size_pt)
+        if bold is not None:
+            r.font.bold = bold
+        if color is not None:
+            r.font.color.rgb = color
+        ooxml.set_run_language(r._r.get_or_add_rPr(), lang,
+                               east_asian=lang.startswith("ko") or info.lang_tag.startswith("ko"),
+                               major=major)
+
+
+def _write_table(slide, ph, box: Box, table: Table, laid: LaidSlide, info: DeckInfo) -> None:
+    rows, cols = len(table.rows) + 1, len(table.columns)
+    if ph is not None and hasattr(ph, "insert_table"):
+        frame = ph.insert_table(rows, cols)
+    else:
+        _remove(ph)
+        frame = slide.shapes.add_table(rows, cols, Emu(box.left_emu), Emu(box.top_emu),
+                                       Emu(box.width_emu), Emu(box.height_emu))
+    tbl = frame.table
+    size = laid.sizes.get("table", 12)
+    for j, w in enumerate(column_widths_emu(table, box.width_emu)):
+        tbl.columns[j].width = Emu(w)
+    heights = laid.row_heights_pt or [size * 2] * rows
+    for i, row in enumerate([table.columns] + table.rows):
+        tbl.rows[i].height = Emu(emu(heights[i]))
+        for j, text in enumerate(row):
+            cell = tbl.cell(i, j)
+            cell.margin_left = cell.margin_right = Emu(CELL_LR_EMU)
+            cell.margin_top = cell.margin_bottom = Emu(CELL_TB_EMU)
+            cell.vertical_anchor = MSO_ANCHOR.TOP
+            tf = cell.text_frame
+            tf.clear()
+            tf.word_wrap = True
+            para = tf.paragraphs[0]
+            _add_runs(para, text, info, size, bold=(i == 0) or None,
+                      color=WHITE if i == 0 else None)
+            cell.fill.solid()
+            cell.fill.fore_color.rgb = HEADER_FILL if i == 0 else (
+                ZEBRA_FILL if i % 2 == 0 else WHITE)
+    frame.name = "Table"
+    ooxml.set_alt_text(frame, f"{table.columns[0]}: " + ", ".join(table.columns[1:]))
+
+
+_CHART_TYPES = {"bar": XL_CHART_TYPE.BAR_CLUSTERED, "column": XL_CHART_TYPE.COLUMN_CLUSTERED,
+                "line": XL_CHART_TYPE.LINE_MARKERS}
+
+
+def _write_chart(slide, ph, box: Box, chart: Chart, info: DeckInfo) -> None:
+    data = CategoryChartData(number_format=chart.number_format)
+    data.categories = chart.categories
+    for series, values in zip(chart.series, chart.values, strict=True):
+        data.add_series(series.name, values)
+    kind = _CHART_TYPES[chart.kind]
+    if ph is not None and hasattr(ph, "insert_chart"):
+        frame = ph.insert_chart(kind, data)
+    else:
+        _remove(ph)
+        frame = slide.shapes.add_chart(kind, Emu(box.left_emu), Emu(box.top_emu),
+                                       Emu(box.width_emu), Emu(box.height_emu), data)
+    frame.name = "Chart"
+    ooxml.set_alt_text(frame, chart.alt)
+    c = frame.chart
+    ooxml.set_chart_text_language(c, info.lang_tag, 12)
+    c.has_legend = len(chart.series) > 1
+    if c.has_legend:
+        c.legend.include_in_layout = False
+    if chart.title:
+        c.has_title = True
+        c.chart_title.text_frame.text = chart.title
+        for p in c.chart_title.text_frame.paragraphs:
+            for r in p.runs:
+                r.font.size = Pt(14)
+                r.font.bold = True
+                ooxml.set_run_language(r._r.get_or_add_rPr(), info.lang_tag,
+                                       east_asian=True, major=False)
+    else:
+        c.has_title = False
+    plot = c.plots[0]
+    plot.has_data_labels = True
+    labels = plot.data_labels
+    labels.number_format = chart.number_format
+    labels.number_format_is_linked = False
+    labels.font.size = Pt(12)
+    if chart.kind != "line":
+        labels.position = XL_LABEL_POSITION.OUTSIDE_END
+        plot.gap_width = 60
+    va = c.value_axis
+    va.has_major_gridlines = False
+    va.tick_labels.font.size = Pt(11)
+    va.tick_labels.number_format = chart.number_format
+    va.tick_labels.number_format_is_linked = False
+    if chart.log_scale:
+        ooxml.set_log_scale(va)
+    else:
+        lo = min(min(v) for v in chart.values)
+        va.minimum_scale = 0 if lo >= 0 else None
+    if chart.value_axis_title:
+        va.has_title = True
+        va.axis_title.text_frame.text = chart.value_axis_title
+        for p in va.axis_title.text_frame.paragraphs:
+            for r in p.runs:
+                r.font.size = Pt(11)
+                r.font.bold = False
+    c.category_axis.tick_labels.font.size = Pt(12)
+    if chart.kind == "bar":
+        c.category_axis.reverse_order = True  # first category on top, as read
+    first = chart.series[0]
+    for i, s in enumerate(c.series):
+        fmt = s.format
+        if chart.kind == "line":
+            fmt.line.color.rgb = ACCENT
+            continue
+        fmt.fill.solid()
+        fmt.fill.fore_color.rgb = ACCENT if i == 0 else MUTED
+        if i == 0:
+            for j, fid in enumerate(first.points):
+                if fid in chart.highlight:
+                    pt = s.points[j]
+                    pt.format.fill.solid()
+                    pt.format.fill.fore_color.rgb = HIGHLIGHT
+
+
+def _write_diagram(slide, box: Box, d: Diagram, info: DeckInfo) -> None:
+    """Mixture of Experts as native shapes: input -> router -> experts (few active) -> output."""
+    shapes = slide.shapes
+    group = shapes.add_group_shape()
+    gs = group.shapes
+    n = len(d.experts)
+    left, top, width, height = box.left_emu, box.top_emu, box.width_emu, box.height_emu
+    col_w = width // 4
+    box_h = min(height // (n + 1), emu(40))
+    gap = (height - n * box_h) // (n + 1)
+    mid_y = top + height // 2
+
+    def label(shape, text: str, size: float, color: RGBColor, bold: bool = False) -> None:
+        tf = shape.text_frame
+        tf.word_wrap = True
+        tf.margin_left = tf.margin_right = Emu(INSET_LR_EMU // 2)
+        p = tf.paragraphs[0]
+        p.alignment = PP_ALIGN.CENTER
+        _add_runs(p, text, info, size, color=color, bold=bold)
+        tf.vertical_anchor = MSO_ANCHOR.MIDDLE
+
+    router_h = emu(60)
+    inp = gs.add_shape(MSO_SHAPE.ROUNDED_RECTANGLE, Emu(left), Emu(mid_y - router_h // 2),
+                       Emu(int(col_w * 0.8)), Emu(router_h))
+    _style(inp, ZEBRA_FILL, MUTED)
+    label(inp, d.input, 12, RGBColor(0x1F, 0x29, 0x37))
+    router = gs.add_shape(MSO_SHAPE.ROUNDED_RECTANGLE, Emu(left + col_w),
+                          Emu(mid_y - router_h // 2), Emu(int(col_w * 0.9)), Emu(router_h))
+    _style(router, HEADER_FILL, HEADER_FILL)
+    label(router, d.router, 13, WHITE, bold=True)
+    _connect(gs, inp, router, MUTED)
+    ex_left = left + int(col_w * 2.2)
+    ex_w = int(col_w * 1.1)
+    out_w = width - (ex_left - left) - ex_w - emu(20)
+    out = None
+    if d.output:
+        out = gs.add_shape(MSO_SHAPE.ROUNDED_RECTANGLE, Emu(ex_left + ex_w + emu(20)),
+                           Emu(mid_y - router_h // 2), Emu(out_w), Emu(router_h))
+        _style(out, ZEBRA_FILL, MUTED)
+        label(out, d.output, 12, RGBColor(0x1F, 0x29, 0x37))
+    for i, name in enumerate(d.experts):
+        y = top + gap + i * (box_h + gap)
+        ex = gs.add_shape(MSO_SHAPE.ROUNDED_RECTANGLE, Emu(ex_left), Emu(y), Emu(ex_w),
+                          Emu(box_h))
+        active = i in d.active
+        _style(ex, HIGHLIGHT if active else WHITE, HIGHLIGHT if active else MUTED)
+        label(ex, name, 12, WHITE if active else MUTED, bold=active)
+        if active:
+            _connect(gs, router, ex, HIGHLIGHT, width_pt=2.25)
+            if out is not None:
+                _connect(gs, ex, out, HIGHLIGHT, width_pt=2.25)
+    group.name = "MoE diagram"
+    ooxml.set_alt_text(group, d.alt)
+    ooxml.renumber_shape_ids(slide)
+
+
+def _style(shape, fill: RGBColor, line: RGBColor) -> None:
+    shape.fill.solid()
+    shape.fill.fore_color.rgb = fill
+    shape.line.color.rgb = line
+    shape.line.width = Pt(1)
+    shape.shadow.inherit = False
+
+
+def _connect(shapes, a, b, color: RGBColor, width_pt: float = 1.25) -> None:
+    conn = shapes.add_connector(MSO_CONNECTOR.STRAIGHT, 0, 0, 0, 0)
+    conn.begin_connect(a, 3)
+    conn.end_connect(b, 1)
+    conn.line.color.rgb = color
+    conn.line.width = Pt(width_pt)
