@@ -52,7 +52,7 @@ def build_deck(loaded: LoadedBriefing, lang: str, theme: Theme) -> tuple[bytes, 
         keywords=", ".join(sorted({b.sources[c.by][lang] for c in b.claims})),
         created=_build_time(loaded), footer=outline.footer or ctx["footer"], labels=labels)
     data = write_deck(laid, theme, info)
-    return normalise_package(data), len(laid)
+    return normalise_package(data, info.created.strftime("%Y-%m-%dT%H:%M:%SZ")), len(laid)
 
 
 def _build_time(loaded: LoadedBriefing) -> dt.datetime:

@@ -117,7 +117,9 @@ def _safe_glob(directory: Path, name: str) -> list[Path]:
 
 @functools.cache
 def _font(slot: str, bold: bool) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(font_file(slot, bold)), _MEASURE_PX)
+    # BASIC layout: the same widths on every machine, with or without libraqm installed
+    return ImageFont.truetype(str(font_file(slot, bold)), _MEASURE_PX,
+                              layout_engine=ImageFont.Layout.BASIC)
 
 
 @functools.cache

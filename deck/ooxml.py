@@ -183,3 +183,20 @@ def set_chart_text_language(chart, lang: str, size_pt: float) -> None:
     defrpr.set("lang", lang)
     set_font_slot(defrpr, "latin", "+mn-lt")
     set_font_slot(defrpr, "ea", "+mn-ea")
+
+
+def fix_chart_axis_ids(chart) -> None:
+    """Renumber a chart's axis ids (``c:axId``/``c:crossAx``) to 1, 2, 3... in document order.
+
+    python-pptx's chart templates carry negative ids, which the schema (``xsd:unsignedInt``)
+    and validators reject. The same old id always gets the same new id, so every plot still
+    names its axes and every axis still names the one it crosses. Takes a python-pptx ``Chart``
+    or its ``c:chartSpace`` element; running it twice changes nothing.
+    """
+    root = getattr(chart, "_chartSpace", chart)
+    new_ids: dict[str, str] = {}
+    for el in root.iter(qn("c:axId"), qn("c:crossAx")):
+        old = el.get("val")
+        if old is None:
+            continue
+        el.set("val", new_ids.setdefault(old, str(len(new_ids) + 1)))

@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 import zipfile
@@ -24,11 +25,15 @@ MANIFEST = ".deck-manifest.json"
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
-def normalise_package(data: bytes) -> bytes:
+_XLSX_DATES = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
+
+
+def normalise_package(data: bytes, stamp: str = "2000-01-01T00:00:00Z") -> bytes:
     """Rewrite a .pptx so the same content always gives the same bytes.
 
     Fixed entry timestamps and permissions, ``[Content_Types].xml`` first and the rest in name
-    order, the same compression everywhere.
+    order, the same compression everywhere. Embedded chart workbooks get the same treatment,
+    and their document dates (XlsxWriter stamps the current time) become ``stamp``.
     """
     src = zipfile.ZipFile(io.BytesIO(data))
     names = src.namelist()
@@ -40,7 +45,12 @@ def normalise_package(data: bytes) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             info.create_system = 0
-            dst.writestr(info, src.read(name))
+            payload = src.read(name)
+            if name.endswith(".xlsx"):
+                payload = normalise_package(payload, stamp)
+            elif name == "docProps/core.xml" and "xl/workbook.xml" in names:
+                payload = _XLSX_DATES.sub(rb"\g<1>" + stamp.encode() + rb"\g<3>", payload)
+            dst.writestr(info, payload)
     return out.getvalue()
 
 

@@ -184,7 +184,7 @@ def yaml_list(values: Any) -> Markup:
     return Markup("[" + ", ".join(yaml_quote(v) for v in values) + "]")
 
 
-def make_environment(directory: Path) -> SandboxedEnvironment:
+def make_environment(dirs: tuple[Path, ...]) -> SandboxedEnvironment:
     """The one Jinja environment: sandboxed, strict, every value quoted for YAML.
 
     Autoescape is on only so that macro output arrives as Markup and is not quoted twice;
@@ -192,7 +192,7 @@ def make_environment(directory: Path) -> SandboxedEnvironment:
     switch it off for a value.
     """
     env = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(str(directory)),
+        loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
         undefined=jinja2.StrictUndefined,
         finalize=_finalize,
         autoescape=True,
@@ -206,19 +206,27 @@ def make_environment(directory: Path) -> SandboxedEnvironment:
     return env
 
 
+def outline_dirs(loaded: LoadedBriefing, directory: Path = OUTLINES_DIR) -> tuple[Path, ...]:
+    """Where an article's outline template is looked up: beside its data file, then ours."""
+    return (loaded.path.resolve().parent, directory)
+
+
 def render_outline(loaded: LoadedBriefing, lang: str, *,
                    directory: Path = OUTLINES_DIR) -> tuple[str, str]:
     """Render the briefing's outline template for one language; return (text, shown path)."""
     name = f"{loaded.briefing.template}.yaml.j2"
-    env = _environment(directory)
-    shown = str(directory / name)
+    dirs = outline_dirs(loaded, directory)
+    env = _environment(dirs)
+    shown = name
     try:
         template = env.get_template(name)
+        shown = template.filename or name
     except jinja2.TemplateNotFound:
-        have = sorted(p.name for p in directory.glob("*.yaml.j2"))
+        have = sorted({p.name for d in dirs for p in d.glob("*.yaml.j2")})
         raise UserError([Diagnostic(str(loaded.path), loaded.line_of(("template",)), "template",
-                                    f"outline template not found; expected one of {have}, "
-                                    f"got {name!r}")]) from None
+                                    f"outline template not found beside the data file nor in "
+                                    f"{directory}; expected one of {have}, got {name!r}")]
+                        ) from None
     except jinja2.TemplateSyntaxError as exc:
         raise UserError([Diagnostic(exc.filename or shown, exc.lineno, "",
                                     f"template syntax: {exc.message}")]) from None
@@ -229,7 +237,7 @@ def render_outline(loaded: LoadedBriefing, lang: str, *,
                                     f"template syntax: {exc.message}")]) from None
     except (jinja2.UndefinedError, jinja2.sandbox.SecurityError, ValueError, KeyError,
             TypeError) as exc:
-        file, line = _template_position(exc, directory)
+        file, line = _template_position(exc, dirs)
         kind = "undefined name" if isinstance(exc, jinja2.UndefinedError) else (
             "not allowed in the sandbox" if isinstance(exc, jinja2.sandbox.SecurityError)
             else "template error")
@@ -238,24 +246,25 @@ def render_outline(loaded: LoadedBriefing, lang: str, *,
     return text, f"{shown} (rendered, {lang})"
 
 
-def _template_position(exc: BaseException, directory: Path) -> tuple[str | None, int | None]:
+def _template_position(exc: BaseException,
+                       dirs: tuple[Path, ...]) -> tuple[str | None, int | None]:
     """Where in a template an exception was raised (Jinja maps frames to template lines)."""
     tb = exc.__traceback__
     found: tuple[str | None, int | None] = (None, None)
-    root = str(directory)
+    roots = tuple(str(d) for d in dirs)
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
-        if filename.startswith(root):
+        if filename.startswith(roots) and filename.endswith(".j2"):
             found = (filename, tb.tb_lineno)
         tb = tb.tb_next
     return found
 
 
-_ENVIRONMENTS: dict[Path, SandboxedEnvironment] = {}
+_ENVIRONMENTS: dict[tuple[Path, ...], SandboxedEnvironment] = {}
 
 
-def _environment(directory: Path) -> SandboxedEnvironment:
-    # One environment per template folder: Jinja caches compiled templates inside it.
-    if directory not in _ENVIRONMENTS:
-        _ENVIRONMENTS[directory] = make_environment(directory)
-    return _ENVIRONMENTS[directory]
+def _environment(dirs: tuple[Path, ...]) -> SandboxedEnvironment:
+    # One environment per search path: Jinja caches compiled templates inside it.
+    if dirs not in _ENVIRONMENTS:
+        _ENVIRONMENTS[dirs] = make_environment(dirs)
+    return _ENVIRONMENTS[dirs]

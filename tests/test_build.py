@@ -1,0 +1,318 @@
+"""End to end: the decks hold what the data file says, and nothing a user made is ever lost."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pptx import Presentation
+
+from deck import l10n
+from deck.cli import DEFAULT_DATA, build, main
+from deck.data import load_briefing
+from deck.diagnostics import UserError
+from deck.templating import briefing_context
+
+ROOT = Path(__file__).resolve().parent.parent
+BIKESHARE = ROOT / "tests" / "data" / "bikeshare" / "bikeshare.yaml"
+COMPANY = ROOT / "tests" / "data" / "company" / "company.pptx"
+
+
+def slide_texts(path: Path) -> list[list[str]]:
+    """Every text of every slide: shapes, table cells, in order."""
+    out = []
+    for slide in Presentation(str(path)).slides:
+        texts = []
+        for shape in slide.shapes:
+            if shape.has_text_frame:
+                texts.append(shape.text_frame.text)
+            if getattr(shape, "has_table", False) and shape.has_table:
+                texts.extend(c.text for row in shape.table.rows for c in row.cells)
+        out.append(texts)
+    return out
+
+
+def sources_rows(path: Path) -> list[list[str]]:
+    rows = []
+    for slide in Presentation(str(path)).slides:
+        if slide.slide_layout.name != "Sources":
+            continue
+        for shape in slide.shapes:
+            if shape.has_table:
+                rows.extend([c.text for c in r.cells] for r in list(shape.table.rows)[1:])
+    return rows
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_sources_slides_list_every_claim(built_decks, lang):
+    loaded, _ = load_briefing(DEFAULT_DATA)
+    ctx = briefing_context(loaded, lang)
+    rows = sources_rows(built_decks[lang].path)
+    assert [int(r[0]) for r in rows] == list(range(1, len(loaded.briefing.claims) + 1))
+    for row, claim in zip(rows, ctx["all_claims"], strict=True):
+        assert row[1] == claim.text
+        assert row[2] == claim.by
+        assert row[3] == claim.where
+
+
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def _numbers(text: str) -> set[str]:
+    return set(NUMBER.findall(text))
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_every_number_on_a_content_slide_comes_from_the_data_file(built_decks, lang):
+    loaded, _ = load_briefing(DEFAULT_DATA)
+    raw_text = DEFAULT_DATA.read_text(encoding="utf-8")
+    allowed = _numbers(raw_text)  # model names (H800, GPT-4), dates, literal figures
+    for f in loaded.figures.values():
+        allowed |= _numbers(l10n.format_figure(f.value, f.unit, lang, approx=f.approx,
+                                               decimals=f.decimals))
+        if f.as_of:
+            allowed |= _numbers(l10n.format_short_day(f.as_of, lang))
+    a = loaded.briefing.article
+    allowed |= _numbers(l10n.format_timestamp(a.published, lang))
+    allowed |= _numbers(l10n.format_timestamp(a.updated, lang))
+    allowed |= {str(n) for n in loaded.claim_numbers.values()}
+    labels = l10n.load_labels(lang)
+    allowed |= _numbers(" ".join(labels.values()))
+    pages = {str(n) for n in range(1, 20)}  # "(2/3)" and slide numbers
+    for index, texts in enumerate(slide_texts(built_decks[lang].path), start=1):
+        for text in texts:
+            stray = _numbers(text) - allowed - pages
+            assert not stray, f"slide {index}: {stray} in {text!r}"
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_chart_values_are_the_data_files(built_decks, lang):
+    loaded, _ = load_briefing(DEFAULT_DATA)
+    values = {f.value for f in loaded.figures.values()}
+    charts = [s for slide in Presentation(str(built_decks[lang].path)).slides
+              for s in slide.shapes if s.has_chart]
+    assert len(charts) >= 5
+    for chart in charts:
+        for series in chart.chart.plots[0].series:
+            assert set(series.values) <= values
+
+
+def test_english_deck_has_no_korean(built_decks):
+    for texts in slide_texts(built_decks["en"].path):
+        for text in texts:
+            assert not re.search("[\uac00-\ud7a3]", text), text
+
+
+def test_nine_sections_in_each_deck(built_decks):
+    for lang, b in built_decks.items():
+        names = [s.slide_layout.name for s in Presentation(str(b.path)).slides]
+        assert names[0] == "Title"
+        assert names.count("Chart") >= 4 and "Two Content" in names and "Table" in names
+        assert names.count("Sources") >= 2, lang  # paginated, never clipped
+        notes = [s.has_notes_slide for s in Presentation(str(b.path)).slides]
+        assert sum(notes) >= len(names) - 1
+
+
+# ------------------------------------------------------------------------------------------
+# the command line
+
+
+def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "build.py"), *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_malformed_data_exits_2_lists_errors_and_leaves_out_untouched(tmp_path, data_text):
+    out = tmp_path / "out"
+    assert main([str(BIKESHARE), "--out", str(out)]) == 0
+    before = _snapshot(out)
+    bad = tmp_path / "bikeshare.yaml"
+    shutil.copy(BIKESHARE.with_suffix(".yaml.j2"), tmp_path / "bikeshare.yaml.j2")
+    bad.write_text(BIKESHARE.read_text(encoding="utf-8")
+                   .replace("by: operator", "by: nobody")
+                   .replace('text: {en: "Rides in May: {fig:rides_may}"}', "text: {}"),
+                   encoding="utf-8")
+    result = run_cli(str(bad), "--out", str(out))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = [x for x in result.stderr.splitlines() if x.startswith(str(bad))]
+    assert len(lines) == 2, result.stderr
+    assert "unknown source; expected one of" in result.stderr
+    assert "missing translation; expected a 'en' text" in result.stderr
+    assert _snapshot(out) == before
+
+
+def test_unwritable_output_and_bad_flags(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = run_cli(str(BIKESHARE), "--out", str(blocker / "sub"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--out" in result.stderr
+    result = run_cli(str(BIKESHARE), "--lang", "fr", "--out", str(tmp_path / "o"))
+    assert result.returncode == 2 and "language not in the data file" in result.stderr
+    result = run_cli(str(tmp_path / "missing.yaml"))
+    assert result.returncode == 2 and "data file not found" in result.stderr
+
+
+def test_hand_edited_deck_is_never_silently_overwritten(tmp_path):
+    out = tmp_path / "out"
+    assert main([str(BIKESHARE), "--out", str(out)]) == 0
+    deck = out / "bikeshare.en.pptx"
+    pristine = deck.read_bytes()
+    assert main([str(BIKESHARE), "--out", str(out)]) == 0  # unchanged: simply rebuilt
+    assert deck.read_bytes() == pristine
+
+    prs = Presentation(str(deck))
+    prs.slides[0].shapes.title.text_frame.text = "Edited in PowerPoint"
+    prs.save(str(deck))
+    edited = deck.read_bytes()
+    result = run_cli(str(BIKESHARE), "--out", str(out))
+    assert result.returncode != 0
+    assert str(deck) in result.stderr and "--force" in result.stderr
+    assert deck.read_bytes() == edited
+
+    assert main([str(BIKESHARE), "--out", str(out), "--force"]) == 0
+    backups = list(out.glob("bikeshare.en.*.bak.pptx"))
+    assert len(backups) == 1 and backups[0].read_bytes() == edited
+    assert deck.read_bytes() == pristine
+
+
+def test_same_inputs_give_byte_identical_decks(tmp_path, monkeypatch):
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    first = build(DEFAULT_DATA, tmp_path / "a", ["ko"], echo=lambda *_: None)
+    second = build(DEFAULT_DATA, tmp_path / "b", ["ko"], echo=lambda *_: None)
+    assert first[0].data == second[0].data
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    third = build(DEFAULT_DATA, tmp_path / "c", ["ko"], echo=lambda *_: None)
+    assert third[0].data != first[0].data  # the document date follows SOURCE_DATE_EPOCH
+
+
+# ------------------------------------------------------------------------------------------
+# templates
+
+
+def test_company_template_uses_its_own_layouts(tmp_path):
+    [built] = build(DEFAULT_DATA, tmp_path, ["en"], template=COMPANY, echo=lambda *_: None)
+    names = {s.slide_layout.name for s in Presentation(str(built.path)).slides}
+    assert {"Cover", "Graph Slide", "References"} <= names
+    assert not names & {"Title", "Chart", "Sources"}
+
+
+def test_missing_layout_lists_what_the_template_has(tmp_path):
+    pptx = tmp_path / "company.pptx"
+    shutil.copy(COMPANY, pptx)
+    cfg = COMPANY.with_suffix(".yaml").read_text(encoding="utf-8")
+    (tmp_path / "company.yaml").write_text(cfg.replace("References", "Bibliography"),
+                                           encoding="utf-8")
+    with pytest.raises(UserError) as info:
+        build(DEFAULT_DATA, tmp_path / "out", ["en"], template=pptx, echo=lambda *_: None)
+    message = str(info.value)
+    assert "couldn't find layout named 'Bibliography'" in message
+    assert "'References'" in message and "'Cover'" in message
+
+
+def _article_with_template(tmp_path: Path, template_text: str) -> Path:
+    data = tmp_path / "bikeshare.yaml"
+    shutil.copy(BIKESHARE, data)
+    (tmp_path / "bikeshare.yaml.j2").write_text(template_text, encoding="utf-8")
+    return data
+
+
+def test_template_typo_names_file_and_line(tmp_path):
+    text = BIKESHARE.with_suffix(".yaml.j2").read_text(encoding="utf-8")
+    data = _article_with_template(tmp_path, text.replace("{% endfor %}", "{% endfro %}", 1))
+    with pytest.raises(UserError) as info:
+        build(data, tmp_path / "out", echo=lambda *_: None)
+    [d] = info.value.diagnostics
+    assert d.path.endswith("bikeshare.yaml.j2") and d.line is not None
+    assert "endfro" in d.message
+
+
+def test_template_undefined_name_names_line(tmp_path):
+    text = BIKESHARE.with_suffix(".yaml.j2").read_text(encoding="utf-8")
+    data = _article_with_template(tmp_path, text.replace("deck.headings.rides",
+                                                         "deck.headings.ridez", 1))
+    with pytest.raises(UserError) as info:
+        build(data, tmp_path / "out", echo=lambda *_: None)
+    [d] = info.value.diagnostics
+    assert "ridez" in d.message and d.line == 12  # "title: {{ deck.headings.rides }}"
+
+
+def test_template_cannot_reach_python_internals(tmp_path):
+    text = BIKESHARE.with_suffix(".yaml.j2").read_text(encoding="utf-8")
+    data = _article_with_template(
+        tmp_path, text.replace("{{ deck.takeaway }}",
+                               "{{ deck.__class__.__init__.__globals__ }}", 1))
+    with pytest.raises(UserError) as info:
+        build(data, tmp_path / "out", echo=lambda *_: None)
+    assert "sandbox" in str(info.value) or "undefined" in str(info.value)
+
+
+# ------------------------------------------------------------------------------------------
+# hostile text reaches the slide exactly
+
+HOSTILE = [
+    'He said "yes": it\'s #1 - [ok] {x} | y',
+    "{{ 7*7 }} {% raw %} {# no #}",
+    "<b>&amp; </b> & < >",
+    "emoji 🚀🇰🇷 and 한국어 mixed",
+    "مرحبا بالعالم",
+    "zero\u200bwidth\u200djoiner\ufeff",
+    "line\u2028separator and NEL\x85 here",
+    "x" * 5000,
+    "---\n- not: a list\n...",
+    "\\ backslash \\n not a newline",
+]
+
+
+def _bikeshare_with(tmp_path: Path, text: str) -> Path:
+    import yaml
+
+    data = yaml.safe_load(BIKESHARE.read_text(encoding="utf-8"))
+    data["claims"][0]["text"]["en"] = text
+    data["deck"]["headings"]["rides"]["en"] = text[:200]
+    path = tmp_path / "bikeshare.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    shutil.copy(BIKESHARE.with_suffix(".yaml.j2"), tmp_path / "bikeshare.yaml.j2")
+    return path
+
+
+def _all_text(path: Path) -> str:
+    return "\n".join("\n".join(t) for t in slide_texts(path))
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_text_reaches_the_slide_verbatim(tmp_path, text):
+    data = _bikeshare_with(tmp_path, text)
+    [built] = build(data, tmp_path / "out", echo=lambda *_: None)
+    shown = _all_text(built.path)
+    # python-pptx reads a:br back as "\v" and vertical tab/line breaks as "\n"
+    expected = text.replace("\n", "\v")
+    assert expected in shown.replace("\n", "\v") or text in shown
+
+
+_XML_TEXT = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r",
+                          min_codepoint=0x09).filter(
+    lambda c: c in "\t\n" or ord(c) >= 0x20)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(text=st.text(_XML_TEXT, min_size=1, max_size=80).filter(
+    lambda t: t.strip() and "{fig:" not in t and "\ufffe" not in t and "\uffff" not in t))
+def test_any_text_builds_and_appears(tmp_path_factory, text):
+    tmp = tmp_path_factory.mktemp("prop")
+    data = _bikeshare_with(tmp, text)
+    [built] = build(data, tmp / "out", echo=lambda *_: None)
+    shown = _all_text(built.path).replace("\v", "\n")
+    assert text.replace("\r", "") in shown
