@@ -22,6 +22,8 @@ from pathlib import Path
 from .diagnostics import Diagnostic, UserError
 
 MANIFEST = ".deck-manifest.json"
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
@@ -77,6 +79,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a deck is an ordinary file
         os.replace(tmp, path)
     except BaseException:
         try:

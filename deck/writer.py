@@ -236,8 +236,9 @@ def _write_slide(prs, layout, boxes: dict[str, Box], laid: LaidSlide, info: Deck
     if s.layout in ("title", "section"):
         ph = take(boxes["subtitle"])
         if ph is not None:
-            _fill_text(ph.text_frame, [Bullet(text=s.subtitle)], info,
-                       laid.sizes.get("subtitle", 20), bullets=False, markers={})
+            lines = [Bullet(text=line) for line in s.subtitle.split("\n")]
+            _fill_text(ph.text_frame, lines, info, laid.sizes.get("subtitle", 20),
+                       bullets=False, markers={})
     elif s.table is not None:
         ph = take(boxes["table"])
         _write_table(slide, ph, boxes["table"], s.table, laid, info)
@@ -392,6 +393,7 @@ def _write_chart(slide, ph, box: Box, chart: Chart, info: DeckInfo) -> None:
     frame.name = "Chart"
     ooxml.set_alt_text(frame, chart.alt)
     c = frame.chart
+    ooxml.fix_chart_axis_ids(c)
     ooxml.set_chart_text_language(c, info.lang_tag, 12)
     c.has_legend = len(chart.series) > 1
     if c.has_legend:
@@ -433,6 +435,8 @@ def _write_chart(slide, ph, box: Box, chart: Chart, info: DeckInfo) -> None:
             for r in p.runs:
                 r.font.size = Pt(11)
                 r.font.bold = False
+                ooxml.set_run_language(r._r.get_or_add_rPr(), info.lang_tag,
+                                       east_asian=True, major=False)
     c.category_axis.tick_labels.font.size = Pt(12)
     if chart.kind == "bar":
         c.category_axis.reverse_order = True  # first category on top, as read
@@ -517,8 +521,13 @@ def _style(shape, fill: RGBColor, line: RGBColor) -> None:
 
 
 def _connect(shapes, a, b, color: RGBColor, width_pt: float = 1.25) -> None:
-    conn = shapes.add_connector(MSO_CONNECTOR.STRAIGHT, 0, 0, 0, 0)
-    conn.begin_connect(a, 3)
-    conn.end_connect(b, 1)
+    """A straight line from a's right edge to b's left edge.
+
+    Drawn by coordinates rather than glued to connection sites: LibreOffice re-routes glued
+    connectors inside groups to the wrong sites.
+    """
+    x1, y1 = int(a.left) + int(a.width), int(a.top) + int(a.height) // 2
+    x2, y2 = int(b.left), int(b.top) + int(b.height) // 2
+    conn = shapes.add_connector(MSO_CONNECTOR.STRAIGHT, Emu(x1), Emu(y1), Emu(x2), Emu(y2))
     conn.line.color.rgb = color
     conn.line.width = Pt(width_pt)
