@@ -129,22 +129,22 @@ def line_height_em(slot: str, bold: bool) -> float:
     return max(1.2, (ascent + descent) / _MEASURE_PX)
 
 
-@functools.lru_cache(maxsize=65536)
-def _run_width_em(text: str, slot: str, bold: bool) -> float:
-    return _font(slot, bold).getlength(text) / _MEASURE_PX
+@functools.cache
+def _char_em(ch: str, bold: bool) -> float:
+    slot = "ea" if _is_east_asian(ch) else "latin"
+    return _font(slot, bold).getlength(ch) / _MEASURE_PX
+
+
+def width_em(text: str, bold: bool = False) -> float:
+    """Advance width in ems: the sum of each character's advance, Hangul from the East Asian
+    face. Summing per character (cached) keeps measuring linear in the text's length; kerning,
+    which this ignores, is within the safety margin."""
+    return sum(_char_em(ch, bold) for ch in text)
 
 
 def text_width_pt(text: str, size_pt: float, bold: bool = False) -> float:
-    """Advance width of ``text`` at ``size_pt``, Hangul measured with the East Asian face."""
-    total = 0.0
-    start = 0
-    for i in range(1, len(text) + 1):
-        if i == len(text) or _is_east_asian(text[i]) != _is_east_asian(text[start]):
-            run = text[start:i]
-            slot = "ea" if _is_east_asian(run[0]) else "latin"
-            total += _run_width_em(run, slot, bold)
-            start = i
-    return total * size_pt
+    """Advance width of ``text`` at ``size_pt``."""
+    return width_em(text, bold) * size_pt
 
 
 def _line_height_pt(text: str, size_pt: float, bold: bool) -> float:
@@ -203,39 +203,42 @@ def _in_number_unit(cur: str) -> bool:
 def wrap(text: str, width_pt: float, size_pt: float, bold: bool = False) -> list[str]:
     """Greedy line breaking at :func:`break_units`; a piece wider than a line is split by
     characters (long words, URLs, unbroken tokens)."""
-    limit = width_pt * (1 - SAFETY)
+    limit = width_pt * (1 - SAFETY) / size_pt  # in ems
     lines: list[str] = []
     for para in text.split("\n"):
-        line = ""
+        line, line_w = "", 0.0
         for unit in break_units(para):
-            candidate = line + unit
-            if text_width_pt(candidate.rstrip(), size_pt, bold) <= limit:
-                line = candidate
+            unit_w = width_em(unit, bold)
+            trailing = unit_w - width_em(unit.rstrip(), bold)
+            if line_w + unit_w - trailing <= limit:
+                line, line_w = line + unit, line_w + unit_w
                 continue
             if line:
                 lines.append(line.rstrip())
-                line = ""
-            while text_width_pt(unit.rstrip(), size_pt, bold) > limit:
-                cut = _longest_prefix(unit, limit, size_pt, bold)
+            while unit_w - trailing > limit:
+                cut, cut_w = _longest_prefix(unit, limit, bold)
                 lines.append(unit[:cut])
-                unit = unit[cut:]
-            line = unit
+                unit, unit_w = unit[cut:], unit_w - cut_w
+            line, line_w = unit, unit_w
         lines.append(line.rstrip())
     return lines
 
 
-def _longest_prefix(unit: str, limit: float, size_pt: float, bold: bool) -> int:
-    lo, hi = 1, len(unit)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if text_width_pt(unit[:mid], size_pt, bold) <= limit:
-            lo = mid
-        else:
-            hi = mid - 1
+def _longest_prefix(unit: str, limit_em: float, bold: bool) -> tuple[int, float]:
+    """How many characters of ``unit`` fit in ``limit_em`` (at least one), and their width."""
+    used = 0.0
+    cut = 0
+    for ch in unit:
+        w = _char_em(ch, bold)
+        if used + w > limit_em and cut:
+            break
+        used += w
+        cut += 1
     # never split a grapheme's combining marks from their base
-    while lo < len(unit) and unicodedata.combining(unit[lo]):
-        lo -= 1
-    return max(1, lo)
+    while 1 < cut < len(unit) and unicodedata.combining(unit[cut]):
+        cut -= 1
+        used -= _char_em(unit[cut], bold)
+    return cut, used
 
 
 def text_height_pt(text: str, width_pt: float, size_pt: float, bold: bool = False) -> float:
