@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -107,19 +108,36 @@ def main(argv: list[str] | None = None) -> int:
                         help="overwrite hand-edited decks after keeping a timestamped backup")
     parser.add_argument("--strict", action="store_true",
                         help="treat warnings (derived figures that disagree) as errors")
+    parser.add_argument("--preview", action="store_true",
+                        help="also write a PNG per slide and a contact sheet (needs LibreOffice)")
+    parser.add_argument("--watch", action="store_true",
+                        help="rebuild when the data file, a template or the theme changes")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     args = parser.parse_args(argv)
-    langs = [x.strip() for x in args.lang.split(",") if x.strip()] if args.lang else None
+    if args.watch:
+        return watch(args)
+    return _build_once(args)
+
+
+def _langs(args: argparse.Namespace) -> list[str] | None:
+    return [x.strip() for x in args.lang.split(",") if x.strip()] if args.lang else None
+
+
+def _report(exc: UserError) -> None:
+    for d in exc.diagnostics:
+        print(str(d), file=sys.stderr)
+    n = len(exc.diagnostics)
+    print(f"build failed: {n} problem{'s' if n != 1 else ''}; nothing was written",
+          file=sys.stderr)
+
+
+def _build_once(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     try:
-        built = build(args.data, args.out, langs, template=args.template, force=args.force,
-                      strict=args.strict)
+        built = build(args.data, args.out, _langs(args), template=args.template,
+                      force=args.force, strict=args.strict)
     except UserError as exc:
-        for d in exc.diagnostics:
-            print(str(d), file=sys.stderr)
-        n = len(exc.diagnostics)
-        print(f"build failed: {n} problem{'s' if n != 1 else ''}; nothing was written",
-              file=sys.stderr)
+        _report(exc)
         if args.debug:
             raise
         return 2
@@ -136,6 +154,67 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{b.path}: {b.slides} slides, {b.claims} claims, {b.seconds:.2f} s")
     print(f"built {len(built)} deck{'s' if len(built) != 1 else ''} in "
           f"{time.perf_counter() - t0:.2f} s")
+    if args.preview:
+        _previews(built)
+    return 0
+
+
+def _previews(built: list[Built]) -> None:
+    from . import preview
+
+    if preview.soffice() is None:
+        print(f"preview skipped: {preview.INSTALL_HINT}")
+        return
+    for b in built:
+        try:
+            pages, sheet = preview.write_previews(b.path)
+        except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+            print(f"{b.path}: preview failed: {exc}", file=sys.stderr)
+            continue
+        print(f"{sheet}: contact sheet of {len(pages)} slides")
+
+
+def watch(args: argparse.Namespace) -> int:
+    """Rebuild on every change of the data file, an outline or label template, or the theme.
+
+    Runs in one process, so fonts and compiled templates stay loaded; a bad edit prints its
+    errors and the loop waits for the fix.
+    """
+    try:
+        from watchfiles import watch as watch_changes
+    except ImportError:
+        print("--watch needs watchfiles: python3 -m pip install -e '.[watch]'", file=sys.stderr)
+        return 2
+    from .templating import OUTLINES_DIR
+    from .writer import DEFAULT_THEME
+
+    theme = args.template or DEFAULT_THEME
+    roots = {args.data.resolve().parent, OUTLINES_DIR, l10n.LABELS_DIR,
+             Path(theme).resolve().parent}
+    out = args.out.resolve()
+    relevant = (".yaml", ".yml", ".j2", ".pptx")
+
+    def wanted(_change, path: str) -> bool:
+        p = Path(path)
+        return p.suffix in relevant and out not in p.parents and not p.name.startswith(".")
+
+    _build_once(args)
+    print(f"watching {', '.join(sorted(str(r) for r in roots))} (Ctrl-C to stop)")
+    try:
+        for changes in watch_changes(*roots, watch_filter=wanted, raise_interrupt=False):
+            names = ", ".join(sorted({Path(p).name for _, p in changes}))
+            t0 = time.perf_counter()
+            try:
+                built = build(args.data, args.out, _langs(args), template=args.template,
+                              force=args.force, strict=args.strict, echo=print)
+            except UserError as exc:
+                _report(exc)
+                print("waiting for a fix...")
+                continue
+            print(f"rebuilt {len(built)} deck(s) after {names} changed in "
+                  f"{time.perf_counter() - t0:.2f} s")
+    except KeyboardInterrupt:
+        pass
     return 0
 
 

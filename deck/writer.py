@@ -67,12 +67,25 @@ def _config_for(template: Path) -> Path:
     return template.with_suffix(".yaml")
 
 
+_THEMES: dict[tuple, Theme] = {}
+
+
 def load_theme(template: Path | None = None) -> Theme:
     """Open a template, match its layouts by name (``<template>.yaml``), read their geometry.
 
-    A missing layout fails with the list of layouts the template has.
+    A missing layout fails with the list of layouts the template has. Kept in memory until the
+    template or its config changes (rebuilds in ``--watch`` reuse it).
     """
     path = Path(template) if template else DEFAULT_THEME
+    key = tuple((p, p.stat().st_mtime_ns) for p in (path, _config_for(path)) if p.exists())
+    if key and key in _THEMES:
+        return _THEMES[key]
+    theme = _read_theme(path)
+    _THEMES[key] = theme
+    return theme
+
+
+def _read_theme(path: Path) -> Theme:
     try:
         data = path.read_bytes()
         prs = Presentation(io.BytesIO(data))
@@ -328,6 +341,12 @@ def _fill_text(tf, paragraphs: list[Bullet], info: DeckInfo, size_pt: float, *,
 
 def _add_runs(p, text: str, info: DeckInfo, size_pt: float, *, major: bool = False,
               color: RGBColor | None = None, bold: bool | None = None) -> None:
+    if not text:
+        # an empty paragraph still has a height: give it the measured size, not 18 pt
+        end = p._p.get_or_add_endParaRPr()
+        end.set("sz", str(int(round(size_pt * 100))))
+        end.set("lang", info.lang_tag)
+        return
     for segment, lang in ooxml.split_by_script(text, info.lang_tag):
         r = p.add_run()
         r.text = segment

@@ -8,6 +8,8 @@ import yaml
 
 from .diagnostics import Diagnostic, Diagnostics, UserError
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def read_yaml(source: str, shown: str, diags: Diagnostics) -> tuple[Any, dict[tuple, int]]:
     """Parse YAML safely; return the data and a map from location path to line number.
@@ -16,8 +18,13 @@ def read_yaml(source: str, shown: str, diags: Diagnostics) -> tuple[Any, dict[tu
     keys, which PyYAML silently merges, are added to ``diags``.
     """
     try:
-        node = yaml.compose(source, Loader=yaml.SafeLoader)
-        raw = yaml.safe_load(source)
+        # parse once (with libyaml where available) and build the data from that same tree
+        loader = _Loader(source)
+        try:
+            node = loader.get_single_node()
+            raw = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None

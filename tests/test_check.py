@@ -1,0 +1,167 @@
+"""The layout checker (deck.check) over built decks: the bundled ones, stress variants of the
+data file, and decks broken on purpose (the checker must be able to fail)."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from pptx import Presentation
+from pptx.util import Emu, Pt
+
+from deck.check import check_deck
+from deck.cli import DEFAULT_DATA, build
+
+STRESS_SCRIPT = Path(__file__).resolve().parent / "data" / "stress" / "make_stress.py"
+
+#: A writer bug found by this checker (see the report): a table cell with no text gets no run,
+#: so it has no font size and renders at the 18 pt default, taller than the row laid out for it.
+KNOWN_EMPTY_CELL = re.compile(r"^slide \d+: shape '[^']*': cell \(\d+, \d+\) needs [\d.]+ pt "
+                              r"but the row is [\d.]+ pt \(''\)$")
+
+
+def load_stress_module():
+    """``tests/data/stress/make_stress.py`` as a module (it is a script, not a package)."""
+    spec = importlib.util.spec_from_file_location("stress_variants", STRESS_SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def assert_clean(path: Path) -> None:
+    """check_deck finds nothing; the known empty-cell writer bug alone is an xfail, not a pass."""
+    problems = check_deck(path)
+    if problems and all(KNOWN_EMPTY_CELL.match(p) for p in problems):
+        pytest.xfail(f"{path.name}: known writer bug, empty table cells carry no font size: "
+                     + "; ".join(problems))
+    assert problems == [], "\n".join(problems)
+
+
+def sources_slides(path: Path) -> int:
+    return sum(s.slide_layout.name == "Sources" for s in Presentation(str(path)).slides)
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory) -> dict[str, Path]:
+    """Both bundled decks built into a temporary folder: {lang: path}."""
+    out = tmp_path_factory.mktemp("bundled")
+    return {b.lang: b.path for b in build(DEFAULT_DATA, out, echo=lambda *_: None)}
+
+
+@pytest.fixture(scope="module")
+def stress(tmp_path_factory) -> dict[str, dict[str, Path]]:
+    """Every stress variant written and built: {variant: {lang: path}}."""
+    tmp = tmp_path_factory.mktemp("stress")
+    paths = load_stress_module().write_all(tmp / "data")
+    return {name: {b.lang: b.path for b in build(data, tmp / name, echo=lambda *_: None)}
+            for name, data in paths.items()}
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_bundled_deck_passes_the_checker(bundled: dict[str, Path], lang: str) -> None:
+    assert_clean(bundled[lang])
+
+
+@pytest.mark.parametrize("variant", ["long", "many", "token"])
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_stress_deck_passes_the_checker(stress, variant: str, lang: str) -> None:
+    assert_clean(stress[variant][lang])
+
+
+@pytest.mark.parametrize("variant", ["long", "many", "token"])
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_stress_deck_has_more_sources_slides(bundled, stress, variant: str, lang: str) -> None:
+    base, more = sources_slides(bundled[lang]), sources_slides(stress[variant][lang])
+    assert base >= 1
+    if variant == "token":
+        # one longer claim among ~50 may fit on the last sources slide's free space
+        assert more >= base
+    else:
+        assert more > base, f"{variant}.{lang}: {more} sources slides, original {base}"
+
+
+def test_stress_variants_are_what_they_claim() -> None:
+    mod = load_stress_module()
+    base = mod.load_base()
+    many = mod.make_many(base)
+    assert len(many["claims"]) == 200
+    assert len({c["id"] for c in many["claims"]}) == 200
+    long = mod.make_long(base)
+    first, orig = long["claims"][0]["text"]["ko"], base["claims"][0]["text"]["ko"]
+    assert first == " / ".join([orig] * 3)
+    token = mod.make_token(base)
+    claim = next(c for c in token["claims"] if c["id"] == mod.TOKEN_CLAIM)
+    for lang in ("ko", "en"):
+        assert "A" * 60 in claim["text"][lang] and mod.HANGUL_RUN in claim["text"][lang]
+    assert len(mod.HANGUL_RUN) == 80 and " " not in mod.HANGUL_RUN
+    assert {v["template"] for v in (many, long, token)} == {"deepseek"}
+
+
+# ------------------------------------------------------------------------------------------
+# decks broken on purpose
+
+
+def _shape(prs, slide_no: int, name: str):
+    shape = next(s for s in prs.slides[slide_no - 1].shapes if s.name == name)
+    # pin the inherited geometry first: python-pptx would write a zero size next to a new left
+    shape.left, shape.top, shape.width, shape.height = (shape.left, shape.top, shape.width,
+                                                        shape.height)
+    return shape
+
+
+def _shrink_body(prs) -> tuple[int, str]:
+    _shape(prs, 2, "Text Placeholder 2").height = Emu(Pt(40))
+    return 2, "text needs"
+
+
+def _push_chart_off_slide(prs) -> tuple[int, str]:
+    _shape(prs, 3, "Chart").left = Emu(int(prs.slide_width) - Pt(100))
+    return 3, "outside the slide"
+
+
+def _overlap_side_column(prs) -> tuple[int, str]:
+    _shape(prs, 3, "Text Placeholder 3").left = Emu(Pt(300))
+    return 3, "overlap"
+
+
+def _empty_title(prs) -> tuple[int, str]:
+    for p in _shape(prs, 5, "Title 1").text_frame.paragraphs:
+        for r in p.runs:
+            r.text = " "
+    return 5, "title is empty"
+
+
+def _squash_table_row(prs) -> tuple[int, str]:
+    _shape(prs, 12, "Table").table.rows[1].height = Emu(Pt(10))
+    return 12, "cell (2, "
+
+
+def _bigger_font(prs) -> tuple[int, str]:
+    for p in _shape(prs, 8, "Text Placeholder 2").text_frame.paragraphs:
+        for r in p.runs:
+            r.font.size = Pt(40)
+    return 8, "text needs"
+
+
+def _no_width(prs) -> tuple[int, str]:
+    # narrower than its own insets: must be reported, not measured forever
+    _shape(prs, 4, "Text Placeholder 3").width = Emu(Pt(5))
+    return 4, "text needs inf pt"
+
+
+@pytest.mark.parametrize("breaker", [_shrink_body, _push_chart_off_slide, _overlap_side_column,
+                                     _empty_title, _squash_table_row, _bigger_font, _no_width])
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_checker_reports_a_broken_deck(bundled, tmp_path: Path, lang: str,
+                                       breaker: Callable[[object], tuple[int, str]]) -> None:
+    prs = Presentation(str(bundled[lang]))
+    slide_no, expected = breaker(prs)
+    broken = tmp_path / "broken.pptx"
+    prs.save(str(broken))
+    problems = [p for p in check_deck(broken) if not KNOWN_EMPTY_CELL.match(p)]
+    assert problems, "the checker found nothing wrong with a deck broken on purpose"
+    assert any(p.startswith(f"slide {slide_no}: ") and expected in p for p in problems), problems
