@@ -4,7 +4,6 @@ data file, and decks broken on purpose (the checker must be able to fail)."""
 from __future__ import annotations
 
 import importlib.util
-import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,12 +16,6 @@ from deck.cli import DEFAULT_DATA, build
 
 STRESS_SCRIPT = Path(__file__).resolve().parent / "data" / "stress" / "make_stress.py"
 
-#: A writer bug found by this checker (see the report): a table cell with no text gets no run,
-#: so it has no font size and renders at the 18 pt default, taller than the row laid out for it.
-KNOWN_EMPTY_CELL = re.compile(r"^slide \d+: shape '[^']*': cell \(\d+, \d+\) needs [\d.]+ pt "
-                              r"but the row is [\d.]+ pt \(''\)$")
-
-
 def load_stress_module():
     """``tests/data/stress/make_stress.py`` as a module (it is a script, not a package)."""
     spec = importlib.util.spec_from_file_location("stress_variants", STRESS_SCRIPT)
@@ -33,11 +26,8 @@ def load_stress_module():
 
 
 def assert_clean(path: Path) -> None:
-    """check_deck finds nothing; the known empty-cell writer bug alone is an xfail, not a pass."""
+    """check_deck finds nothing."""
     problems = check_deck(path)
-    if problems and all(KNOWN_EMPTY_CELL.match(p) for p in problems):
-        pytest.xfail(f"{path.name}: known writer bug, empty table cells carry no font size: "
-                     + "; ".join(problems))
     assert problems == [], "\n".join(problems)
 
 
@@ -162,6 +152,6 @@ def test_checker_reports_a_broken_deck(bundled, tmp_path: Path, lang: str,
     slide_no, expected = breaker(prs)
     broken = tmp_path / "broken.pptx"
     prs.save(str(broken))
-    problems = [p for p in check_deck(broken) if not KNOWN_EMPTY_CELL.match(p)]
+    problems = check_deck(broken)
     assert problems, "the checker found nothing wrong with a deck broken on purpose"
     assert any(p.startswith(f"slide {slide_no}: ") and expected in p for p in problems), problems

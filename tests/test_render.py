@@ -147,11 +147,6 @@ def test_every_word_lies_inside_a_text_shape(rendered: dict[str, RenderCounts],
     r = rendered[deck]
     print(r.line())
     assert r.words > 100, f"too few words extracted to mean anything: {r.line()}"
-    if r.outside and all("rendered taller than its rows" in o for o in r.outside):
-        # known layout gap (see the report): LibreOffice adds ~0.23 em between Hangul and
-        # Latin/digits, which deck.layout does not measure, so a dense Korean cell can wrap
-        # to one line more than laid out and its table grows past its frame
-        pytest.xfail(r.line() + ": " + "; ".join(r.outside[:3]) + " ...")
     assert r.outside == [], r.line() + "\n" + "\n".join(r.outside[:40])
 
 
