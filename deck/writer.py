@@ -13,8 +13,8 @@ from pathlib import Path
 import yaml
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
-from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION
+from pptx.enum.dml import MSO_THEME_COLOR
 from pptx.enum.shapes import MSO_CONNECTOR, MSO_SHAPE
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Emu, Pt
@@ -42,12 +42,22 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 DEFAULT_THEME = TEMPLATES_DIR / "theme.pptx"
 LOGICAL_LAYOUTS = ("title", "section", "content", "chart", "two_content", "table", "sources")
 
-ACCENT = RGBColor(0x1E, 0x5A, 0xA8)
-HIGHLIGHT = RGBColor(0xE4, 0x57, 0x2E)
-MUTED = RGBColor(0x6B, 0x72, 0x80)
-HEADER_FILL = RGBColor(0x1E, 0x3A, 0x5F)
-ZEBRA_FILL = RGBColor(0xF3, 0xF4, 0xF6)
-WHITE = RGBColor(0xFF, 0xFF, 0xFF)
+# Colours are the theme's, so a company template recolours charts, tables and diagrams.
+Paint = tuple[MSO_THEME_COLOR, float]  # theme colour, brightness (-1 darker .. 1 lighter)
+ACCENT: Paint = (MSO_THEME_COLOR.ACCENT_1, 0.0)
+HIGHLIGHT: Paint = (MSO_THEME_COLOR.ACCENT_2, 0.0)
+MUTED: Paint = (MSO_THEME_COLOR.TEXT_1, 0.45)
+INK: Paint = (MSO_THEME_COLOR.TEXT_1, 0.0)
+HEADER_FILL: Paint = (MSO_THEME_COLOR.TEXT_2, 0.0)
+ZEBRA_FILL: Paint = (MSO_THEME_COLOR.BACKGROUND_2, 0.0)
+WHITE: Paint = (MSO_THEME_COLOR.BACKGROUND_1, 0.0)
+
+
+def _paint(color, paint: Paint) -> None:
+    """Set a python-pptx ColorFormat to a theme colour (with brightness)."""
+    color.theme_color = paint[0]
+    if paint[1]:
+        color.brightness = paint[1]
 
 _GRAPHIC_TYPES = {"chart", "tbl", "obj", "pic", "dgm", "media"}
 _SKIP_TYPES = {"ftr", "sldNum", "dt", "hdr"}
@@ -340,7 +350,7 @@ def _fill_text(tf, paragraphs: list[Bullet], info: DeckInfo, size_pt: float, *,
 
 
 def _add_runs(p, text: str, info: DeckInfo, size_pt: float, *, major: bool = False,
-              color: RGBColor | None = None, bold: bool | None = None) -> None:
+              color: Paint | None = None, bold: bool | None = None) -> None:
     if not text:
         # an empty paragraph still has a height: give it the measured size, not 18 pt
         end = p._p.get_or_add_endParaRPr()
@@ -354,7 +364,7 @@ def _add_runs(p, text: str, info: DeckInfo, size_pt: float, *, major: bool = Fal
         if bold is not None:
             r.font.bold = bold
         if color is not None:
-            r.font.color.rgb = color
+            _paint(r.font.color, color)
         ooxml.set_run_language(r._r.get_or_add_rPr(), lang,
                                east_asian=lang.startswith("ko") or info.lang_tag.startswith("ko"),
                                major=major)
@@ -387,8 +397,8 @@ def _write_table(slide, ph, box: Box, table: Table, laid: LaidSlide, info: DeckI
             _add_runs(para, text, info, size, bold=(i == 0) or None,
                       color=WHITE if i == 0 else None)
             cell.fill.solid()
-            cell.fill.fore_color.rgb = HEADER_FILL if i == 0 else (
-                ZEBRA_FILL if i % 2 == 0 else WHITE)
+            _paint(cell.fill.fore_color, HEADER_FILL if i == 0 else (
+                ZEBRA_FILL if i % 2 == 0 else WHITE))
     frame.name = "Table"
     ooxml.set_alt_text(frame, f"{table.columns[0]}: " + ", ".join(table.columns[1:]))
 
@@ -463,16 +473,16 @@ def _write_chart(slide, ph, box: Box, chart: Chart, info: DeckInfo) -> None:
     for i, s in enumerate(c.series):
         fmt = s.format
         if chart.kind == "line":
-            fmt.line.color.rgb = ACCENT
+            _paint(fmt.line.color, ACCENT)
             continue
         fmt.fill.solid()
-        fmt.fill.fore_color.rgb = ACCENT if i == 0 else MUTED
+        _paint(fmt.fill.fore_color, ACCENT if i == 0 else MUTED)
         if i == 0:
             for j, fid in enumerate(first.points):
                 if fid in chart.highlight:
                     pt = s.points[j]
                     pt.format.fill.solid()
-                    pt.format.fill.fore_color.rgb = HIGHLIGHT
+                    _paint(pt.format.fill.fore_color, HIGHLIGHT)
 
 
 def _write_diagram(slide, box: Box, d: Diagram, info: DeckInfo) -> None:
@@ -482,46 +492,43 @@ def _write_diagram(slide, box: Box, d: Diagram, info: DeckInfo) -> None:
     gs = group.shapes
     n = len(d.experts)
     left, top, width, height = box.left_emu, box.top_emu, box.width_emu, box.height_emu
-    col_w = width // 4
+    # columns in tenths of the box: prompt 0-1.8, router 2.3-4.3, experts 5-7.7, answer 8.2-10
+    u = width / 10
     box_h = min(height // (n + 1), emu(40))
     gap = (height - n * box_h) // (n + 1)
     mid_y = top + height // 2
+    node_h = min(emu(60), height // 3)
 
-    def label(shape, text: str, size: float, color: RGBColor, bold: bool = False) -> None:
+    def node(x0: float, x1: float, y: int, h: int):
+        return gs.add_shape(MSO_SHAPE.ROUNDED_RECTANGLE, Emu(int(left + x0 * u)), Emu(y),
+                            Emu(int((x1 - x0) * u)), Emu(h))
+
+    def label(shape, text: str, color: Paint, bold: bool = False) -> None:
         tf = shape.text_frame
         tf.word_wrap = True
-        tf.margin_left = tf.margin_right = Emu(INSET_LR_EMU // 2)
+        tf.margin_left = tf.margin_right = Emu(INSET_LR_EMU // 3)
         p = tf.paragraphs[0]
         p.alignment = PP_ALIGN.CENTER
-        _add_runs(p, text, info, size, color=color, bold=bold)
+        _add_runs(p, text, info, 11, color=color, bold=bold)
         tf.vertical_anchor = MSO_ANCHOR.MIDDLE
 
-    router_h = emu(60)
-    inp = gs.add_shape(MSO_SHAPE.ROUNDED_RECTANGLE, Emu(left), Emu(mid_y - router_h // 2),
-                       Emu(int(col_w * 0.8)), Emu(router_h))
+    inp = node(0, 1.8, mid_y - node_h // 2, node_h)
     _style(inp, ZEBRA_FILL, MUTED)
-    label(inp, d.input, 12, RGBColor(0x1F, 0x29, 0x37))
-    router = gs.add_shape(MSO_SHAPE.ROUNDED_RECTANGLE, Emu(left + col_w),
-                          Emu(mid_y - router_h // 2), Emu(int(col_w * 0.9)), Emu(router_h))
+    label(inp, d.input, INK)
+    router = node(2.3, 4.3, mid_y - node_h // 2, node_h)
     _style(router, HEADER_FILL, HEADER_FILL)
-    label(router, d.router, 13, WHITE, bold=True)
+    label(router, d.router, WHITE, bold=True)
     _connect(gs, inp, router, MUTED)
-    ex_left = left + int(col_w * 2.2)
-    ex_w = int(col_w * 1.1)
-    out_w = width - (ex_left - left) - ex_w - emu(20)
     out = None
     if d.output:
-        out = gs.add_shape(MSO_SHAPE.ROUNDED_RECTANGLE, Emu(ex_left + ex_w + emu(20)),
-                           Emu(mid_y - router_h // 2), Emu(out_w), Emu(router_h))
+        out = node(8.2, 10, mid_y - node_h // 2, node_h)
         _style(out, ZEBRA_FILL, MUTED)
-        label(out, d.output, 12, RGBColor(0x1F, 0x29, 0x37))
+        label(out, d.output, INK)
     for i, name in enumerate(d.experts):
-        y = top + gap + i * (box_h + gap)
-        ex = gs.add_shape(MSO_SHAPE.ROUNDED_RECTANGLE, Emu(ex_left), Emu(y), Emu(ex_w),
-                          Emu(box_h))
+        ex = node(5, 7.7, top + gap + i * (box_h + gap), box_h)
         active = i in d.active
         _style(ex, HIGHLIGHT if active else WHITE, HIGHLIGHT if active else MUTED)
-        label(ex, name, 12, WHITE if active else MUTED, bold=active)
+        label(ex, name, WHITE if active else MUTED, bold=active)
         if active:
             _connect(gs, router, ex, HIGHLIGHT, width_pt=2.25)
             if out is not None:
@@ -531,15 +538,15 @@ def _write_diagram(slide, box: Box, d: Diagram, info: DeckInfo) -> None:
     ooxml.renumber_shape_ids(slide)
 
 
-def _style(shape, fill: RGBColor, line: RGBColor) -> None:
+def _style(shape, fill: Paint, line: Paint) -> None:
     shape.fill.solid()
-    shape.fill.fore_color.rgb = fill
-    shape.line.color.rgb = line
+    _paint(shape.fill.fore_color, fill)
+    _paint(shape.line.color, line)
     shape.line.width = Pt(1)
     shape.shadow.inherit = False
 
 
-def _connect(shapes, a, b, color: RGBColor, width_pt: float = 1.25) -> None:
+def _connect(shapes, a, b, color: Paint, width_pt: float = 1.25) -> None:
     """A straight line from a's right edge to b's left edge.
 
     Drawn by coordinates rather than glued to connection sites: LibreOffice re-routes glued
@@ -548,5 +555,5 @@ def _connect(shapes, a, b, color: RGBColor, width_pt: float = 1.25) -> None:
     x1, y1 = int(a.left) + int(a.width), int(a.top) + int(a.height) // 2
     x2, y2 = int(b.left), int(b.top) + int(b.height) // 2
     conn = shapes.add_connector(MSO_CONNECTOR.STRAIGHT, Emu(x1), Emu(y1), Emu(x2), Emu(y2))
-    conn.line.color.rgb = color
+    _paint(conn.line.color, color)
     conn.line.width = Pt(width_pt)
