@@ -84,6 +84,13 @@ class Check(_Model):
     figures: list[Figure] = []
 
 
+class ImageRef(_Model):
+    id: str = Field(pattern=ID_CLAIM)
+    path: str = Field(min_length=1)  # relative to the data file's folder, or under assets/
+    alt: Text
+    credit: Text | None = None
+
+
 class SummaryPoint(_Model):
     text: Text
     claims: list[str] = Field(min_length=1)
@@ -118,6 +125,7 @@ class Briefing(_Model):
     claims: list[Claim] = Field(min_length=1)
     derived: list[Derived] = []
     checks: list[Check] = []
+    images: list[ImageRef] = []
     deck: DeckText
 
 
@@ -143,6 +151,7 @@ class LoadedBriefing:
     briefing: Briefing
     figures: dict[str, FigureValue]
     claim_numbers: dict[str, int]  # claim id -> 1-based number shown in markers and sources
+    images: dict[str, Path]  # image id -> checked file
     lines: dict[tuple, int]  # location path -> line number, for later stages' diagnostics
 
     def line_of(self, loc: tuple) -> int | None:
@@ -305,11 +314,55 @@ def load_briefing(path: Path | str, *, strict: bool = False) -> tuple[LoadedBrie
                     f"got {briefing.schema_}")
     _check_languages(briefing, shown, line, diags)
     figures, numbers = _check_references(briefing, shown, line, raw, diags)
+    images = _check_images(briefing, path, shown, line, diags)
     if not diags.errors:
         _check_derived(briefing, figures, shown, line, diags, strict)
     if diags.errors:
         raise UserError(diags.errors)
-    return LoadedBriefing(path, briefing, figures, numbers, lines), diags
+    return LoadedBriefing(path, briefing, figures, numbers, images, lines), diags
+
+
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+
+
+def _check_images(b: Briefing, path: Path, shown: str, line,
+                  diags: Diagnostics) -> dict[str, Path]:
+    """Every image must lie inside the data file's folder or assets/, and be a real image.
+
+    Pillow's decompression-bomb guard stays on: an image too large to be honest is an error.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    roots = (path.resolve().parent, ASSETS_DIR)
+    found: dict[str, Path] = {}
+    for i, ref in enumerate(b.images):
+        loc = ("images", i, "path")
+        fld = f"images[{ref.id}].path"
+        rel = Path(ref.path)
+        if rel.is_absolute() or ".." in rel.parts:
+            diags.error(shown, line(loc), fld, "image path escapes the data folder; expected a "
+                        f"relative path inside {roots[0].name}/ or assets/, got {ref.path!r}")
+            continue
+        candidates = [(root / rel).resolve() for root in roots]
+        target = next((c for c, root in zip(candidates, roots, strict=True)
+                       if c.is_file() and c.is_relative_to(root.resolve())), None)
+        if target is None:
+            diags.error(shown, line(loc), fld, f"image not found; expected a file beside the "
+                        f"data file or under assets/, got {ref.path!r}")
+            continue
+        try:
+            with Image.open(target) as im:
+                im.verify()
+        except Image.DecompressionBombError as exc:
+            diags.error(shown, line(loc), fld, f"image refused as a decompression bomb; "
+                        f"expected a normal-sized image, got {exc}")
+            continue
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            diags.error(shown, line(loc), fld, f"not a readable image; expected PNG or JPEG, "
+                        f"got {type(exc).__name__}: {exc}")
+            continue
+        found[ref.id] = target
+    return found
 
 
 def _check_languages(b: Briefing, path: str, line, diags: Diagnostics) -> None:

@@ -388,7 +388,7 @@ def _paginate(slide: Slide, boxes: dict[str, Box], sizes: Sizes,
     parts = [("bullets", "body", sizes.body)]
     if slide.layout in ("chart", "two_content"):
         parts = [("bullets", "body", sizes.body), ("right", "body2", sizes.side)]
-        if slide.chart is not None or slide.diagram is not None:
+        if slide.chart is not None or slide.diagram is not None or slide.picture is not None:
             # the graphic takes the main area; text goes to the side column
             parts = [("right", "body2", sizes.side)] if not slide.bullets else [
                 ("bullets", "body2", sizes.side)]

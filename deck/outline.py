@@ -84,6 +84,12 @@ class Diagram(_Model):
     alt: str = Field(min_length=1)
 
 
+class Picture(_Model):
+    image: str  # an image id of the data file
+    alt: str = ""  # filled from the data file
+    path: str = ""  # filled from the data file
+
+
 class Slide(_Model):
     layout: Layout
     key: str
@@ -94,6 +100,7 @@ class Slide(_Model):
     chart: Chart | None = None
     table: Table | None = None
     diagram: Diagram | None = None
+    picture: Picture | None = None
     notes: list[str] = []
     footer: str = ""
     # set by pagination: "2/3"
@@ -154,6 +161,17 @@ def parse_outline(text: str, shown: str, loaded: LoadedBriefing, lang: str) -> O
                         diags.error(shown, line_of(lines, where), field_name(where, raw),
                                     f"unknown claim; expected a claim id of the data file, "
                                     f"got {cid!r}")
+        if slide.picture is not None:
+            ref = next((r for r in loaded.briefing.images if r.id == slide.picture.image), None)
+            if ref is None:
+                where = loc + ("picture", "image")
+                diags.error(shown, line_of(lines, where), field_name(where, raw),
+                            f"unknown image; expected one of "
+                            f"{sorted(loaded.images)}, got {slide.picture.image!r}")
+            else:
+                credit = f" ({ref.credit[lang]})" if ref.credit else ""
+                slide.picture.alt = ref.alt[lang] + credit
+                slide.picture.path = str(loaded.images[ref.id])
         if slide.chart is not None:
             _resolve_chart(slide.chart, loaded, lang, shown, lines, loc + ("chart",), raw, diags,
                            slide.title)

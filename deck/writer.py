@@ -273,11 +273,15 @@ def _write_slide(prs, layout, boxes: dict[str, Box], laid: LaidSlide, info: Deck
         elif s.diagram is not None:
             _remove(main)
             _write_diagram(slide, boxes["body"], s.diagram, info)
+        elif s.picture is not None:
+            _remove(main)
+            _write_picture(slide, boxes["body"], s.picture)
         elif main is not None:
             _fill_text(main.text_frame, s.bullets, info, laid.sizes.get("bullets", 18),
                        markers=info.markers)
-        side_text = s.right if (s.chart is None and s.diagram is None) else (s.bullets or s.right)
-        size = laid.sizes.get("right" if s.right and (s.chart is None and s.diagram is None)
+        graphic = s.chart is not None or s.diagram is not None or s.picture is not None
+        side_text = s.right if not graphic else (s.bullets or s.right)
+        size = laid.sizes.get("right" if s.right and not graphic
                               else ("bullets" if s.bullets else "right"), 16)
         if side is not None:
             _fill_text(side.text_frame, side_text, info, size, markers=info.markers)
@@ -483,6 +487,20 @@ def _write_chart(slide, ph, box: Box, chart: Chart, info: DeckInfo) -> None:
                     pt = s.points[j]
                     pt.format.fill.solid()
                     _paint(pt.format.fill.fore_color, HIGHLIGHT)
+
+
+def _write_picture(slide, box: Box, picture) -> None:
+    """A picture scaled to fit the box, centred, aspect kept, with its alt text."""
+    from PIL import Image
+
+    with Image.open(picture.path) as im:
+        w, h = im.size
+    scale = min(box.width_emu / w, box.height_emu / h)
+    pw, ph = int(w * scale), int(h * scale)
+    pic = slide.shapes.add_picture(picture.path, Emu(box.left_emu + (box.width_emu - pw) // 2),
+                                   Emu(box.top_emu + (box.height_emu - ph) // 2), Emu(pw), Emu(ph))
+    pic.name = "Picture"
+    ooxml.set_alt_text(pic, picture.alt)
 
 
 def _write_diagram(slide, box: Box, d: Diagram, info: DeckInfo) -> None:

@@ -171,3 +171,49 @@ def test_missing_file(tmp_path):
     with pytest.raises(UserError) as info:
         load_briefing(tmp_path / "nope.yaml")
     assert "data file not found" in str(info.value)
+
+
+# ------------------------------------------------------------------------------------------
+# images referenced by a data file
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that declares a size and holds no pixels: enough for Pillow's size checks."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+def _with_image(path: str) -> str:
+    return MINIMAL.replace("deck:\n", "images:\n  - id: pic\n    path: " + path
+                           + "\n    alt: {ko: 그림, en: Picture}\ndeck:\n")
+
+
+def test_an_image_beside_the_data_file_loads(tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (8, 8), "white").save(tmp_path / "ok.png")
+    loaded, _ = _load(tmp_path, _with_image("ok.png"))
+    assert loaded.images["pic"] == (tmp_path / "ok.png").resolve()
+
+
+@pytest.mark.parametrize(("path", "content", "message"), [
+    ("../outside.png", None, "image path escapes the data folder"),
+    ("/etc/hostname", None, "image path escapes the data folder"),
+    ("sub/../../outside.png", None, "image path escapes the data folder"),
+    ("missing.png", None, "image not found"),
+    ("notes.png", b"just some text, not an image", "not a readable image"),
+    ("cut.png", b"\x89PNG\r\n\x1a\n\x00\x00", "not a readable image"),
+    ("bomb.png", _png_header(40_000, 40_000), "image refused as a decompression bomb"),
+])
+def test_bad_images_are_refused_with_a_clear_error(tmp_path, path, content, message):
+    if content is not None:
+        (tmp_path / path).write_bytes(content)
+    errors = _errors(tmp_path, _with_image(path))
+    assert any(f"images[pic].path: {message}" in e for e in errors), errors
