@@ -138,6 +138,7 @@ def test_malformed_data_exits_2_lists_errors_and_leaves_out_untouched(tmp_path, 
     before = _snapshot(out)
     bad = tmp_path / "bikeshare.yaml"
     shutil.copy(BIKESHARE.with_suffix(".yaml.j2"), tmp_path / "bikeshare.yaml.j2")
+    shutil.copy(BIKESHARE.with_name("stations.png"), tmp_path / "stations.png")
     bad.write_text(BIKESHARE.read_text(encoding="utf-8")
                    .replace("by: operator", "by: nobody")
                    .replace('text: {en: "Rides in May: {fig:rides_may}"}', "text: {}"),
@@ -224,6 +225,7 @@ def test_missing_layout_lists_what_the_template_has(tmp_path):
 def _article_with_template(tmp_path: Path, template_text: str) -> Path:
     data = tmp_path / "bikeshare.yaml"
     shutil.copy(BIKESHARE, data)
+    shutil.copy(BIKESHARE.with_name("stations.png"), tmp_path / "stations.png")
     (tmp_path / "bikeshare.yaml.j2").write_text(template_text, encoding="utf-8")
     return data
 
@@ -284,6 +286,7 @@ def _bikeshare_with(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "bikeshare.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     shutil.copy(BIKESHARE.with_suffix(".yaml.j2"), tmp_path / "bikeshare.yaml.j2")
+    shutil.copy(BIKESHARE.with_name("stations.png"), tmp_path / "stations.png")
     return path
 
 

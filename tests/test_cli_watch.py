@@ -49,6 +49,7 @@ def test_watch_rebuilds_and_survives_a_bad_edit(tmp_path):
     data = tmp_path / "bikeshare.yaml"
     shutil.copy(BIKESHARE, data)
     shutil.copy(BIKESHARE.with_suffix(".yaml.j2"), tmp_path / "bikeshare.yaml.j2")
+    shutil.copy(BIKESHARE.with_name("stations.png"), tmp_path / "stations.png")
     out = tmp_path / "out"
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen([sys.executable, str(ROOT / "build.py"), str(data), "--out", str(out),

@@ -285,6 +285,8 @@ def write_scaled(base: Path, total: int, work: Path) -> Path:
     data = yaml.safe_load(base.read_text(encoding="utf-8"))
     template = base.parent / f"{data['template']}.yaml.j2"
     shutil.copy2(template, folder / template.name)
+    for image in base.parent.glob("*.png"):  # pictures the outline places
+        shutil.copy2(image, folder / image.name)
     path = folder / f"{base.stem}-{total}.yaml"
     path.write_text(yaml.safe_dump(scaled(data, total), allow_unicode=True, sort_keys=False,
                                    width=1000), encoding="utf-8")
