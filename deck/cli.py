@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import os
 import subprocess
 import sys
@@ -38,9 +39,32 @@ class Built:
     data: bytes
 
 
+#: decks built in this process, by what determines them (``--watch`` reuses unaffected decks)
+_BUILT: dict[str, tuple[bytes, int]] = {}
+
+
+def _deck_key(loaded: LoadedBriefing, lang: str, theme: Theme, text: str) -> str:
+    """Everything a deck depends on: its outline text (all words, markers, dates), the figure
+    values its charts look up, its pictures, the theme, and the document date."""
+    h = hashlib.sha256()
+    for part in (text, repr(sorted((f.id, f.value, f.approx) for f in loaded.figures.values())),
+                 repr(sorted((i, p.stat().st_mtime_ns) for i, p in loaded.images.items())),
+                 repr(theme.path), str(len(theme.data)), hashlib.sha256(theme.data).hexdigest(),
+                 _build_time(loaded).isoformat(), lang):
+        h.update(part.encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
 def build_deck(loaded: LoadedBriefing, lang: str, theme: Theme) -> tuple[bytes, int]:
-    """One language: render the outline, parse it, lay it out, write it. Returns (bytes, slides)."""
+    """One language: render the outline, parse it, lay it out, write it. Returns (bytes, slides).
+
+    A deck whose inputs are unchanged since it was last built in this process is reused.
+    """
     text, shown = render_outline(loaded, lang)
+    key = _deck_key(loaded, lang, theme, text)
+    if key in _BUILT:
+        return _BUILT[key]
     outline = parse_outline(text, shown, loaded, lang)
     labels = l10n.load_labels(lang)
     markers = {cid: fill(labels["claim_marker"], n=n) for cid, n in loaded.claim_numbers.items()}
@@ -53,7 +77,11 @@ def build_deck(loaded: LoadedBriefing, lang: str, theme: Theme) -> tuple[bytes, 
         keywords=", ".join(sorted({b.sources[c.by][lang] for c in b.claims})),
         created=_build_time(loaded), footer=outline.footer or ctx["footer"], labels=labels)
     data = write_deck(laid, theme, info)
-    return normalise_package(data, info.created.strftime("%Y-%m-%dT%H:%M:%SZ")), len(laid)
+    result = normalise_package(data, info.created.strftime("%Y-%m-%dT%H:%M:%SZ")), len(laid)
+    if len(_BUILT) > 16:
+        _BUILT.clear()
+    _BUILT[key] = result
+    return result
 
 
 def _build_time(loaded: LoadedBriefing) -> dt.datetime:
