@@ -291,7 +291,31 @@ def _bikeshare_with(tmp_path: Path, text: str) -> Path:
 
 
 def _all_text(path: Path) -> str:
-    return "\n".join("\n".join(t) for t in slide_texts(path))
+    """Slide texts and speaker notes of a deck, as one string."""
+    notes = [s.notes_slide.notes_text_frame.text for s in Presentation(str(path)).slides
+             if s.has_notes_slide]
+    return "\n".join(["\n".join(t) for t in slide_texts(path)] + notes)
+
+
+def _every_field_with(tmp_path: Path, text: str) -> tuple[Path, list[str]]:
+    """The test article with ``text`` (plus a field number) in every translatable field that a
+    deck shows; returns the data file and the strings that must reach the deck."""
+    import yaml
+
+    data = yaml.safe_load(BIKESHARE.read_text(encoding="utf-8"))
+    fields: list[dict] = [c["text"] for c in data["claims"]]
+    fields += list(data["deck"]["headings"].values()) + [data["deck"]["takeaway"]]
+    fields += list(data["sources"].values())
+    fields += [data["article"][k] for k in ("outlet", "title", "reporter")]
+    expected = []
+    for i, field in enumerate(fields):
+        field["en"] = f"{text}⟦{i}⟧"
+        expected.append(field["en"])
+    path = tmp_path / "bikeshare.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    shutil.copy(BIKESHARE.with_suffix(".yaml.j2"), tmp_path / "bikeshare.yaml.j2")
+    shutil.copy(BIKESHARE.with_name("stations.png"), tmp_path / "stations.png")
+    return path, expected
 
 
 @pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
@@ -313,9 +337,10 @@ _XML_TEXT = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(text=st.text(_XML_TEXT, min_size=1, max_size=80).filter(
     lambda t: t.strip() and "{fig:" not in t and "\ufffe" not in t and "\uffff" not in t))
-def test_any_text_builds_and_appears(tmp_path_factory, text):
+def test_any_text_in_every_field_builds_and_appears(tmp_path_factory, text):
     tmp = tmp_path_factory.mktemp("prop")
-    data = _bikeshare_with(tmp, text)
+    data, expected = _every_field_with(tmp, text)
     [built] = build(data, tmp / "out", echo=lambda *_: None)
     shown = _all_text(built.path).replace("\v", "\n")
-    assert text.replace("\r", "") in shown
+    for field_text in expected:
+        assert field_text in shown

@@ -243,21 +243,16 @@ def peak_rss_mib(code: str) -> float:
 # --- 4. scaling -----------------------------------------------------------------------------
 
 
-def _suffixed(claim: dict[str, Any], n: int) -> dict[str, Any]:
-    """A copy of ``claim`` with id ``<id>-n`` and its own figures (and references) ``<id>_n``."""
-    c = copy.deepcopy(claim)
-    own = {f["id"] for f in c.get("figures", [])}
-    c["id"] = f"{claim['id']}-{n}"
-    for f in c.get("figures", []):
-        f["id"] = f"{f['id']}_{n}"
+def _stress_module():
+    """``tests/data/stress/make_stress.py``, which knows how to copy claims with new ids."""
+    import importlib.util
 
-    def ref(m: re.Match[str]) -> str:
-        return f"{{fig:{m.group(1)}_{n}}}" if m.group(1) in own else m.group(0)
-
-    for key in ("text", "short"):
-        if c.get(key):
-            c[key] = {lang: _FIG.sub(ref, s) for lang, s in c[key].items()}
-    return c
+    path = ROOT / "tests" / "data" / "stress" / "make_stress.py"
+    spec = importlib.util.spec_from_file_location("make_stress", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def scaled(data: dict[str, Any], total: int) -> dict[str, Any]:
@@ -268,8 +263,9 @@ def scaled(data: dict[str, Any], total: int) -> dict[str, Any]:
         raise ValueError(f"expected at least {len(originals)} claims, got {total}")
     claims = copy.deepcopy(originals)
     copy_no = 2
+    suffixed_claim = _stress_module().suffixed_claim
     while len(claims) < total:
-        claims += [_suffixed(c, copy_no) for c in originals[: total - len(claims)]]
+        claims += [suffixed_claim(c, copy_no) for c in originals[: total - len(claims)]]
         copy_no += 1
     out = copy.deepcopy(data)
     out["claims"] = claims

@@ -72,13 +72,14 @@ def make_many(data: dict[str, Any], total: int = MANY) -> dict[str, Any]:
     copy_no = 2
     while len(claims) < total:
         for claim in originals[: total - len(claims)]:
-            claims.append(_suffixed(claim, copy_no))
+            claims.append(suffixed_claim(claim, copy_no))
         copy_no += 1
     out["claims"] = claims
     return out
 
 
-def _suffixed(claim: dict[str, Any], n: int) -> dict[str, Any]:
+def suffixed_claim(claim: dict[str, Any], n: int) -> dict[str, Any]:
+    """A copy of ``claim`` with id ``<id>-n`` and its own figures (and references) ``<id>_n``."""
     c = copy.deepcopy(claim)
     own = {f["id"] for f in c.get("figures", [])}
     c["id"] = f"{claim['id']}-{n}"
