@@ -59,6 +59,7 @@ class Sizes:
     side: tuple[float, float] = (16, 11)
     table: tuple[float, float] = (12, 10)
     notes: tuple[float, float] = (12, 10)
+    chart_labels: tuple[float, float] = (12, 9)
 
 
 #: text insets the writer sets on every text frame (python-pptx/PowerPoint defaults)
@@ -344,6 +345,7 @@ class LaidSlide:
     slide: Slide
     sizes: dict[str, float] = field(default_factory=dict)
     row_heights_pt: list[float] = field(default_factory=list)
+    category_rotation: int = 0  # degrees for a chart's category labels (0 or -45)
 
 
 def layout_deck(outline: Outline, geometry: Geometry, labels: dict[str, str],
@@ -366,6 +368,36 @@ def layout_deck(outline: Outline, geometry: Geometry, labels: dict[str, str],
     return out
 
 
+#: share of a chart frame the plot area takes (PowerPoint's automatic layout, roughly)
+PLOT_SHARE = 0.8
+
+
+def plan_category_labels(kind: str, categories: list[str], box: Box,
+                         sizes: tuple[float, float]) -> tuple[float, int]:
+    """Category label size and rotation, by rule: labels side by side (column and line charts)
+    must each fit their slot; if they do not at the floor size they are turned -45 degrees.
+    Labels stacked (bar charts) must fit their row's height.
+
+    >>> plan_category_labels("column", ["Jan 25", "Jan 26"], Box(0, 0, 5_000_000, 3_000_000),
+    ...                      (12, 9))
+    (12, 0)
+    >>> plan_category_labels("column", ["A much longer category label"] * 8,
+    ...                      Box(0, 0, 5_000_000, 3_000_000), (12, 9))
+    (9, -45)
+    """
+    if not categories:
+        return sizes[0], 0
+    n = len(categories)
+    if kind == "bar":
+        slot_pt = box.height_emu * PLOT_SHARE / n / EMU_PER_PT
+        size = fit_size(lambda s: _line_height_pt("Ag", s, False), slot_pt, sizes)
+        return (size or sizes[1]), 0
+    slot_pt = box.width_emu * PLOT_SHARE / n / EMU_PER_PT * (1 - SAFETY)
+    widest = max(categories, key=lambda c: width_em(c))
+    size = fit_size(lambda s: text_width_pt(widest, s), slot_pt, sizes)
+    return (size, 0) if size is not None else (sizes[1], -45)
+
+
 def _fit_title(title: str, box: Box, sizes: tuple[float, float]) -> float:
     inner_w = (box.width_emu - 2 * INSET_LR_EMU) / EMU_PER_PT
     size = fit_size(lambda s: text_height_pt(title, inner_w, s, True),
@@ -378,6 +410,10 @@ def _paginate(slide: Slide, boxes: dict[str, Box], sizes: Sizes,
     if slide.table is not None:
         return _paginate_table(slide, boxes["table"], sizes.table)
     laid = LaidSlide(slide)
+    if slide.chart is not None:
+        size, laid.category_rotation = plan_category_labels(
+            slide.chart.kind, slide.chart.categories, boxes["chart"], sizes.chart_labels)
+        laid.sizes["categories"] = size
     if slide.layout == "title" or slide.layout == "section":
         box = boxes["subtitle"]
         inner_w = (box.width_emu - 2 * INSET_LR_EMU) / EMU_PER_PT

@@ -200,3 +200,11 @@ def fix_chart_axis_ids(chart) -> None:
         if old is None:
             continue
         el.set("val", new_ids.setdefault(old, str(len(new_ids) + 1)))
+
+
+def set_axis_label_rotation(axis, degrees: int) -> None:
+    """Turn an axis's tick labels (``c:txPr/a:bodyPr/@rot``, in 60,000ths of a degree)."""
+    axis.tick_labels.font.size = axis.tick_labels.font.size  # makes c:txPr exist
+    body_pr = axis._element.find(qn("c:txPr")).find(qn("a:bodyPr"))
+    body_pr.set("rot", str(int(degrees * 60000)))
+    body_pr.set("vert", "horz")

@@ -269,7 +269,7 @@ def _write_slide(prs, layout, boxes: dict[str, Box], laid: LaidSlide, info: Deck
         main = take(boxes["body"])
         side = take(boxes["body2"])
         if s.chart is not None:
-            _write_chart(slide, main, boxes["chart"], s.chart, info)
+            _write_chart(slide, main, boxes["chart"], s.chart, info, laid)
         elif s.diagram is not None:
             _remove(main)
             _write_diagram(slide, boxes["body"], s.diagram, info)
@@ -411,7 +411,7 @@ _CHART_TYPES = {"bar": XL_CHART_TYPE.BAR_CLUSTERED, "column": XL_CHART_TYPE.COLU
                 "line": XL_CHART_TYPE.LINE_MARKERS}
 
 
-def _write_chart(slide, ph, box: Box, chart: Chart, info: DeckInfo) -> None:
+def _write_chart(slide, ph, box: Box, chart: Chart, info: DeckInfo, laid: LaidSlide) -> None:
     data = CategoryChartData(number_format=chart.number_format)
     data.categories = chart.categories
     for series, values in zip(chart.series, chart.values, strict=True):
@@ -470,7 +470,9 @@ def _write_chart(slide, ph, box: Box, chart: Chart, info: DeckInfo) -> None:
                 r.font.bold = False
                 ooxml.set_run_language(r._r.get_or_add_rPr(), info.lang_tag,
                                        east_asian=True, major=False)
-    c.category_axis.tick_labels.font.size = Pt(12)
+    c.category_axis.tick_labels.font.size = Pt(laid.sizes.get("categories", 12))
+    if laid.category_rotation:
+        ooxml.set_axis_label_rotation(c.category_axis, laid.category_rotation)
     if chart.kind == "bar":
         c.category_axis.reverse_order = True  # first category on top, as read
     first = chart.series[0]

@@ -344,3 +344,25 @@ def test_any_text_in_every_field_builds_and_appears(tmp_path_factory, text):
     shown = _all_text(built.path).replace("\v", "\n")
     for field_text in expected:
         assert field_text in shown
+
+
+def test_colliding_chart_labels_are_turned_by_rule(tmp_path):
+    import yaml
+
+    data = yaml.safe_load(BIKESHARE.read_text(encoding="utf-8"))
+    for claim in data["claims"][:3]:
+        claim["figures"][0]["label"] = {"en": "A month label far too long to sit side by side"}
+    path = tmp_path / "bikeshare.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    shutil.copy(BIKESHARE.with_suffix(".yaml.j2"), tmp_path / "bikeshare.yaml.j2")
+    shutil.copy(BIKESHARE.with_name("stations.png"), tmp_path / "stations.png")
+    [built] = build(path, tmp_path / "out", echo=lambda *_: None)
+    [chart] = [s.chart for slide in Presentation(str(built.path)).slides for s in slide.shapes
+               if s.has_chart]
+    body_pr = chart.category_axis._element.xpath("./c:txPr/a:bodyPr")[0]
+    assert body_pr.get("rot") == "-2700000"
+    assert chart.category_axis.tick_labels.font.size.pt == 9
+    [plain] = build(BIKESHARE, tmp_path / "plain", echo=lambda *_: None)
+    [chart] = [s.chart for slide in Presentation(str(plain.path)).slides for s in slide.shapes
+               if s.has_chart]
+    assert not chart.category_axis._element.xpath("./c:txPr/a:bodyPr[@rot]")
