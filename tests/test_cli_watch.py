@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from pptx import Presentation
 
 from deck.cli import main
 
@@ -85,5 +86,6 @@ def test_preview_without_libreoffice_still_builds(tmp_path, monkeypatch, capsys)
 def test_preview_writes_a_png_per_slide_and_a_contact_sheet(tmp_path):
     assert main([str(BIKESHARE), "--out", str(tmp_path), "--preview"]) == 0
     pages = sorted((tmp_path / "bikeshare.en.preview").glob("slide-*.png"))
-    assert len(pages) == 4
+    slides = len(Presentation(str(tmp_path / "bikeshare.en.pptx")).slides)
+    assert len(pages) == slides == 5
     assert (tmp_path / "bikeshare.en.contact.png").stat().st_size > 0
