@@ -22,8 +22,8 @@ from .diagnostics import Diagnostic, UserError
 from .layout import layout_deck
 from .outline import parse_outline
 from .output import check_writable, normalise_package, refuse_edited, save_decks
-from .templating import briefing_context, fill, render_outline
-from .writer import DeckInfo, Theme, load_theme, write_deck
+from .templating import OUTLINES_DIR, briefing_context, fill, render_outline
+from .writer import DEFAULT_THEME, DeckInfo, Theme, load_theme, write_deck
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT / "assets" / "articles" / "deepseek-shock.yaml"
@@ -213,9 +213,6 @@ def watch(args: argparse.Namespace) -> int:
     except ImportError:
         print("--watch needs watchfiles: python3 -m pip install -e '.[watch]'", file=sys.stderr)
         return 2
-    from .templating import OUTLINES_DIR
-    from .writer import DEFAULT_THEME
-
     theme = args.template or DEFAULT_THEME
     roots = {args.data.resolve().parent, OUTLINES_DIR, l10n.LABELS_DIR,
              Path(theme).resolve().parent}

@@ -15,6 +15,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+from babel import Locale, UnknownLocaleError
+from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .diagnostics import Diagnostic, Diagnostics, UserError
@@ -331,8 +333,6 @@ def _check_images(b: Briefing, path: Path, shown: str, line,
 
     Pillow's decompression-bomb guard stays on: an image too large to be honest is an error.
     """
-    from PIL import Image, UnidentifiedImageError
-
     roots = (path.resolve().parent, ASSETS_DIR)
     found: dict[str, Path] = {}
     for i, ref in enumerate(b.images):
@@ -366,8 +366,6 @@ def _check_images(b: Briefing, path: Path, shown: str, line,
 
 
 def _check_languages(b: Briefing, path: str, line, diags: Diagnostics) -> None:
-    from babel import Locale, UnknownLocaleError
-
     for i, tag in enumerate(b.languages):
         try:
             Locale.parse(tag)

@@ -186,10 +186,20 @@ def lang_tag(lang: str) -> str:
 _LIKELY = {"ko": "KR", "en": "US", "ja": "JP", "zh": "CN", "de": "DE", "fr": "FR"}
 
 
-@functools.cache
 def load_labels(lang: str, directory: Path = LABELS_DIR) -> dict[str, str]:
-    """The UI label catalog for a language (``templates/labels/<lang>.yaml``)."""
+    """The UI label catalog for a language (``templates/labels/<lang>.yaml``), read again
+    only when the file changes (``--watch`` picks up edits)."""
     path = directory / f"{lang}.yaml"
+    try:
+        stamp = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        stamp = None
+    return _read_labels(path, stamp)
+
+
+@functools.lru_cache(maxsize=32)
+def _read_labels(path: Path, _stamp: int | None) -> dict[str, str]:
+    lang, directory = path.stem, path.parent
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

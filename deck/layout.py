@@ -368,6 +368,19 @@ def layout_deck(outline: Outline, geometry: Geometry, labels: dict[str, str],
     return out
 
 
+def has_graphic(slide: Slide) -> bool:
+    """A chart, diagram or picture takes the main area of a two-part slide."""
+    return slide.chart is not None or slide.diagram is not None or slide.picture is not None
+
+
+def side_text_attr(slide: Slide) -> str:
+    """Which bullets go to the side column: beside a graphic, the slide's bullets (or, if it
+    has none, its right column); on a text-only two-part slide, the right column."""
+    if has_graphic(slide):
+        return "bullets" if slide.bullets else "right"
+    return "right"
+
+
 #: share of a chart frame the plot area takes (PowerPoint's automatic layout, roughly)
 PLOT_SHARE = 0.8
 
@@ -424,10 +437,8 @@ def _paginate(slide: Slide, boxes: dict[str, Box], sizes: Sizes,
     parts = [("bullets", "body", sizes.body)]
     if slide.layout in ("chart", "two_content"):
         parts = [("bullets", "body", sizes.body), ("right", "body2", sizes.side)]
-        if slide.chart is not None or slide.diagram is not None or slide.picture is not None:
-            # the graphic takes the main area; text goes to the side column
-            parts = [("right", "body2", sizes.side)] if not slide.bullets else [
-                ("bullets", "body2", sizes.side)]
+        if has_graphic(slide):
+            parts = [(side_text_attr(slide), "body2", sizes.side)]
     pages: list[LaidSlide] = [laid]
     for attr, role, pair in parts:
         bullets = getattr(slide, attr)

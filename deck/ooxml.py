@@ -8,6 +8,7 @@ import copy
 import re
 
 from lxml import etree
+from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.oxml.ns import qn
 
 A = "http://schemas.openxmlformats.org/drawingml/2006/main"
@@ -147,8 +148,6 @@ def renumber_shape_ids(slide) -> None:
 def ensure_notes_master_list(prs) -> None:
     """Add ``p:notesMasterIdLst`` when a notes master exists (python-pptx omits it; Keynote
     and strict validators then reject the file)."""
-    from pptx.opc.constants import RELATIONSHIP_TYPE as RT
-
     pres = prs.part._element
     if pres.find(qn("p:notesMasterIdLst")) is not None:
         return

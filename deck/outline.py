@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .data import LoadedBriefing
 from .diagnostics import Diagnostics, UserError
+from .l10n import format_figure
 from .yamlsrc import field_name, line_of, pydantic_message, read_yaml
 
 Layout = Literal["title", "section", "content", "chart", "two_content", "table", "sources"]
@@ -209,8 +210,6 @@ def _resolve_chart(chart: Chart, loaded: LoadedBriefing, lang: str, shown: str,
     chart.values = values
     chart.approx = approx
     if not chart.alt and not diags.errors:
-        from .l10n import format_figure
-
         points = ", ".join(
             f"{cat} {format_figure(f.value, f.unit, lang, approx=f.approx, decimals=f.decimals)}"
             for cat, f in zip(chart.categories,

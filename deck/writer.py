@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from PIL import Image
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
 from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION
@@ -35,6 +36,7 @@ from .layout import (
     bullet_text,
     column_widths_emu,
     emu,
+    side_text_attr,
 )
 from .outline import Bullet, Chart, Diagram, Table
 
@@ -279,12 +281,10 @@ def _write_slide(prs, layout, boxes: dict[str, Box], laid: LaidSlide, info: Deck
         elif main is not None:
             _fill_text(main.text_frame, s.bullets, info, laid.sizes.get("bullets", 18),
                        markers=info.markers)
-        graphic = s.chart is not None or s.diagram is not None or s.picture is not None
-        side_text = s.right if not graphic else (s.bullets or s.right)
-        size = laid.sizes.get("right" if s.right and not graphic
-                              else ("bullets" if s.bullets else "right"), 16)
+        attr = side_text_attr(s)
         if side is not None:
-            _fill_text(side.text_frame, side_text, info, size, markers=info.markers)
+            _fill_text(side.text_frame, getattr(s, attr), info, laid.sizes.get(attr, 16),
+                       markers=info.markers)
     else:
         ph = take(boxes["body"])
         if ph is not None:
@@ -292,8 +292,7 @@ def _write_slide(prs, layout, boxes: dict[str, Box], laid: LaidSlide, info: Deck
                        markers=info.markers)
     # placeholders left empty would show "Click to add text" in PowerPoint
     for ph in body_phs:
-        if id(ph) not in used and not ph.has_text_frame or (
-                id(ph) not in used and not ph.text_frame.text):
+        if id(ph) not in used:
             _remove(ph)
     footer = s.footer or info.footer
     ooxml.copy_layout_placeholders(slide, layout, ("ftr", "sldNum"),
@@ -493,8 +492,6 @@ def _write_chart(slide, ph, box: Box, chart: Chart, info: DeckInfo, laid: LaidSl
 
 def _write_picture(slide, box: Box, picture) -> None:
     """A picture scaled to fit the box, centred, aspect kept, with its alt text."""
-    from PIL import Image
-
     with Image.open(picture.path) as im:
         w, h = im.size
     scale = min(box.width_emu / w, box.height_emu / h)
