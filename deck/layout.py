@@ -57,7 +57,7 @@ class Sizes:
     subtitle: tuple[float, float] = (20, 14)
     body: tuple[float, float] = (18, 12)
     side: tuple[float, float] = (16, 11)
-    table: tuple[float, float] = (12, 10)
+    table: tuple[float, float] = (16, 10)
     notes: tuple[float, float] = (12, 10)
     chart_labels: tuple[float, float] = (12, 9)
 
