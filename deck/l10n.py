@@ -97,7 +97,7 @@ def format_figure(value: float, unit: str, lang: str, *, approx: bool = False,
     >>> format_figure(140e9, "KRW", "en", approx=True)
     'about KRW 140 billion'
     >>> format_figure(5_576_000, "USD", "ko"), format_figure(5_576_000, "USD", "en")
-    ('557만 6,000달러', 'USD 5.576 million')
+    ('557만 6,000 달러', 'USD 5.576 million')
     >>> format_figure(191_556, "people", "ko"), format_figure(191_556, "people", "en")
     ('19만 1,556명', '191,556 people')
     >>> format_figure(5.576, "percent", "en", decimals=2), format_figure(2, "rank", "en")
@@ -109,10 +109,10 @@ def format_figure(value: float, unit: str, lang: str, *, approx: bool = False,
         korean_number(value) if ko else english_number(value))
     if ko:
         text = {
-            "USD": f"{num}달러", "KRW": f"{num} 원", "percent": f"{_pct(value, loc, decimals)}",
-            "people": f"{num}명", "parameters": f"{num}개", "rank": f"{num}위",
+            "USD": f"{num} 달러", "KRW": f"{num} 원", "percent": f"{_pct(value, loc, decimals)}",
+            "people": f"{num}명", "parameters": f"{num} 개", "rank": f"{num}위",
             "year": f"{int(value)}년", "count": f"{num}", "gpu_hours": f"{num} GPU시간",
-            "usd_per_hour": f"시간당 {num}달러", "multiple": f"{num}배", "score": num,
+            "usd_per_hour": f"시간당 {num} 달러", "multiple": f"{num}배", "score": num,
         }[unit]
         return f"약 {text}" if approx else text
     text = {
