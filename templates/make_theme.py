@@ -279,7 +279,7 @@ def _replace_root(part, xml: str) -> None:
         old.append(child)
 
 
-def _app_xml(spec: dict, n_layouts: int) -> bytes:
+def _app_xml(spec: dict) -> bytes:
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         "<Properties "
@@ -391,7 +391,7 @@ def build_template(spec: dict, out_path: Path) -> None:
             pkg.drop_rel(rId)
     for part in pkg.iter_parts():
         if str(part.partname) == "/docProps/app.xml":
-            part._blob = _app_xml(spec, len(layouts))
+            part._blob = _app_xml(spec)
 
     buf = io.BytesIO()
     prs.save(buf)

@@ -132,7 +132,7 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
-def test_malformed_data_exits_2_lists_errors_and_leaves_out_untouched(tmp_path, data_text):
+def test_malformed_data_exits_2_lists_errors_and_leaves_out_untouched(tmp_path):
     out = tmp_path / "out"
     assert main([str(BIKESHARE), "--out", str(out)]) == 0
     before = _snapshot(out)
