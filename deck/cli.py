@@ -21,9 +21,9 @@ from .data import LoadedBriefing, load_briefing
 from .diagnostics import Diagnostic, UserError
 from .layout import layout_deck
 from .outline import parse_outline
-from .output import check_writable, normalise_package, refuse_edited, save_decks
+from .output import check_writable, pack_parts, refuse_edited, save_decks
 from .templating import OUTLINES_DIR, briefing_context, fill, render_outline
-from .writer import DEFAULT_THEME, DeckInfo, Theme, load_theme, write_deck
+from .writer import DEFAULT_THEME, DeckInfo, DeckMemo, Theme, load_theme, write_deck
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT / "assets" / "articles" / "deepseek-shock.yaml"
@@ -41,6 +41,8 @@ class Built:
 
 #: decks built in this process, by what determines them (``--watch`` reuses unaffected decks)
 _BUILT: dict[str, tuple[bytes, int]] = {}
+#: the last written parts of each deck (data file, language), for slide-level rebuilds
+_MEMOS: dict[tuple[str, str], DeckMemo] = {}
 
 
 def _deck_key(loaded: LoadedBriefing, lang: str, theme: Theme, text: str) -> str:
@@ -61,7 +63,8 @@ def build_deck(loaded: LoadedBriefing, lang: str, theme: Theme) -> tuple[bytes, 
 
     A deck whose inputs are unchanged since it was last built in this process is reused.
     """
-    text, shown = render_outline(loaded, lang)
+    ctx = briefing_context(loaded, lang)
+    text, shown = render_outline(loaded, lang, context=ctx)
     key = _deck_key(loaded, lang, theme, text)
     if key in _BUILT:
         return _BUILT[key]
@@ -69,15 +72,16 @@ def build_deck(loaded: LoadedBriefing, lang: str, theme: Theme) -> tuple[bytes, 
     labels = l10n.load_labels(lang)
     markers = {cid: fill(labels["claim_marker"], n=n) for cid, n in loaded.claim_numbers.items()}
     laid = layout_deck(outline, theme.geometry, labels, markers)
-    ctx = briefing_context(loaded, lang)
     b = loaded.briefing
     info = DeckInfo(
         lang_tag=l10n.lang_tag(lang), markers=markers, title=ctx["article"]["title"],
         author=ctx["article"]["outlet"], subject=ctx["deck"]["takeaway"],
         keywords=", ".join(sorted({b.sources[c.by][lang] for c in b.claims})),
         created=_build_time(loaded), footer=outline.footer or ctx["footer"], labels=labels)
-    data = write_deck(laid, theme, info)
-    result = normalise_package(data, info.created.strftime("%Y-%m-%dT%H:%M:%SZ")), len(laid)
+    memo_key = (str(loaded.path.resolve()), lang)
+    parts, memo = write_deck(laid, theme, info, _MEMOS.get(memo_key))
+    _MEMOS[memo_key] = memo
+    result = pack_parts(parts, info.created.strftime("%Y-%m-%dT%H:%M:%SZ")), len(laid)
     if len(_BUILT) > 16:
         _BUILT.clear()
     _BUILT[key] = result

@@ -88,6 +88,7 @@ def format_number(value: float, lang: str, *, decimals: int | None = None) -> st
     return _plain(value, _locale(lang), decimals)
 
 
+@functools.lru_cache(maxsize=4096)
 def format_figure(value: float, unit: str, lang: str, *, approx: bool = False,
                   decimals: int | None = None) -> str:
     """A figure with its unit, as a reader of that language expects it.

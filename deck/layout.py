@@ -352,7 +352,15 @@ def layout_deck(outline: Outline, geometry: Geometry, labels: dict[str, str],
                 markers: dict[str, str], sizes: Sizes = Sizes()) -> list[LaidSlide]:
     """Fit every slide of the outline; split what does not fit into continuation slides."""
     out: list[LaidSlide] = []
+    context = (id(geometry), labels["page"], labels["cont"], sizes,
+               hash(frozenset(markers.items())))
     for slide in outline.slides:
+        # measuring is the costly part of this stage; an unchanged slide is laid out once
+        key = (context, slide.model_dump_json())
+        if key in _LAID:
+            out.extend(_LAID[key])
+            continue
+        first = len(out)
         boxes = geometry.boxes[slide.layout]
         pages = _paginate(slide, boxes, sizes, markers)
         total = len(pages)
@@ -365,7 +373,14 @@ def layout_deck(outline: Outline, geometry: Geometry, labels: dict[str, str],
                 page.slide = page.slide.model_copy(update={"title": page.slide.title + suffix})
             page.sizes["title"] = _fit_title(page.slide.title, boxes["title"], sizes.title)
             out.append(page)
+        if len(_LAID) > 4096:
+            _LAID.clear()
+        _LAID[key] = out[first:]
     return out
+
+
+#: laid-out pages of slides already seen in this process (read-only once stored)
+_LAID: dict[tuple, list[LaidSlide]] = {}
 
 
 def has_graphic(slide: Slide) -> bool:

@@ -37,20 +37,25 @@ def normalise_package(data: bytes, stamp: str = "2000-01-01T00:00:00Z") -> bytes
     order, the same compression everywhere. Embedded chart workbooks get the same treatment,
     and their document dates (XlsxWriter stamps the current time) become ``stamp``.
     """
-    src = zipfile.ZipFile(io.BytesIO(data))
-    names = src.namelist()
-    order = sorted(names, key=lambda n: (n != "[Content_Types].xml", n))
+    with zipfile.ZipFile(io.BytesIO(data)) as src:
+        parts = {name: src.read(name) for name in src.namelist()}
+    return pack_parts(parts, stamp)
+
+
+def pack_parts(parts: dict[str, bytes], stamp: str = "2000-01-01T00:00:00Z") -> bytes:
+    """Zip package parts reproducibly (see :func:`normalise_package`)."""
+    is_workbook = "xl/workbook.xml" in parts
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for name in order:
+        for name in sorted(parts, key=lambda n: (n != "[Content_Types].xml", n)):
             info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             info.create_system = 0
-            payload = src.read(name)
+            payload = parts[name]
             if name.endswith(".xlsx"):
                 payload = normalise_package(payload, stamp)
-            elif name == "docProps/core.xml" and "xl/workbook.xml" in names:
+            elif name == "docProps/core.xml" and is_workbook:
                 payload = _XLSX_DATES.sub(rb"\g<1>" + stamp.encode() + rb"\g<3>", payload)
             dst.writestr(info, payload)
     return out.getvalue()

@@ -211,9 +211,12 @@ def outline_dirs(loaded: LoadedBriefing, directory: Path = OUTLINES_DIR) -> tupl
     return (loaded.path.resolve().parent, directory)
 
 
-def render_outline(loaded: LoadedBriefing, lang: str, *,
-                   directory: Path = OUTLINES_DIR) -> tuple[str, str]:
-    """Render the briefing's outline template for one language; return (text, shown path)."""
+def render_outline(loaded: LoadedBriefing, lang: str, *, directory: Path = OUTLINES_DIR,
+                   context: dict[str, Any] | None = None) -> tuple[str, str]:
+    """Render the briefing's outline template for one language; return (text, shown path).
+
+    ``context`` is :func:`briefing_context` for that language, if the caller already made it.
+    """
     name = f"{loaded.briefing.template}.yaml.j2"
     dirs = outline_dirs(loaded, directory)
     env = _environment(dirs)
@@ -231,7 +234,7 @@ def render_outline(loaded: LoadedBriefing, lang: str, *,
         raise UserError([Diagnostic(exc.filename or shown, exc.lineno, "",
                                     f"template syntax: {exc.message}")]) from None
     try:
-        text = template.render(briefing_context(loaded, lang))
+        text = template.render(context or briefing_context(loaded, lang))
     except jinja2.TemplateSyntaxError as exc:
         raise UserError([Diagnostic(exc.filename or shown, exc.lineno, "",
                                     f"template syntax: {exc.message}")]) from None

@@ -6,7 +6,9 @@ The only module that imports ``pptx``. Text goes into layout placeholders, chart
 
 from __future__ import annotations
 
+import hashlib
 import io
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION
 from pptx.enum.dml import MSO_THEME_COLOR
 from pptx.enum.shapes import MSO_CONNECTOR, MSO_SHAPE
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.opc.oxml import serialize_part_xml
 from pptx.util import Emu, Pt
 
 from . import ooxml
@@ -215,14 +218,103 @@ class DeckInfo:
     labels: dict[str, str]
 
 
-def write_deck(slides: list[LaidSlide], theme: Theme, info: DeckInfo) -> bytes:
-    """Build the presentation and return its bytes (not yet normalised; see ``output``)."""
-    prs = Presentation(io.BytesIO(theme.data))
+@dataclass
+class SlideMemo:
+    """What one written slide was made from, and where its parts went in the package."""
+
+    key: str
+    part: str  # e.g. "ppt/slides/slide3.xml"
+    notes_part: str | None
+    plain: bool  # no chart or picture: its XML refers to no other part
+    layout: str
+
+@dataclass
+class DeckMemo:
+    """A written deck's parts, kept so the next build can replace only the slides that changed."""
+
+    deck_key: str
+    parts: dict[str, bytes]
+    slides: list[SlideMemo]
+
+
+def _slide_key(laid: LaidSlide, number: int, info: DeckInfo, theme: Theme) -> str:
+    h = hashlib.sha256()
+    for piece in (laid.slide.model_dump_json(), repr(sorted(laid.sizes.items())),
+                  repr(laid.row_heights_pt), str(laid.category_rotation), str(number),
+                  info.lang_tag, info.footer, repr(sorted(info.markers.items())),
+                  theme.layout_names[laid.slide.layout]):
+        h.update(piece.encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _deck_key(info: DeckInfo, theme: Theme) -> str:
+    return hashlib.sha256(repr((info.title, info.author, info.subject, info.keywords,
+                                info.created, info.lang_tag, str(theme.path),
+                                hashlib.sha256(theme.data).hexdigest())).encode()).hexdigest()
+
+
+def write_deck(slides: list[LaidSlide], theme: Theme, info: DeckInfo,
+               previous: DeckMemo | None = None) -> tuple[dict[str, bytes], DeckMemo]:
+    """Build the presentation; return its parts (name -> bytes) and a memo for the next build.
+
+    With the memo of the previous build of the same deck, slides that did not change keep
+    their parts and only changed plain slides (text, tables, diagrams) are written again; a
+    change in the deck's shape (slide count, layouts, charts, pictures) builds it all.
+    """
+    keys = [_slide_key(laid, n, info, theme) for n, laid in enumerate(slides, start=1)]
+    patched = _patch(slides, keys, theme, info, previous) if previous else None
+    if patched is not None:
+        return patched
+    prs = _new_presentation(theme)
     layouts = {layout.name: layout for layout in prs.slide_layouts}
-    for laid in slides:
+    memos = []
+    for n, (laid, key) in enumerate(zip(slides, keys, strict=True), start=1):
         layout = layouts[theme.layout_names[laid.slide.layout]]
         boxes = theme.geometry.boxes[laid.slide.layout]
-        _write_slide(prs, layout, boxes, laid, info)
+        slide = _write_slide(prs, layout, boxes, laid, info, n)
+        notes = slide.notes_slide.part.partname.lstrip("/") if slide.has_notes_slide else None
+        plain = laid.slide.chart is None and laid.slide.picture is None
+        memos.append(SlideMemo(key, slide.part.partname.lstrip("/"), notes, plain, layout.name))
+    parts = _save_parts(prs, info)
+    return parts, DeckMemo(_deck_key(info, theme), parts, memos)
+
+
+def _new_presentation(theme: Theme):
+    return Presentation(io.BytesIO(theme.data))
+
+
+def _patch(slides: list[LaidSlide], keys: list[str], theme: Theme, info: DeckInfo,
+           previous: DeckMemo) -> tuple[dict[str, bytes], DeckMemo] | None:
+    """Rewrite only the changed slides' parts, or None when the whole deck must be built."""
+    if previous.deck_key != _deck_key(info, theme) or len(previous.slides) != len(slides):
+        return None
+    changed = [i for i, key in enumerate(keys) if key != previous.slides[i].key]
+    for i in changed:
+        old, laid = previous.slides[i], slides[i]
+        plain = laid.slide.chart is None and laid.slide.picture is None
+        if not (old.plain and plain) or (old.notes_part is None) != (not laid.slide.notes) or (
+                old.layout != theme.layout_names[laid.slide.layout]):
+            return None
+    parts = dict(previous.parts)
+    memos = list(previous.slides)
+    if changed:
+        # write the changed slides into a scratch deck of the same theme, take their XML
+        prs = _new_presentation(theme)
+        layouts = {layout.name: layout for layout in prs.slide_layouts}
+        for i in changed:
+            laid = slides[i]
+            layout = layouts[theme.layout_names[laid.slide.layout]]
+            slide = _write_slide(prs, layout, theme.geometry.boxes[laid.slide.layout], laid,
+                                 info, i + 1)
+            parts[memos[i].part] = serialize_part_xml(slide.part._element)
+            if memos[i].notes_part:
+                parts[memos[i].notes_part] = serialize_part_xml(slide.notes_slide.part._element)
+            memos[i] = SlideMemo(keys[i], memos[i].part, memos[i].notes_part, True, layout.name)
+    return parts, DeckMemo(previous.deck_key, parts, memos)
+
+
+def _save_parts(prs, info: DeckInfo) -> dict[str, bytes]:
     ooxml.ensure_notes_master_list(prs)
     cp = prs.core_properties
     cp.title = info.title
@@ -236,10 +328,12 @@ def write_deck(slides: list[LaidSlide], theme: Theme, info: DeckInfo) -> bytes:
     cp.language = info.lang_tag
     buf = io.BytesIO()
     prs.save(buf)
-    return buf.getvalue()
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as z:
+        return {name: z.read(name) for name in z.namelist()}
 
 
-def _write_slide(prs, layout, boxes: dict[str, Box], laid: LaidSlide, info: DeckInfo) -> None:
+def _write_slide(prs, layout, boxes: dict[str, Box], laid: LaidSlide, info: DeckInfo,
+                 number: int):
     s = laid.slide
     slide = prs.slides.add_slide(layout)
     phs = {_ph_key(ph): ph for ph in slide.placeholders}
@@ -296,11 +390,12 @@ def _write_slide(prs, layout, boxes: dict[str, Box], laid: LaidSlide, info: Deck
             _remove(ph)
     footer = s.footer or info.footer
     ooxml.copy_layout_placeholders(slide, layout, ("ftr", "sldNum"),
-                                   {"ftr": footer, "sldNum": str(len(prs.slides))}, info.lang_tag)
+                                   {"ftr": footer, "sldNum": str(number)}, info.lang_tag)
     if s.notes:
         tf = slide.notes_slide.notes_text_frame
         _fill_text(tf, [Bullet(text=n) for n in s.notes], info, 12, bullets=False, markers={},
                    autofit=False)
+    return slide
 
 
 def _ph_key(ph) -> tuple[str, int]:

@@ -366,3 +366,24 @@ def test_colliding_chart_labels_are_turned_by_rule(tmp_path):
     [chart] = [s.chart for slide in Presentation(str(plain.path)).slides for s in slide.shapes
                if s.has_chart]
     assert not chart.category_axis._element.xpath("./c:txPr/a:bodyPr[@rot]")
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("Mixture of Experts: only what's needed", "Mixture of Experts: the few that matter"),
+    ("V3 cost {fig:v3_cost_usd} ({fig:v3_cost_krw})", "V3 took {fig:v3_cost_usd}"),
+    ("value: 191556", "value: 191557"),  # a chart figure: that slide and its chart rebuild
+])
+def test_rebuild_after_one_change_equals_a_fresh_build(tmp_path, old, new):
+    from deck import cli
+
+    data = tmp_path / DEFAULT_DATA.name
+    text = DEFAULT_DATA.read_text(encoding="utf-8")
+    assert old in text
+    data.write_text(text, encoding="utf-8")
+    build(data, tmp_path / "a", echo=lambda *_: None)
+    data.write_text(text.replace(old, new, 1), encoding="utf-8")
+    rebuilt = {b.lang: b.data for b in build(data, tmp_path / "a", echo=lambda *_: None)}
+    cli._BUILT.clear()
+    cli._MEMOS.clear()
+    fresh = {b.lang: b.data for b in build(data, tmp_path / "b", echo=lambda *_: None)}
+    assert rebuilt == fresh
