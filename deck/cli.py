@@ -45,6 +45,16 @@ _BUILT: dict[str, tuple[bytes, int]] = {}
 _MEMOS: dict[tuple[str, str], DeckMemo] = {}
 
 
+def forget_builds() -> None:
+    """Drop what this process remembers of earlier builds (the next build starts cold)."""
+    from . import layout
+
+    _BUILT.clear()
+    _MEMOS.clear()
+    layout._LAID.clear()
+    layout.text_height_pt.cache_clear()
+
+
 def _deck_key(loaded: LoadedBriefing, lang: str, theme: Theme, text: str) -> str:
     """Everything a deck depends on: its outline text (all words, markers, dates), the figure
     values its charts look up, its pictures, the theme, and the document date."""

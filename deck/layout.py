@@ -260,6 +260,7 @@ def _longest_prefix(unit: str, limit_em: float, bold: bool) -> tuple[int, float]
     return cut, used
 
 
+@functools.lru_cache(maxsize=16384)
 def text_height_pt(text: str, width_pt: float, size_pt: float, bold: bool = False) -> float:
     """Height of a wrapped paragraph: line count times single line spacing."""
     lines = wrap(text, width_pt, size_pt, bold)

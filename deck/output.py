@@ -9,6 +9,7 @@ never overwritten without ``--force``, and then only after a timestamped backup.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -42,6 +43,12 @@ def normalise_package(data: bytes, stamp: str = "2000-01-01T00:00:00Z") -> bytes
     return pack_parts(parts, stamp)
 
 
+@functools.lru_cache(maxsize=256)
+def _normalised_workbook(data: bytes, stamp: str) -> bytes:
+    # chart workbooks repeat from build to build; re-zipping them is most of packing's cost
+    return normalise_package(data, stamp)
+
+
 def pack_parts(parts: dict[str, bytes], stamp: str = "2000-01-01T00:00:00Z") -> bytes:
     """Zip package parts reproducibly (see :func:`normalise_package`)."""
     is_workbook = "xl/workbook.xml" in parts
@@ -54,7 +61,7 @@ def pack_parts(parts: dict[str, bytes], stamp: str = "2000-01-01T00:00:00Z") -> 
             info.create_system = 0
             payload = parts[name]
             if name.endswith(".xlsx"):
-                payload = normalise_package(payload, stamp)
+                payload = _normalised_workbook(payload, stamp)
             elif name == "docProps/core.xml" and is_workbook:
                 payload = _XLSX_DATES.sub(rb"\g<1>" + stamp.encode() + rb"\g<3>", payload)
             dst.writestr(info, payload)

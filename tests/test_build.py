@@ -383,7 +383,6 @@ def test_rebuild_after_one_change_equals_a_fresh_build(tmp_path, old, new):
     build(data, tmp_path / "a", echo=lambda *_: None)
     data.write_text(text.replace(old, new, 1), encoding="utf-8")
     rebuilt = {b.lang: b.data for b in build(data, tmp_path / "a", echo=lambda *_: None)}
-    cli._BUILT.clear()
-    cli._MEMOS.clear()
+    cli.forget_builds()
     fresh = {b.lang: b.data for b in build(data, tmp_path / "b", echo=lambda *_: None)}
     assert rebuilt == fresh

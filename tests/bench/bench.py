@@ -185,7 +185,7 @@ def time_warm_rebuild(data: Path, work: Path, runs: int,
                       reuse: bool = True) -> tuple[float, float, list[float]]:
     """(first in-process build s, median warm rebuild s, samples) after one-field edits.
 
-    With ``reuse`` off, the in-process deck cache is emptied first, so every deck is rebuilt
+    With ``reuse`` off, the process forgets earlier builds first, so every deck is rebuilt
     (what a one-field change that touches every language costs)."""
     import yaml
 
@@ -205,7 +205,7 @@ def time_warm_rebuild(data: Path, work: Path, runs: int,
         k[0] += 1
         copy_path.write_text(source.replace(target, f"{target} (edit {k[0]})"), encoding="utf-8")
         if not reuse:
-            cli._BUILT.clear()
+            cli.forget_builds()
         t = time.perf_counter()
         build(copy_path, out_dir, force=True, echo=_noop)
         return time.perf_counter() - t
@@ -309,7 +309,7 @@ def time_scaling(base: Path, work: Path, runs: int) -> dict[int, tuple[float, in
         decks = len(built)
 
         def one(path: Path = path, out_dir: Path = out_dir, decks: int = decks) -> float:
-            cli._BUILT.clear()  # time a real build, not a reuse of the unchanged deck
+            cli.forget_builds()  # time a real build, not a reuse of the unchanged deck
             t0 = time.perf_counter()
             build(path, out_dir, force=True, echo=_noop)
             return (time.perf_counter() - t0) / decks
