@@ -87,7 +87,7 @@ def build_deck(loaded: LoadedBriefing, lang: str, theme: Theme) -> tuple[bytes, 
         lang_tag=l10n.lang_tag(lang), markers=markers, title=ctx["article"]["title"],
         author=ctx["article"]["outlet"], subject=ctx["deck"]["takeaway"],
         keywords=", ".join(sorted({b.sources[c.by][lang] for c in b.claims})),
-        created=_build_time(loaded), footer=outline.footer or ctx["footer"], labels=labels)
+        created=_build_time(loaded), footer=outline.footer or ctx["footer"])
     memo_key = (str(loaded.path.resolve()), lang)
     parts, memo = write_deck(laid, theme, info, _MEMOS.get(memo_key))
     _MEMOS[memo_key] = memo

@@ -215,7 +215,6 @@ class DeckInfo:
     keywords: str
     created: object  # datetime
     footer: str
-    labels: dict[str, str]
 
 
 @dataclass
@@ -232,7 +231,7 @@ class SlideMemo:
 class DeckMemo:
     """A written deck's parts, kept so the next build can replace only the slides that changed."""
 
-    deck_key: str
+    package_key: str
     parts: dict[str, bytes]
     slides: list[SlideMemo]
 
@@ -248,7 +247,8 @@ def _slide_key(laid: LaidSlide, number: int, info: DeckInfo, theme: Theme) -> st
     return h.hexdigest()
 
 
-def _deck_key(info: DeckInfo, theme: Theme) -> str:
+def _package_key(info: DeckInfo, theme: Theme) -> str:
+    """What every part outside the slides depends on (document properties, the theme)."""
     return hashlib.sha256(repr((info.title, info.author, info.subject, info.keywords,
                                 info.created, info.lang_tag, str(theme.path),
                                 hashlib.sha256(theme.data).hexdigest())).encode()).hexdigest()
@@ -277,7 +277,7 @@ def write_deck(slides: list[LaidSlide], theme: Theme, info: DeckInfo,
         plain = laid.slide.chart is None and laid.slide.picture is None
         memos.append(SlideMemo(key, slide.part.partname.lstrip("/"), notes, plain, layout.name))
     parts = _save_parts(prs, info)
-    return parts, DeckMemo(_deck_key(info, theme), parts, memos)
+    return parts, DeckMemo(_package_key(info, theme), parts, memos)
 
 
 def _new_presentation(theme: Theme):
@@ -287,7 +287,7 @@ def _new_presentation(theme: Theme):
 def _patch(slides: list[LaidSlide], keys: list[str], theme: Theme, info: DeckInfo,
            previous: DeckMemo) -> tuple[dict[str, bytes], DeckMemo] | None:
     """Rewrite only the changed slides' parts, or None when the whole deck must be built."""
-    if previous.deck_key != _deck_key(info, theme) or len(previous.slides) != len(slides):
+    if previous.package_key != _package_key(info, theme) or len(previous.slides) != len(slides):
         return None
     changed = [i for i, key in enumerate(keys) if key != previous.slides[i].key]
     for i in changed:
@@ -311,7 +311,7 @@ def _patch(slides: list[LaidSlide], keys: list[str], theme: Theme, info: DeckInf
             if memos[i].notes_part:
                 parts[memos[i].notes_part] = serialize_part_xml(slide.notes_slide.part._element)
             memos[i] = SlideMemo(keys[i], memos[i].part, memos[i].notes_part, True, layout.name)
-    return parts, DeckMemo(previous.deck_key, parts, memos)
+    return parts, DeckMemo(previous.package_key, parts, memos)
 
 
 def _save_parts(prs, info: DeckInfo) -> dict[str, bytes]:
