@@ -19,7 +19,7 @@ from pathlib import Path
 from . import l10n
 from .data import LoadedBriefing, load_briefing
 from .diagnostics import Diagnostic, UserError
-from .layout import layout_deck
+from .layout import forget_layouts, layout_deck
 from .outline import parse_outline
 from .output import check_writable, pack_parts, refuse_edited, save_decks
 from .templating import OUTLINES_DIR, briefing_context, fill, render_outline
@@ -47,12 +47,9 @@ _MEMOS: dict[tuple[str, str], DeckMemo] = {}
 
 def forget_builds() -> None:
     """Drop what this process remembers of earlier builds (the next build starts cold)."""
-    from . import layout
-
     _BUILT.clear()
     _MEMOS.clear()
-    layout._LAID.clear()
-    layout.text_height_pt.cache_clear()
+    forget_layouts()
 
 
 def _deck_key(loaded: LoadedBriefing, lang: str, theme: Theme, text: str) -> str:
@@ -61,7 +58,7 @@ def _deck_key(loaded: LoadedBriefing, lang: str, theme: Theme, text: str) -> str
     h = hashlib.sha256()
     for part in (text, repr(sorted((f.id, f.value, f.approx) for f in loaded.figures.values())),
                  repr(sorted((i, p.stat().st_mtime_ns) for i, p in loaded.images.items())),
-                 repr(theme.path), str(len(theme.data)), hashlib.sha256(theme.data).hexdigest(),
+                 repr(theme.path), theme.digest,
                  _build_time(loaded).isoformat(), lang):
         h.update(part.encode("utf-8"))
         h.update(b"\0")

@@ -157,11 +157,7 @@ class LoadedBriefing:
     lines: dict[tuple, int]  # location path -> line number, for later stages' diagnostics
 
     def line_of(self, loc: tuple) -> int | None:
-        while loc:
-            if loc in self.lines:
-                return self.lines[loc]
-            loc = loc[:-1]
-        return None
+        return line_of(self.lines, loc)
 
 
 # XML 1.0 allows tab, newline, carriage return and most of Unicode; python-pptx fails on the rest.

@@ -384,6 +384,12 @@ def layout_deck(outline: Outline, geometry: Geometry, labels: dict[str, str],
 _LAID: dict[tuple, list[LaidSlide]] = {}
 
 
+def forget_layouts() -> None:
+    """Drop remembered layouts and measured heights (the next layout measures afresh)."""
+    _LAID.clear()
+    text_height_pt.cache_clear()
+
+
 def has_graphic(slide: Slide) -> bool:
     """A chart, diagram or picture takes the main area of a two-part slide."""
     return slide.chart is not None or slide.diagram is not None or slide.picture is not None

@@ -76,6 +76,7 @@ class Theme:
     data: bytes
     layout_names: dict[str, str]  # logical -> layout name in the template
     geometry: Geometry
+    digest: str  # SHA-256 of the template's bytes: what decks built from it depend on
 
 
 def _config_for(template: Path) -> Path:
@@ -141,7 +142,7 @@ def _read_theme(path: Path) -> Theme:
     if problems:
         raise UserError(problems)
     geometry = Geometry(int(prs.slide_width), int(prs.slide_height), boxes)
-    return Theme(path, data, names, geometry)
+    return Theme(path, data, names, geometry, hashlib.sha256(data).hexdigest())
 
 
 def _box(shape) -> Box:
@@ -251,7 +252,7 @@ def _package_key(info: DeckInfo, theme: Theme) -> str:
     """What every part outside the slides depends on (document properties, the theme)."""
     return hashlib.sha256(repr((info.title, info.author, info.subject, info.keywords,
                                 info.created, info.lang_tag, str(theme.path),
-                                hashlib.sha256(theme.data).hexdigest())).encode()).hexdigest()
+                                theme.digest)).encode()).hexdigest()
 
 
 def write_deck(slides: list[LaidSlide], theme: Theme, info: DeckInfo,
