@@ -10,7 +10,6 @@ laid out correctly passes; anything written or edited wrongly afterwards is name
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Iterable
 from itertools import combinations
@@ -22,7 +21,9 @@ from pptx.oxml.ns import qn
 from pptx.shapes.graphfrm import GraphicFrame
 from pptx.shapes.group import GroupShape
 
-from .layout import EMU_PER_PT, text_height_pt
+from .master import inherited_insets, theme_fonts
+from .measure import Fonts, Measurer
+from .model import EMU_PER_PT
 
 Rect = tuple[int, int, int, int]  # left, top, right, bottom (EMU)
 
@@ -40,13 +41,15 @@ def check_deck(path: Path | str) -> list[str]:
     """
     prs = Presentation(str(path))
     width, height = int(prs.slide_width), int(prs.slide_height)
+    fonts = theme_fonts(prs)
+    measure = Fonts().measurer(fonts.minor_latin, fonts.minor_ea)
     problems: list[str] = []
     for n, slide in enumerate(prs.slides, start=1):
-        problems += [f"slide {n}: {msg}" for msg in _check_slide(slide, width, height)]
+        problems += [f"slide {n}: {msg}" for msg in _check_slide(slide, width, height, measure)]
     return problems
 
 
-def _check_slide(slide, width: int, height: int) -> Iterable[str]:
+def _check_slide(slide, width: int, height: int, measure: Measurer) -> Iterable[str]:
     titles = [s for s in slide.placeholders if s.placeholder_format.type in _TITLES]
     if not titles:
         yield "no title placeholder"
@@ -63,9 +66,9 @@ def _check_slide(slide, width: int, height: int) -> Iterable[str]:
             bearing.append((shape.name, r))
         if shape.has_text_frame and (shape.is_placeholder
                                      or shape.shape_type == MSO_SHAPE_TYPE.TEXT_BOX):
-            yield from _frame_fit(shape, styles)
+            yield from _frame_fit(shape, styles, measure)
         if getattr(shape, "has_table", False):
-            yield from _table_fit(shape)
+            yield from _table_fit(shape, measure)
     for (name_a, a), (name_b, b) in combinations(bearing, 2):
         w, h = min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])
         if w > 0 and h > 0:
@@ -97,18 +100,19 @@ def _pt(r: Rect) -> str:
     return "({:.1f}, {:.1f})-({:.1f}, {:.1f}) pt".format(*(v / EMU_PER_PT for v in r))
 
 
-def _frame_fit(shape, styles) -> Iterable[str]:
+def _frame_fit(shape, styles, measure: Measurer) -> Iterable[str]:
     tf = shape.text_frame
-    inner_w = (int(shape.width) - int(tf.margin_left) - int(tf.margin_right)) / EMU_PER_PT
-    inner_h = (int(shape.height) - int(tf.margin_top) - int(tf.margin_bottom)) / EMU_PER_PT
+    ins = inherited_insets(shape)
+    inner_w = (int(shape.width) - ins.left_emu - ins.right_emu) / EMU_PER_PT
+    inner_h = (int(shape.height) - ins.top_emu - ins.bottom_emu) / EMU_PER_PT
     chains = _style_chain(shape, styles)
-    need = sum(paragraph_height_pt(p, inner_w, chains) for p in tf.paragraphs)
+    need = sum(paragraph_height_pt(p, inner_w, chains, measure) for p in tf.paragraphs)
     if need > inner_h + _SLACK_PT:
         yield (f"shape {shape.name!r}: text needs {need:.1f} pt but the box holds "
                f"{inner_h:.1f} pt ({tf.text[:40]!r}...)")
 
 
-def _table_fit(frame) -> Iterable[str]:
+def _table_fit(frame, measure: Measurer) -> Iterable[str]:
     table = frame.table
     heights = [int(r.height) for r in table.rows]
     widths = [int(c.width) for c in table.columns]
@@ -120,7 +124,7 @@ def _table_fit(frame) -> Iterable[str]:
             cols = cell.span_width if cell.is_merge_origin else 1
             w = (sum(widths[j:j + cols]) - int(cell.margin_left) - int(cell.margin_right))
             h = sum(heights[i:i + rows]) / EMU_PER_PT
-            need = sum(paragraph_height_pt(p, w / EMU_PER_PT, {})
+            need = sum(paragraph_height_pt(p, w / EMU_PER_PT, {}, measure)
                        for p in cell.text_frame.paragraphs)
             need += (int(cell.margin_top) + int(cell.margin_bottom)) / EMU_PER_PT
             if need > h + _SLACK_PT:
@@ -153,10 +157,10 @@ def _first(elements: Iterable, attr: str) -> str | None:
     return None
 
 
-def paragraph_height_pt(p, width_pt: float, chains: dict[int, list]) -> float:
-    """Height of one paragraph: space before plus its wrapped lines, measured by
-    :func:`deck.layout.text_height_pt` at the paragraph's largest run size (bold if any run
-    is), in the width left after its left margin (``marL``)."""
+def paragraph_height_pt(p, width_pt: float, chains: dict[int, list], measure: Measurer) -> float:
+    """Height of one paragraph: space before plus its wrapped lines, measured as the fit stage
+    measures at the paragraph's largest run size (bold if any run is), in the width left after
+    its left margin (``marL``)."""
     chain = chains.get(p.level, [])
     ppr = p._p.pPr
     defaults = [lvl.find(qn("a:defRPr")) for lvl in chain]
@@ -171,9 +175,8 @@ def paragraph_height_pt(p, width_pt: float, chains: dict[int, list]) -> float:
     before = _spacing(ppr, chain, "a:spcBef", size_pt)
     line = _spacing(ppr, chain, "a:lnSpc", 1.0) or 1.0
     text = p.text.replace("\v", "\n")
-    if width_pt - mar_l <= 0:  # no room at all (deck.layout.wrap never ends on a width <= 0)
-        return math.inf
-    return before + max(1.0, line) * text_height_pt(text, width_pt - mar_l, size_pt, bold)
+    return before + max(1.0, line) * measure.text_height_pt(text, width_pt - mar_l, size_pt,
+                                                            bold)
 
 
 def _spacing(ppr, chain: list, tag: str, per_pct: float) -> float:

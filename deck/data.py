@@ -7,6 +7,8 @@ with the file, line and field it concerns (``deck.diagnostics``). Knows nothing 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 import math
 import re
 from collections.abc import Iterator
@@ -17,10 +19,12 @@ from typing import Annotated, Any, Literal
 
 from babel import Locale, UnknownLocaleError
 from PIL import Image, UnidentifiedImageError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from .diagnostics import Diagnostic, Diagnostics, UserError
-from .yamlsrc import field_name, line_of, pydantic_message, read_yaml
+from .l10n import format_figure
+from .resources import assets_dir
+from .yamlsrc import field_name, line_of, read_yaml_file, validate
 
 SCHEMA_VERSION = 1
 
@@ -121,7 +125,7 @@ class Briefing(_Model):
 
     schema_: int = Field(alias="schema")
     languages: list[str] = Field(min_length=1)
-    template: str = Field(default="briefing", pattern=r"^[a-z0-9_-]+$")
+    template: str = Field(pattern=r"^[a-z0-9_-]+$")
     article: Article
     sources: dict[str, Text]
     claims: list[Claim] = Field(min_length=1)
@@ -144,6 +148,25 @@ class FigureValue:
     decimals: int | None = None  # for derived figures: how many decimals to show
     as_of: dt.date | None = None
 
+    def text(self, lang: str) -> str:
+        """The figure with its unit, as a reader of ``lang`` expects it."""
+        return format_figure(self.value, self.unit, lang, approx=self.approx,
+                             decimals=self.decimals)
+
+    def label_in(self, lang: str) -> str:
+        """The figure's short label in ``lang``, or its id where it has none."""
+        return (self.label or {}).get(lang, self.id)
+
+
+@dataclass(frozen=True)
+class ImageFile:
+    """An image the data file names, checked: its file, content digest and size in pixels."""
+
+    path: Path
+    digest: str
+    width_px: int
+    height_px: int
+
 
 @dataclass(frozen=True)
 class LoadedBriefing:
@@ -153,7 +176,7 @@ class LoadedBriefing:
     briefing: Briefing
     figures: dict[str, FigureValue]
     claim_numbers: dict[str, int]  # claim id -> 1-based number shown in markers and sources
-    images: dict[str, Path]  # image id -> checked file
+    images: dict[str, ImageFile]  # image id -> checked file
     lines: dict[tuple, int]  # location path -> line number, for later stages' diagnostics
 
     def line_of(self, loc: tuple) -> int | None:
@@ -269,19 +292,7 @@ def load_briefing(path: Path | str, *, strict: bool = False) -> tuple[LoadedBrie
     path = Path(path)
     shown = str(path)
     diags = Diagnostics()
-    try:
-        source = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError([Diagnostic(shown, None, "", "data file not found; expected a YAML file, "
-                            "got no such file")]) from None
-    except UnicodeDecodeError as exc:
-        raise UserError([Diagnostic(shown, None, "", f"not UTF-8 text; expected a UTF-8 YAML file, "
-                            f"got byte {exc.object[exc.start]:#04x} at offset {exc.start}")]
-                        ) from None
-    except OSError as exc:
-        raise UserError([Diagnostic(shown, None, "", f"cannot read: {exc.strerror}")]) from None
-
-    raw, lines = read_yaml(source, shown, diags)
+    raw, lines = read_yaml_file(path, "data file", diags)
     if not isinstance(raw, dict):
         raise UserError([Diagnostic(shown, 1, "", "expected a mapping at the top level (schema, "
                                     "languages, article, sources, claims, deck), got "
@@ -298,13 +309,9 @@ def load_briefing(path: Path | str, *, strict: bool = False) -> tuple[LoadedBrie
                         "PowerPoint file; expected printable text, got it at position "
                         f"{m.start()}")
 
-    try:
-        briefing = Briefing.model_validate(raw)
-    except ValidationError as exc:
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            diags.error(shown, line(loc), field_name(loc, raw), pydantic_message(err, _ID_STYLES))
-        raise UserError(diags.errors) from None
+    briefing = validate(Briefing, raw, lines, shown, diags, _ID_STYLES)
+    if briefing is None:
+        raise UserError(diags.errors)
 
     if briefing.schema_ != SCHEMA_VERSION:
         diags.error(shown, line(("schema",)), "schema",
@@ -320,17 +327,14 @@ def load_briefing(path: Path | str, *, strict: bool = False) -> tuple[LoadedBrie
     return LoadedBriefing(path, briefing, figures, numbers, images, lines), diags
 
 
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
-
-
 def _check_images(b: Briefing, path: Path, shown: str, line,
-                  diags: Diagnostics) -> dict[str, Path]:
+                  diags: Diagnostics) -> dict[str, ImageFile]:
     """Every image must lie inside the data file's folder or assets/, and be a real image.
 
     Pillow's decompression-bomb guard stays on: an image too large to be honest is an error.
     """
-    roots = (path.resolve().parent, ASSETS_DIR)
-    found: dict[str, Path] = {}
+    roots = (path.resolve().parent, assets_dir())
+    found: dict[str, ImageFile] = {}
     for i, ref in enumerate(b.images):
         loc = ("images", i, "path")
         fld = f"images[{ref.id}].path"
@@ -347,7 +351,9 @@ def _check_images(b: Briefing, path: Path, shown: str, line,
                         f"data file or under assets/, got {ref.path!r}")
             continue
         try:
-            with Image.open(target) as im:
+            data = target.read_bytes()
+            with Image.open(io.BytesIO(data)) as im:
+                size = im.size
                 im.verify()
         except Image.DecompressionBombError as exc:
             diags.error(shown, line(loc), fld, f"image refused as a decompression bomb; "
@@ -357,7 +363,7 @@ def _check_images(b: Briefing, path: Path, shown: str, line,
             diags.error(shown, line(loc), fld, f"not a readable image; expected PNG or JPEG, "
                         f"got {type(exc).__name__}: {exc}")
             continue
-        found[ref.id] = target
+        found[ref.id] = ImageFile(target, hashlib.sha256(data).hexdigest(), *size)
     return found
 
 

@@ -7,18 +7,17 @@ Knows nothing of pptx.
 from __future__ import annotations
 
 import datetime as dt
-import functools
+import string
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-import yaml
 from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_compact_decimal, format_decimal
+from pydantic import BaseModel, ConfigDict
 
-from .diagnostics import Diagnostic, UserError
-
-LABELS_DIR = Path(__file__).resolve().parent.parent / "templates" / "labels"
+from .diagnostics import Diagnostic, Diagnostics, UserError
+from .yamlsrc import line_of, read_yaml_file, validate
 
 # Korean counts in myriads: 만 (10^4), 억 (10^8), 조 (10^12).
 _KO_GROUPS = ((10**12, "조"), (10**8, "억"), (10**4, "만"))
@@ -88,7 +87,6 @@ def format_number(value: float, lang: str, *, decimals: int | None = None) -> st
     return _plain(value, _locale(lang), decimals)
 
 
-@functools.lru_cache(maxsize=4096)
 def format_figure(value: float, unit: str, lang: str, *, approx: bool = False,
                   decimals: int | None = None) -> str:
     """A figure with its unit, as a reader of that language expects it.
@@ -187,27 +185,129 @@ def lang_tag(lang: str) -> str:
 _LIKELY = {"ko": "KR", "en": "US", "ja": "JP", "zh": "CN", "de": "DE", "fr": "FR"}
 
 
-def load_labels(lang: str, directory: Path = LABELS_DIR) -> dict[str, str]:
-    """The UI label catalog for a language (``templates/labels/<lang>.yaml``), read again
-    only when the file changes (``--watch`` picks up edits)."""
-    path = directory / f"{lang}.yaml"
-    try:
-        stamp = path.stat().st_mtime_ns
-    except FileNotFoundError:
-        stamp = None
-    return _read_labels(path, stamp)
+class _NamesOnly(string.Formatter):
+    """``str.format`` for label patterns, without attribute or index access (sandbox-safe)."""
+
+    def get_field(self, field_name: str, args, kwargs):
+        if not field_name.isidentifier():
+            raise ValueError(f"label pattern field {{{field_name}}}: expected a plain name")
+        return self.get_value(field_name, args, kwargs), field_name
 
 
-@functools.lru_cache(maxsize=32)
-def _read_labels(path: Path, _stamp: int | None) -> dict[str, str]:
-    lang, directory = path.stem, path.parent
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        have = sorted(p.stem for p in directory.glob("*.yaml"))
+def fill(pattern: str, **values: object) -> str:
+    """Fill a label pattern: ``fill("{n}/{total}", n=1, total=3) == "1/3"``."""
+    return _NamesOnly().vformat(pattern, (), values)
+
+
+class Labels(BaseModel):
+    """A label catalog (``templates/labels/<lang>.yaml``): the generic words of a deck.
+
+    Patterns use ``{name}`` fields; :data:`PATTERN_FIELDS` lists the names each may use.
+    Frozen: a template can read labels, never change them.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cont: str
+    page: str
+    col_no: str
+    col_claim: str
+    col_who: str
+    col_where: str
+    col_source: str
+    col_note: str
+    col_move: str
+    col_reported: str
+    para: str
+    place_headline: str
+    place_subhead: str
+    place_caption: str
+    place_heading: str
+    citation: str
+    footer: str
+    said_by: str
+    claim_marker: str
+    falls: str
+    rises: str
+    threshold_at_least: str
+    approx_note: str
+    moe_input: str
+    moe_router: str
+    moe_expert: str
+    moe_output: str
+    moe_alt: str
+    nf_usd: str
+    nf_people: str
+    nf_percent: str
+    nf_params: str
+    axis_usd_log: str
+    axis_percent: str
+    axis_params: str
+    axis_people: str
+    series_cost: str
+    series_aime: str
+    series_users: str
+    series_params: str
+
+    def place(self, place: str) -> str:
+        """Where in the article a non-body claim sits (headline, subhead...)."""
+        return getattr(self, f"place_{place}")
+
+
+#: the ``{fields}`` each label pattern may use; labels not listed take none
+PATTERN_FIELDS: dict[str, frozenset[str]] = {
+    "page": frozenset({"n", "total"}),
+    "para": frozenset({"n"}),
+    "citation": frozenset({"outlet", "title", "reporter", "published", "updated"}),
+    "footer": frozenset({"outlet", "date"}),
+    "said_by": frozenset({"who", "where"}),
+    "claim_marker": frozenset({"n"}),
+    "threshold_at_least": frozenset({"value"}),
+    "moe_expert": frozenset({"n"}),
+    "moe_alt": frozenset({"active", "total"}),
+}
+
+
+def pattern_fields(pattern: str) -> set[str]:
+    """The ``{names}`` a label pattern uses; raises ValueError on unbalanced braces.
+
+    >>> sorted(pattern_fields("{n}/{total}")), pattern_fields("plain {{braces}}")
+    (['n', 'total'], set())
+    """
+    return {name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None}
+
+
+def claim_markers(numbers: dict[str, int], labels: Labels) -> dict[str, str]:
+    """Each claim's marker (``[3]``), by claim id: the one place markers are made."""
+    return {cid: fill(labels.claim_marker, n=n) for cid, n in numbers.items()}
+
+
+def read_labels(path: Path) -> Labels:
+    """Read and check a label catalog; raise :class:`UserError` naming the file and line of
+    every problem (YAML, a missing or unknown key, a pattern field the label cannot fill)."""
+    diags = Diagnostics()
+    if not path.is_file():
+        have = sorted(p.stem for p in path.parent.glob("*.yaml"))
         raise UserError([Diagnostic(str(path), None, "languages",
-                                    f"no label catalog for {lang!r}; expected one of {have}, "
-                                    f"or add {path.name}")]) from None
-    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-        raise UserError([Diagnostic(str(path), 1, "", "expected a mapping of label: text")])
-    return data
+                                    f"no label catalog for {path.stem!r}; expected one of "
+                                    f"{have}, or add {path.name}")])
+    raw, lines = read_yaml_file(path, "label catalog", diags)
+    if not isinstance(raw, dict):
+        raise UserError([Diagnostic(str(path), 1, "", "expected a mapping of label: text, got "
+                                    f"{type(raw).__name__}")])
+    labels = validate(Labels, raw, lines, str(path), diags)
+    for key, value in raw.items() if labels is not None else ():
+        allowed = PATTERN_FIELDS.get(key, frozenset())
+        try:
+            extra = pattern_fields(value) - allowed
+        except ValueError as exc:
+            extra, why = None, f"bad pattern ({exc})"
+        else:
+            why = f"pattern uses {', '.join(sorted(extra))}" if extra else ""
+        if why:
+            names = ", ".join("{" + n + "}" for n in sorted(allowed)) or "no {fields}"
+            diags.error(str(path), line_of(lines, (key,)), key,
+                        f"{why}; expected {names}, got {value!r}")
+    if diags.errors or labels is None:
+        raise UserError(diags.errors)
+    return labels

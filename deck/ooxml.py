@@ -1,19 +1,19 @@
-"""The few OOXML pieces python-pptx lacks: run language and East Asian font, alt text, footers,
-the notes-master list, log axes. Children are inserted in schema order, never appended blindly.
+"""The few OOXML pieces python-pptx lacks: run language and East Asian font, alt text, footers
+and slide numbers, insets, autofit, the notes-master list, log axes. Children are inserted in
+schema order, never appended blindly.
 """
 
 from __future__ import annotations
 
 import copy
-import re
 
 from lxml import etree
+from pptx.enum.shapes import PP_PLACEHOLDER
 from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.oxml.ns import qn
 
-A = "http://schemas.openxmlformats.org/drawingml/2006/main"
-P = "http://schemas.openxmlformats.org/presentationml/2006/main"
-R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+#: placeholders python-pptx does not copy onto a new slide
+LATENT_PLACEHOLDERS = (PP_PLACEHOLDER.DATE, PP_PLACEHOLDER.FOOTER, PP_PLACEHOLDER.SLIDE_NUMBER)
 
 # CT_TextCharacterProperties children, in schema order
 _RPR_ORDER = ["a:ln", "a:noFill", "a:solidFill", "a:gradFill", "a:blipFill", "a:pattFill",
@@ -55,86 +55,70 @@ def set_run_language(rpr: etree._Element, lang: str, *, east_asian: bool, major:
         set_font_slot(rpr, "ea", f"+{slot}-ea")
 
 
-_HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
-_LATIN = re.compile("[A-Za-z\u00c0-\u024f]")
-
-
-def split_by_script(text: str, deck_lang: str) -> list[tuple[str, str]]:
-    """Split text into (segment, language) so Hangul and Latin words carry their own language.
-
-    Digits, spaces and punctuation stay with the segment before them.
-
-    >>> split_by_script("딥시크 R1은 o1과 비슷", "ko-KR")
-    [('딥시크 ', 'ko-KR'), ('R1', 'en-US'), ('은 ', 'ko-KR'), ('o1', 'en-US'), ('과 비슷', 'ko-KR')]
-    >>> split_by_script("Naver rose 5%", "en-US")
-    [('Naver rose 5%', 'en-US')]
-    """
-    out: list[list[str]] = []
-    for ch in text:
-        lang = "ko-KR" if _HANGUL.match(ch) else ("en-US" if _LATIN.match(ch) else None)
-        if out and (lang is None or lang == out[-1][1]):
-            out[-1][0] += ch
-        elif lang is None:
-            out.append([ch, deck_lang])
-        else:
-            out.append([ch, lang])
-    merged: list[tuple[str, str]] = []
-    for seg, lang in out:
-        if merged and merged[-1][1] == lang:
-            merged[-1] = (merged[-1][0] + seg, lang)
-        else:
-            merged.append((seg, lang))
-    return merged
-
-
 def set_alt_text(shape, descr: str) -> None:
     """Alt text (``descr`` on the shape's non-visual properties), read by screen readers."""
     c_nv_pr = shape._element.xpath("./*[1]/p:cNvPr")[0]
     c_nv_pr.set("descr", descr)
 
 
-def copy_layout_placeholders(slide, layout, types: tuple[str, ...], texts: dict[str, str],
-                             lang: str) -> None:
-    """Put the layout's footer / slide-number placeholders on the slide (python-pptx does not).
+def copy_layout_placeholder(slide, layout, ordinal: int):
+    """Copy the layout's placeholder at ``ordinal`` onto the slide (python-pptx leaves footers
+    and slide numbers off), keeping the geometry it inherits and one empty paragraph.
+    Returns the slide's new shape."""
+    sp = list(layout.placeholders)[ordinal].element
+    new = copy.deepcopy(sp)
+    sppr = new.find(qn("p:spPr"))
+    for child in list(sppr):  # keep the geometry inherited from the layout
+        sppr.remove(child)
+    txbody = new.find(qn("p:txBody"))
+    if txbody is None:
+        txbody = new.get_or_add_txBody()
+    for p in txbody.findall(qn("a:p")):
+        txbody.remove(p)
+    etree.SubElement(txbody, qn("a:p"))
+    slide.shapes._spTree.append(new)
+    return next(s for s in slide.shapes if s.element is new)
 
-    The slide-number placeholder gets a live ``slidenum`` field, so it stays right when slides
-    are moved by hand.
-    """
-    tree = slide.shapes._spTree
-    for sp in layout.shapes._spTree.iterchildren(qn("p:sp")):
-        ph = sp.find(".//" + qn("p:ph"))
-        if ph is None or ph.get("type") not in types:
-            continue
-        new = copy.deepcopy(sp)
-        # keep the geometry inherited from the layout: drop the copied xfrm
-        sppr = new.find(qn("p:spPr"))
-        for child in list(sppr):
-            sppr.remove(child)
-        txbody = new.find(qn("p:txBody"))
-        if txbody is None:
-            continue
-        for p in txbody.findall(qn("a:p")):
-            txbody.remove(p)
-        para = etree.SubElement(txbody, qn("a:p"))
-        kind = ph.get("type")
-        if kind == "sldNum":
-            fld = etree.SubElement(para, qn("a:fld"))
-            fld.set("id", "{B6F15528-21DE-4FAA-801E-634DDDAF4B2B}")
-            fld.set("type", "slidenum")
-            rpr = etree.SubElement(fld, qn("a:rPr"))
-            rpr.set("lang", lang)
-            t = etree.SubElement(fld, qn("a:t"))
-            t.text = texts.get(kind, "‹#›")
-        else:
-            r = etree.SubElement(para, qn("a:r"))
-            rpr = etree.SubElement(r, qn("a:rPr"))
-            rpr.set("lang", lang)
-            set_font_slot(rpr, "latin", "+mn-lt")
-            set_font_slot(rpr, "ea", "+mn-ea")
-            t = etree.SubElement(r, qn("a:t"))
-            t.text = texts.get(kind, "")
-        tree.append(new)
-    renumber_shape_ids(slide)
+
+def add_slide_number(slide, layout, ordinal: int, value: int, lang: str) -> None:
+    """The layout's slide-number placeholder with a live ``slidenum`` field (right when slides
+    are moved by hand), showing ``value`` until the viewer updates it."""
+    shape = copy_layout_placeholder(slide, layout, ordinal)
+    para = shape.element.find(qn("p:txBody")).find(qn("a:p"))
+    fld = etree.SubElement(para, qn("a:fld"))
+    fld.set("id", "{B6F15528-21DE-4FAA-801E-634DDDAF4B2B}")
+    fld.set("type", "slidenum")
+    rpr = etree.SubElement(fld, qn("a:rPr"))
+    rpr.set("lang", lang)
+    etree.SubElement(fld, qn("a:t")).text = str(value)
+
+
+def set_insets(tf, insets) -> None:
+    """A free text frame's insets (``a:bodyPr`` l/t/r/bIns), from a model Insets."""
+    tf.margin_left, tf.margin_right = insets.left_emu, insets.right_emu
+    tf.margin_top, tf.margin_bottom = insets.top_emu, insets.bottom_emu
+
+
+def set_norm_autofit(tf) -> None:
+    """Let PowerPoint shrink the text on overflow (``a:normAutofit``), and nothing else."""
+    bodypr = tf._txBody.bodyPr
+    for child in list(bodypr):
+        if child.tag.endswith(("Autofit", "noAutofit")):
+            bodypr.remove(child)
+    bodypr.append(bodypr.makeelement(qn("a:normAutofit"), {}))
+
+
+def set_no_bullet(ppr) -> None:
+    """``a:buNone`` on a paragraph's properties."""
+    if ppr.find(qn("a:buNone")) is None:
+        ppr.append(ppr.makeelement(qn("a:buNone"), {}))
+
+
+def set_end_properties(p, size_pt: float, lang: str) -> None:
+    """Size and language of an empty paragraph's end mark, which gives it its height."""
+    end = p._p.get_or_add_endParaRPr()
+    end.set("sz", str(int(round(size_pt * 100))))
+    end.set("lang", lang)
 
 
 def renumber_shape_ids(slide) -> None:

@@ -1,54 +1,57 @@
-"""The slide model: a closed set of layouts and blocks, parsed and validated from outline text.
+"""The outline: what a template may write (:class:`OutlineSpec`), and the resolved outline
+(:class:`Outline`) with figures, pictures, markers and alt text filled in from the data file.
 
-Charts name figures by id; their numbers are looked up in the data file here, so no template can
-retype a number. Knows nothing of Jinja or pptx.
+Both are frozen. Charts name figures by id; their numbers are looked up here, so no template can
+retype a number. Errors name the template line that produced the bad text. Knows nothing of
+Jinja or pptx.
 """
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .data import LoadedBriefing
-from .diagnostics import Diagnostics, UserError
-from .l10n import format_figure
-from .yamlsrc import field_name, line_of, pydantic_message, read_yaml
+from .diagnostics import Diagnostic, Diagnostics, UserError
+from .yamlsrc import field_name, line_of, read_yaml, validate
 
+#: the logical layouts an outline may ask for; a template maps each to one of its layouts
+LAYOUTS = ("title", "section", "content", "chart", "two_content", "table", "sources")
 Layout = Literal["title", "section", "content", "chart", "two_content", "table", "sources"]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Bullet(_Model):
+class BulletSpec(_Spec):
     text: str
     level: int = Field(default=0, ge=0, le=2)
-    claims: list[str] = []
+    claims: tuple[str, ...] = ()
 
 
-class Series(_Model):
+class SeriesSpec(_Spec):
     name: str
-    points: list[str] = Field(min_length=1)  # figure ids
+    points: tuple[str, ...] = Field(min_length=1)  # figure ids
 
 
-class Chart(_Model):
+class ChartSpec(_Spec):
     kind: Literal["bar", "column", "line"]
     title: str = ""
-    categories: list[str] = []  # default: the first series' figure labels
-    series: list[Series] = Field(min_length=1)
+    categories: tuple[str, ...] = ()  # default: the first series' figure labels
+    series: tuple[SeriesSpec, ...] = Field(min_length=1)
     log_scale: bool = False
-    highlight: list[str] = []  # figure ids drawn in the accent colour
+    highlight: tuple[str, ...] = ()  # figure ids drawn in the accent colour
     value_axis_title: str = ""
     number_format: str = "#,##0"
     alt: str = ""  # alt text; by default the title and every labelled value, in words
-    # filled from the data file, never from the template:
-    values: list[list[float]] = []
-    approx: list[list[bool]] = []
 
     @model_validator(mode="after")
-    def _same_length(self) -> Chart:
+    def _same_length(self) -> ChartSpec:
         n = len(self.series[0].points)
         if any(len(s.points) != n for s in self.series):
             raise ValueError("every series needs as many points as the first")
@@ -57,14 +60,14 @@ class Chart(_Model):
         return self
 
 
-class Table(_Model):
-    columns: list[str] = Field(min_length=1)
-    widths: list[float] = []  # relative column widths
-    rows: list[list[str]] = []
-    row_claims: list[list[str]] = []  # per row: claim ids it shows (for markers/traceability)
+class TableSpec(_Spec):
+    columns: tuple[str, ...] = Field(min_length=1)
+    widths: tuple[float, ...] = ()  # relative column widths
+    rows: tuple[tuple[str, ...], ...] = ()
+    row_claims: tuple[tuple[str, ...], ...] = ()  # per row: the claim ids it shows
 
     @model_validator(mode="after")
-    def _shape(self) -> Table:
+    def _shape(self) -> TableSpec:
         for i, row in enumerate(self.rows):
             if len(row) != len(self.columns):
                 raise ValueError(f"row {i + 1} has {len(row)} cells; expected "
@@ -74,41 +77,36 @@ class Table(_Model):
         return self
 
 
-class Diagram(_Model):
+class DiagramSpec(_Spec):
     kind: Literal["moe"]
     router: str
-    experts: list[str] = Field(min_length=2)
-    active: list[int] = []  # indexes of highlighted experts
+    experts: tuple[str, ...] = Field(min_length=2)
+    active: tuple[int, ...] = ()  # indexes of highlighted experts
     input: str = ""
     output: str = ""
-    caption: str = ""
     alt: str = Field(min_length=1)
 
 
-class Picture(_Model):
+class PictureSpec(_Spec):
     image: str  # an image id of the data file
-    alt: str = ""  # filled from the data file
-    path: str = ""  # filled from the data file
 
 
-class Slide(_Model):
+class SlideSpec(_Spec):
     layout: Layout
     key: str
     title: str
     subtitle: str = ""
-    bullets: list[Bullet] = []
-    right: list[Bullet] = []  # second column of two_content, or the chart slide's side text
-    chart: Chart | None = None
-    table: Table | None = None
-    diagram: Diagram | None = None
-    picture: Picture | None = None
-    notes: list[str] = []
+    bullets: tuple[BulletSpec, ...] = ()
+    right: tuple[BulletSpec, ...] = ()  # second column, or the side text beside a graphic
+    chart: ChartSpec | None = None
+    table: TableSpec | None = None
+    diagram: DiagramSpec | None = None
+    picture: PictureSpec | None = None
+    notes: tuple[str, ...] = ()
     footer: str = ""
-    # set by pagination: "2/3"
-    part: tuple[int, int] = (1, 1)
 
     @model_validator(mode="after")
-    def _blocks_fit_layout(self) -> Slide:
+    def _blocks_fit_layout(self) -> SlideSpec:
         if self.layout == "chart" and self.chart is None:
             raise ValueError("a chart slide needs a chart")
         if self.layout in ("table", "sources") and self.table is None:
@@ -118,100 +116,237 @@ class Slide(_Model):
         return self
 
 
-class Outline(_Model):
-    lang: str
+class OutlineSpec(_Spec):
+    """What an outline template writes, validated."""
+
+    lang: str = ""
     footer: str = ""
-    slides: list[Slide] = Field(min_length=1)
-
-    def claim_ids(self) -> set[str]:
-        ids: set[str] = set()
-        for s in self.slides:
-            for b in s.bullets + s.right:
-                ids.update(b.claims)
-            if s.table:
-                for rc in s.table.row_claims:
-                    ids.update(rc)
-        return ids
+    slides: tuple[SlideSpec, ...] = Field(min_length=1)
 
 
-def parse_outline(text: str, shown: str, loaded: LoadedBriefing, lang: str) -> Outline:
-    """Parse rendered outline text into an :class:`Outline`; resolve chart figures.
+# ------------------------------------------------------------------------------------------
+# the resolved outline
 
-    Raises :class:`UserError` naming the rendered outline's line for every problem.
+
+@dataclass(frozen=True, slots=True)
+class Bullet:
+    """A bullet's text and the claim markers shown after it (``[3][4]``)."""
+
+    text: str
+    level: int = 0
+    marks: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    name: str
+    values: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    kind: Literal["bar", "column", "line"]
+    title: str
+    categories: tuple[str, ...]
+    series: tuple[Series, ...]
+    log_scale: bool
+    highlight: tuple[int, ...]  # indexes of the first series' points to highlight
+    value_axis_title: str
+    number_format: str
+    alt: str
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    columns: tuple[str, ...]
+    widths: tuple[float, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Diagram:
+    router: str
+    experts: tuple[str, ...]
+    active: tuple[int, ...]
+    input: str
+    output: str
+    alt: str
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    path: str
+    digest: str  # of the file's bytes: a changed image is a changed slide
+    width_px: int
+    height_px: int
+    alt: str
+
+
+@dataclass(frozen=True, slots=True)
+class Slide:
+    layout: str
+    key: str
+    title: str
+    subtitle: str
+    bullets: tuple[Bullet, ...]
+    right: tuple[Bullet, ...]
+    chart: Chart | None
+    table: Table | None
+    diagram: Diagram | None
+    picture: Picture | None
+    notes: tuple[str, ...]
+    footer: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outline:
+    lang: str
+    slides: tuple[Slide, ...]
+
+
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """An outline template's output for one language, with where each line came from."""
+
+    text: str
+    shown: str  # e.g. "deepseek.yaml.j2 (rendered, ko)"
+    lang: str
+    origins: tuple[tuple[str, int] | None, ...]  # per rendered line: (template file, line)
+
+    def locate(self, line: int | None) -> tuple[str, int | None]:
+        """The template file and line that produced rendered ``line``."""
+        if line is not None and 1 <= line <= len(self.origins) and self.origins[line - 1]:
+            return self.origins[line - 1]
+        return self.shown, line
+
+
+def parse_outline(rendered: Rendered) -> tuple[OutlineSpec, dict[tuple, int]]:
+    """Parse and validate an outline template's output; return it with its line map.
+
+    Raises :class:`UserError` naming, for every problem, the template line that produced it.
     """
     diags = Diagnostics()
-    raw, lines = read_yaml(text, shown, diags)
-    if isinstance(raw, dict):
-        raw.setdefault("lang", lang)
     try:
-        outline = Outline.model_validate(raw)
-    except ValidationError as exc:
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            diags.error(shown, line_of(lines, loc), field_name(loc, raw), pydantic_message(err))
-        raise UserError(diags.errors) from None
+        raw, lines = read_yaml(rendered.text, rendered.shown, diags)
+    except UserError as exc:
+        raise UserError([_at_template(d, rendered) for d in exc.diagnostics]) from None
+    spec = validate(OutlineSpec, raw, lines, rendered.shown, diags)
+    if diags.errors or spec is None:
+        raise UserError([_at_template(d, rendered) for d in diags.errors])
+    return spec, lines
 
-    known_claims = set(loaded.claim_numbers)
-    for i, slide in enumerate(outline.slides):
-        loc = ("slides", i)
-        for part in ("bullets", "right"):
-            for j, b in enumerate(getattr(slide, part)):
-                for k, cid in enumerate(b.claims):
-                    if cid not in known_claims:
-                        where = loc + (part, j, "claims", k)
-                        diags.error(shown, line_of(lines, where), field_name(where, raw),
-                                    f"unknown claim; expected a claim id of the data file, "
-                                    f"got {cid!r}")
-        if slide.picture is not None:
-            ref = next((r for r in loaded.briefing.images if r.id == slide.picture.image), None)
-            if ref is None:
-                where = loc + ("picture", "image")
-                diags.error(shown, line_of(lines, where), field_name(where, raw),
-                            f"unknown image; expected one of "
-                            f"{sorted(loaded.images)}, got {slide.picture.image!r}")
-            else:
-                credit = f" ({ref.credit[lang]})" if ref.credit else ""
-                slide.picture.alt = ref.alt[lang] + credit
-                slide.picture.path = str(loaded.images[ref.id])
-        if slide.chart is not None:
-            _resolve_chart(slide.chart, loaded, lang, shown, lines, loc + ("chart",), raw, diags,
-                           slide.title)
+
+def _at_template(d: Diagnostic, rendered: Rendered) -> Diagnostic:
+    path, line = rendered.locate(d.line)
+    where = f" (rendered for {rendered.lang}, line {d.line})" if d.line else ""
+    return Diagnostic(path, line, d.field, d.message + where, d.severity)
+
+
+@dataclass(frozen=True)
+class _Resolver:
+    """Looks up what an outline names in the data file, reporting what it cannot find."""
+
+    loaded: LoadedBriefing
+    lang: str
+    markers: dict[str, str]
+    report: Callable[[tuple, str, str, list[str]], None]
+
+    def marks(self, loc: tuple, claims: tuple[str, ...]) -> str:
+        for k, cid in enumerate(claims):
+            if cid not in self.markers:
+                self.report(loc + ("claims", k), "claim", cid, list(self.markers))
+        return "".join(self.markers[c] for c in claims if c in self.markers)
+
+    def bullets(self, loc: tuple, specs: tuple[BulletSpec, ...]) -> tuple[Bullet, ...]:
+        return tuple(Bullet(b.text, b.level, self.marks(loc + (j,), b.claims))
+                     for j, b in enumerate(specs))
+
+    def figure(self, loc: tuple, fid: str):
+        f = self.loaded.figures.get(fid)
+        if f is None:
+            self.report(loc, "figure", fid, list(self.loaded.figures))
+        return f
+
+    def chart(self, loc: tuple, spec: ChartSpec, slide_title: str) -> Chart:
+        series = []
+        for i, s in enumerate(spec.series):
+            figs = [self.figure(loc + ("series", i, "points", j), fid)
+                    for j, fid in enumerate(s.points)]
+            series.append(Series(s.name, tuple(f.value for f in figs if f is not None)))
+        first = [self.loaded.figures.get(fid) for fid in spec.series[0].points]
+        for j, fid in enumerate(spec.highlight):
+            self.figure(loc + ("highlight", j), fid)
+        categories = spec.categories or tuple(
+            f.label_in(self.lang) if f else fid for f, fid in zip(first, spec.series[0].points,
+                                                                   strict=True))
+        alt = spec.alt or f"{spec.title or slide_title}: " + ", ".join(
+            f"{cat} {f.text(self.lang)}" for cat, f in zip(categories, first, strict=True) if f)
+        highlight = tuple(j for j, fid in enumerate(spec.series[0].points)
+                          if fid in spec.highlight)
+        return Chart(spec.kind, spec.title, categories, tuple(series), spec.log_scale, highlight,
+                     spec.value_axis_title, spec.number_format, alt)
+
+    def picture(self, loc: tuple, spec: PictureSpec) -> Picture | None:
+        ref = next((r for r in self.loaded.briefing.images if r.id == spec.image), None)
+        if ref is None or ref.id not in self.loaded.images:
+            self.report(loc + ("image",), "image", spec.image, list(self.loaded.images))
+            return None
+        image = self.loaded.images[ref.id]
+        credit = f" ({ref.credit[self.lang]})" if ref.credit else ""
+        return Picture(str(image.path), image.digest, image.width_px, image.height_px,
+                       ref.alt[self.lang] + credit)
+
+    def slide(self, loc: tuple, s: SlideSpec) -> Slide:
+        table = None
+        if s.table is not None:
+            for r, claims in enumerate(s.table.row_claims):
+                self.marks(loc + ("table", "row_claims", r), claims)
+            table = Table(s.table.columns, s.table.widths, s.table.rows)
+        diagram = None
+        if s.diagram is not None:
+            d = s.diagram
+            diagram = Diagram(d.router, d.experts, d.active, d.input, d.output, d.alt)
+        return Slide(
+            layout=s.layout, key=s.key, title=s.title, subtitle=s.subtitle,
+            bullets=self.bullets(loc + ("bullets",), s.bullets),
+            right=self.bullets(loc + ("right",), s.right),
+            chart=self.chart(loc + ("chart",), s.chart, s.title) if s.chart else None,
+            table=table, diagram=diagram,
+            picture=self.picture(loc + ("picture",), s.picture) if s.picture else None,
+            notes=s.notes, footer=s.footer)
+
+
+def resolve_outline(spec: OutlineSpec, lines: dict[tuple, int], rendered: Rendered,
+                    loaded: LoadedBriefing, markers: dict[str, str],
+                    default_footer: str) -> Outline:
+    """Fill in what the outline names: claim markers, chart values, pictures, alt text.
+
+    Every slide gets a footer (its own, the outline's, or ``default_footer``). Raises
+    :class:`UserError` for every claim, figure or image the data file does not have, at the
+    template line that named it, with the nearest ids suggested.
+    """
+    diags = Diagnostics()
+    raw = spec.model_dump()
+
+    def report(loc: tuple, what: str, got: str, known: list[str]) -> None:
+        path, line = rendered.locate(line_of(lines, loc))
+        near = difflib.get_close_matches(got, known, n=3)
+        hint = f" (did you mean {', '.join(repr(n) for n in near)}?)" if near else ""
+        diags.error(path, line, field_name(loc, raw),
+                    f"unknown {what}; expected {'an' if what == 'image' else 'a'} {what} id of "
+                    f"the data file{hint}, got {got!r}")
+
+    resolver = _Resolver(loaded, rendered.lang, markers, report)
+    slides = tuple(
+        _with_footer(resolver.slide(("slides", i), s), spec.footer or default_footer)
+        for i, s in enumerate(spec.slides))
     if diags.errors:
         raise UserError(diags.errors)
-    return outline
+    return Outline(rendered.lang, slides)
 
 
-def _resolve_chart(chart: Chart, loaded: LoadedBriefing, lang: str, shown: str,
-                   lines: dict, loc: tuple, raw, diags: Diagnostics, title: str) -> None:
-    values, approx = [], []
-    for i, s in enumerate(chart.series):
-        vs, aps = [], []
-        for j, fid in enumerate(s.points):
-            f = loaded.figures.get(fid)
-            if f is None:
-                where = loc + ("series", i, "points", j)
-                diags.error(shown, line_of(lines, where), field_name(where, raw),
-                            f"unknown figure; expected a figure id of the data file, got {fid!r}")
-                continue
-            vs.append(f.value)
-            aps.append(f.approx)
-        values.append(vs)
-        approx.append(aps)
-    for j, fid in enumerate(chart.highlight):
-        if fid not in loaded.figures:
-            where = loc + ("highlight", j)
-            diags.error(shown, line_of(lines, where), field_name(where, raw),
-                        f"unknown figure; expected a figure id, got {fid!r}")
-    if not chart.categories:
-        first = chart.series[0].points
-        chart.categories = [
-            (loaded.figures[fid].label or {}).get(lang, fid) if fid in loaded.figures else fid
-            for fid in first]
-    chart.values = values
-    chart.approx = approx
-    if not chart.alt and not diags.errors:
-        points = ", ".join(
-            f"{cat} {format_figure(f.value, f.unit, lang, approx=f.approx, decimals=f.decimals)}"
-            for cat, f in zip(chart.categories,
-                              (loaded.figures[i] for i in chart.series[0].points), strict=True))
-        chart.alt = f"{chart.title or title}: {points}"
+def _with_footer(slide: Slide, footer: str) -> Slide:
+    return slide if slide.footer else replace(slide, footer=footer)

@@ -9,7 +9,6 @@ never overwritten without ``--force``, and then only after a timestamped backup.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import io
 import json
@@ -18,6 +17,7 @@ import re
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from .diagnostics import Diagnostic, UserError
@@ -32,7 +32,7 @@ _XLSX_DATES = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\
 
 
 def normalise_package(data: bytes, stamp: str = "2000-01-01T00:00:00Z") -> bytes:
-    """Rewrite a .pptx so the same content always gives the same bytes.
+    """Rewrite a package (.pptx, .xlsx) so the same content always gives the same bytes.
 
     Fixed entry timestamps and permissions, ``[Content_Types].xml`` first and the rest in name
     order, the same compression everywhere. Embedded chart workbooks get the same treatment,
@@ -43,14 +43,12 @@ def normalise_package(data: bytes, stamp: str = "2000-01-01T00:00:00Z") -> bytes
     return pack_parts(parts, stamp)
 
 
-@functools.lru_cache(maxsize=256)
-def _normalised_workbook(data: bytes, stamp: str) -> bytes:
-    # chart workbooks repeat from build to build; re-zipping them is most of packing's cost
-    return normalise_package(data, stamp)
-
-
-def pack_parts(parts: dict[str, bytes], stamp: str = "2000-01-01T00:00:00Z") -> bytes:
-    """Zip package parts reproducibly (see :func:`normalise_package`)."""
+def pack_parts(parts: dict[str, bytes], stamp: str = "2000-01-01T00:00:00Z",
+               workbook: Callable[[bytes], bytes] | None = None) -> bytes:
+    """Zip package parts reproducibly (see :func:`normalise_package`). ``workbook``
+    normalises an embedded workbook (a session passes a memoised one: chart workbooks repeat
+    from build to build, and re-zipping them is most of packing's cost)."""
+    workbook = workbook or (lambda data: normalise_package(data, stamp))
     is_workbook = "xl/workbook.xml" in parts
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
@@ -61,7 +59,7 @@ def pack_parts(parts: dict[str, bytes], stamp: str = "2000-01-01T00:00:00Z") -> 
             info.create_system = 0
             payload = parts[name]
             if name.endswith(".xlsx"):
-                payload = _normalised_workbook(payload, stamp)
+                payload = workbook(payload)
             elif name == "docProps/core.xml" and is_workbook:
                 payload = _XLSX_DATES.sub(rb"\g<1>" + stamp.encode() + rb"\g<3>", payload)
             dst.writestr(info, payload)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+import types
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
 from .diagnostics import Diagnostic, Diagnostics, UserError
+
+M = TypeVar("M", bound=BaseModel)
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -38,6 +44,79 @@ def read_yaml(source: str, shown: str, diags: Diagnostics) -> tuple[Any, dict[tu
     if node is not None:
         index_lines(node, (), lines, diags, shown)
     return raw, lines
+
+
+def read_yaml_file(path: Path, what: str, diags: Diagnostics) -> tuple[Any, dict[tuple, int]]:
+    """Read and parse a YAML file the user gave; raise :class:`UserError` naming the file when
+    it is missing, unreadable, not UTF-8 or not YAML. ``what`` names the file's role
+    ("data file", "label catalog"...)."""
+    shown = str(path)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError([Diagnostic(shown, None, "", f"{what} not found; expected a YAML file, "
+                                    "got no such file")]) from None
+    except UnicodeDecodeError as exc:
+        raise UserError([Diagnostic(shown, None, "", f"not UTF-8 text; expected a UTF-8 YAML "
+                                    f"file, got byte {exc.object[exc.start]:#04x} at offset "
+                                    f"{exc.start}")]) from None
+    except OSError as exc:
+        raise UserError([Diagnostic(shown, None, "", f"cannot read the {what}: "
+                                    f"{exc.strerror}")]) from None
+    return read_yaml(source, shown, diags)
+
+
+def validate(model: type[M], raw: Any, lines: dict[tuple, int], shown: str, diags: Diagnostics,
+             patterns: dict[str, str] | None = None) -> M | None:
+    """Validate ``raw`` against ``model``; add one diagnostic per problem (with its line) to
+    ``diags`` and return None when it does not validate."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            diags.error(shown, line_of(lines, loc), field_name(loc, raw),
+                        pydantic_message(err, patterns, allowed_fields(model, loc[:-1])))
+        return None
+
+
+def allowed_fields(model: Any, loc: tuple) -> list[str]:
+    """The field names (as written in the file) of the model found at ``loc`` inside
+    ``model``; [] where there is none."""
+    for part in loc:
+        model = _item_model(model, part)
+        if model is None:
+            return []
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return [info.alias or name for name, info in model.model_fields.items()]
+    return []
+
+
+def _item_model(model: Any, part: Any) -> Any:
+    """The type found one step down from ``model`` at ``part`` (a field name or an index)."""
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        info = next((i for n, i in model.model_fields.items() if (i.alias or n) == part), None)
+        return _unwrap(info.annotation) if info is not None else None
+    args = [a for a in typing.get_args(model) if a is not type(None)]
+    origin = typing.get_origin(model)
+    if origin in (list, tuple) and args:
+        return _unwrap(args[0])
+    if origin is dict and len(args) == 2:
+        return _unwrap(args[1])
+    return None
+
+
+def _unwrap(ann: Any) -> Any:
+    """``X | None`` and ``Annotated[X, ...]`` as ``X``."""
+    while True:
+        origin = typing.get_origin(ann)
+        args = [a for a in typing.get_args(ann) if a is not type(None)]
+        if origin is typing.Annotated:
+            ann = args[0]
+        elif origin in (typing.Union, types.UnionType) and len(args) == 1:
+            ann = args[0]
+        else:
+            return ann
 
 
 def line_of(lines: dict[tuple, int], loc: tuple) -> int | None:
@@ -99,8 +178,10 @@ def field_name(loc: tuple, raw: Any) -> str:
     return "".join(parts)
 
 
-def pydantic_message(err: dict, patterns: dict[str, str] | None = None) -> str:
-    """One pydantic error as 'what is wrong; expected X, got Y'."""
+def pydantic_message(err: dict, patterns: dict[str, str] | None = None,
+                     allowed: list[str] | None = None) -> str:
+    """One pydantic error as 'what is wrong; expected X, got Y'. An unknown field is named by
+    its key, with the fields ``allowed`` there."""
     kind = err["type"]
     got = err.get("input")
     shown = repr(got) if not isinstance(got, dict | list) else type(got).__name__
@@ -109,7 +190,9 @@ def pydantic_message(err: dict, patterns: dict[str, str] | None = None) -> str:
     if kind == "missing":
         return "missing; expected a value, got nothing"
     if kind == "extra_forbidden":
-        return f"unknown field; expected one of the documented fields, got {shown}"
+        key = err["loc"][-1] if err.get("loc") else "?"
+        expected = f"one of {', '.join(allowed)}" if allowed else "one of the documented fields"
+        return f"unknown field; expected {expected}, got {key!r}"
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
         return f"not allowed; expected {expected}, got {shown}"

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from helpers import DEFAULT_DATA, build
 
-from deck.cli import DEFAULT_DATA, Built, build
-
-ROOT = Path(__file__).resolve().parent.parent
+from deck.session import BuiltDeck
 
 
 @pytest.fixture(scope="session")
-def built_decks(tmp_path_factory) -> dict[str, Built]:
-    """Both bundled decks, built into a temporary folder: {lang: Built}."""
+def built_decks(tmp_path_factory) -> dict[str, BuiltDeck]:
+    """Both bundled decks, built into a temporary folder: {lang: BuiltDeck}."""
     out = tmp_path_factory.mktemp("decks")
-    return {b.lang: b for b in build(DEFAULT_DATA, out, echo=lambda *_: None)}
+    return {b.lang: b for b in build(DEFAULT_DATA, out)}
 
 
 @pytest.fixture()

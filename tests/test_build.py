@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -9,19 +10,25 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import BIKESHARE, COMPANY, DEFAULT_DATA, ROOT, build, copy_bikeshare
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pptx import Presentation
 
 from deck import l10n
-from deck.cli import DEFAULT_DATA, build, main
+from deck.cli import main
 from deck.data import load_briefing
 from deck.diagnostics import UserError
+from deck.session import BuildSession
 from deck.templating import briefing_context
 
-ROOT = Path(__file__).resolve().parent.parent
-BIKESHARE = ROOT / "tests" / "data" / "bikeshare" / "bikeshare.yaml"
-COMPANY = ROOT / "tests" / "data" / "company" / "company.pptx"
+
+def context(lang: str) -> dict:
+    """What the bundled article's outline template sees in ``lang``."""
+    loaded, _ = load_briefing(DEFAULT_DATA)
+    labels = BuildSession().labels(lang)
+    return briefing_context(loaded, lang, labels, l10n.claim_markers(loaded.claim_numbers,
+                                                                     labels))
 
 
 def slide_texts(path: Path) -> list[list[str]]:
@@ -52,7 +59,7 @@ def sources_rows(path: Path) -> list[list[str]]:
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_sources_slides_list_every_claim(built_decks, lang):
     loaded, _ = load_briefing(DEFAULT_DATA)
-    ctx = briefing_context(loaded, lang)
+    ctx = context(lang)
     rows = sources_rows(built_decks[lang].path)
     assert [int(r[0]) for r in rows] == list(range(1, len(loaded.briefing.claims) + 1))
     for row, claim in zip(rows, ctx["all_claims"], strict=True):
@@ -74,16 +81,15 @@ def test_every_number_on_a_content_slide_comes_from_the_data_file(built_decks, l
     raw_text = DEFAULT_DATA.read_text(encoding="utf-8")
     allowed = _numbers(raw_text)  # model names (H800, GPT-4), dates, literal figures
     for f in loaded.figures.values():
-        allowed |= _numbers(l10n.format_figure(f.value, f.unit, lang, approx=f.approx,
-                                               decimals=f.decimals))
+        allowed |= _numbers(f.text(lang))
         if f.as_of:
             allowed |= _numbers(l10n.format_short_day(f.as_of, lang))
     a = loaded.briefing.article
     allowed |= _numbers(l10n.format_timestamp(a.published, lang))
     allowed |= _numbers(l10n.format_timestamp(a.updated, lang))
     allowed |= {str(n) for n in loaded.claim_numbers.values()}
-    labels = l10n.load_labels(lang)
-    allowed |= _numbers(" ".join(labels.values()))
+    labels = BuildSession().labels(lang)
+    allowed |= _numbers(" ".join(labels.model_dump().values()))
     pages = {str(n) for n in range(1, 20)}  # "(2/3)" and slide numbers
     for index, texts in enumerate(slide_texts(built_decks[lang].path), start=1):
         for text in texts:
@@ -136,13 +142,9 @@ def test_malformed_data_exits_2_lists_errors_and_leaves_out_untouched(tmp_path):
     out = tmp_path / "out"
     assert main([str(BIKESHARE), "--out", str(out)]) == 0
     before = _snapshot(out)
-    bad = tmp_path / "bikeshare.yaml"
-    shutil.copy(BIKESHARE.with_suffix(".yaml.j2"), tmp_path / "bikeshare.yaml.j2")
-    shutil.copy(BIKESHARE.with_name("stations.png"), tmp_path / "stations.png")
-    bad.write_text(BIKESHARE.read_text(encoding="utf-8")
-                   .replace("by: operator", "by: nobody")
-                   .replace('text: {en: "Rides in May: {fig:rides_may}"}', "text: {}"),
-                   encoding="utf-8")
+    bad = copy_bikeshare(tmp_path, BIKESHARE.read_text(encoding="utf-8")
+                         .replace("by: operator", "by: nobody")
+                         .replace('text: {en: "Rides in May: {fig:rides_may}"}', "text: {}"))
     result = run_cli(str(bad), "--out", str(out))
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
@@ -188,14 +190,25 @@ def test_hand_edited_deck_is_never_silently_overwritten(tmp_path):
     assert deck.read_bytes() == pristine
 
 
-def test_same_inputs_give_byte_identical_decks(tmp_path, monkeypatch):
-    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
-    first = build(DEFAULT_DATA, tmp_path / "a", ["ko"], echo=lambda *_: None)
-    second = build(DEFAULT_DATA, tmp_path / "b", ["ko"], echo=lambda *_: None)
-    assert first[0].data == second[0].data
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    third = build(DEFAULT_DATA, tmp_path / "c", ["ko"], echo=lambda *_: None)
-    assert third[0].data != first[0].data  # the document date follows SOURCE_DATE_EPOCH
+def _build_in_process(out: Path, seed: str, epoch: str | None = None) -> dict[str, bytes]:
+    """Both bundled decks built by a new Python process with its own hash seed."""
+    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    env["PYTHONHASHSEED"] = seed
+    if epoch:
+        env["SOURCE_DATE_EPOCH"] = epoch
+    run = subprocess.run([sys.executable, str(ROOT / "build.py"), "--out", str(out)], env=env,
+                         capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    return {p.name: p.read_bytes() for p in sorted(out.glob("*.pptx"))}
+
+
+def test_same_inputs_give_byte_identical_decks_across_processes(tmp_path):
+    first = _build_in_process(tmp_path / "a", "1")
+    second = _build_in_process(tmp_path / "b", "2")
+    assert len(first) == 2 and first == second
+    third = _build_in_process(tmp_path / "c", "3", epoch="1700000000")
+    # the document date follows SOURCE_DATE_EPOCH
+    assert all(third[name] != first[name] for name in first)
 
 
 # ------------------------------------------------------------------------------------------
@@ -203,7 +216,7 @@ def test_same_inputs_give_byte_identical_decks(tmp_path, monkeypatch):
 
 
 def test_company_template_uses_its_own_layouts(tmp_path):
-    [built] = build(DEFAULT_DATA, tmp_path, ["en"], template=COMPANY, echo=lambda *_: None)
+    [built] = build(DEFAULT_DATA, tmp_path, ["en"], template=COMPANY)
     names = {s.slide_layout.name for s in Presentation(str(built.path)).slides}
     assert {"Cover", "Graph Slide", "References"} <= names
     assert not names & {"Title", "Chart", "Sources"}
@@ -216,16 +229,14 @@ def test_missing_layout_lists_what_the_template_has(tmp_path):
     (tmp_path / "company.yaml").write_text(cfg.replace("References", "Bibliography"),
                                            encoding="utf-8")
     with pytest.raises(UserError) as info:
-        build(DEFAULT_DATA, tmp_path / "out", ["en"], template=pptx, echo=lambda *_: None)
+        build(DEFAULT_DATA, tmp_path / "out", ["en"], template=pptx)
     message = str(info.value)
     assert "couldn't find layout named 'Bibliography'" in message
     assert "'References'" in message and "'Cover'" in message
 
 
 def _article_with_template(tmp_path: Path, template_text: str) -> Path:
-    data = tmp_path / "bikeshare.yaml"
-    shutil.copy(BIKESHARE, data)
-    shutil.copy(BIKESHARE.with_name("stations.png"), tmp_path / "stations.png")
+    data = copy_bikeshare(tmp_path)
     (tmp_path / "bikeshare.yaml.j2").write_text(template_text, encoding="utf-8")
     return data
 
@@ -234,7 +245,7 @@ def test_template_typo_names_file_and_line(tmp_path):
     text = BIKESHARE.with_suffix(".yaml.j2").read_text(encoding="utf-8")
     data = _article_with_template(tmp_path, text.replace("{% endfor %}", "{% endfro %}", 1))
     with pytest.raises(UserError) as info:
-        build(data, tmp_path / "out", echo=lambda *_: None)
+        build(data, tmp_path / "out")
     [d] = info.value.diagnostics
     assert d.path.endswith("bikeshare.yaml.j2") and d.line is not None
     assert "endfro" in d.message
@@ -245,7 +256,7 @@ def test_template_undefined_name_names_line(tmp_path):
     data = _article_with_template(tmp_path, text.replace("deck.headings.rides",
                                                          "deck.headings.ridez", 1))
     with pytest.raises(UserError) as info:
-        build(data, tmp_path / "out", echo=lambda *_: None)
+        build(data, tmp_path / "out")
     [d] = info.value.diagnostics
     assert "ridez" in d.message and d.line == 12  # "title: {{ deck.headings.rides }}"
 
@@ -256,7 +267,7 @@ def test_template_cannot_reach_python_internals(tmp_path):
         tmp_path, text.replace("{{ deck.takeaway }}",
                                "{{ deck.__class__.__init__.__globals__ }}", 1))
     with pytest.raises(UserError) as info:
-        build(data, tmp_path / "out", echo=lambda *_: None)
+        build(data, tmp_path / "out")
     assert "sandbox" in str(info.value) or "undefined" in str(info.value)
 
 
@@ -283,11 +294,7 @@ def _bikeshare_with(tmp_path: Path, text: str) -> Path:
     data = yaml.safe_load(BIKESHARE.read_text(encoding="utf-8"))
     data["claims"][0]["text"]["en"] = text
     data["deck"]["headings"]["rides"]["en"] = text[:200]
-    path = tmp_path / "bikeshare.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    shutil.copy(BIKESHARE.with_suffix(".yaml.j2"), tmp_path / "bikeshare.yaml.j2")
-    shutil.copy(BIKESHARE.with_name("stations.png"), tmp_path / "stations.png")
-    return path
+    return copy_bikeshare(tmp_path, yaml.safe_dump(data, allow_unicode=True))
 
 
 def _all_text(path: Path) -> str:
@@ -311,17 +318,13 @@ def _every_field_with(tmp_path: Path, text: str) -> tuple[Path, list[str]]:
     for i, field in enumerate(fields):
         field["en"] = f"{text}⟦{i}⟧"
         expected.append(field["en"])
-    path = tmp_path / "bikeshare.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    shutil.copy(BIKESHARE.with_suffix(".yaml.j2"), tmp_path / "bikeshare.yaml.j2")
-    shutil.copy(BIKESHARE.with_name("stations.png"), tmp_path / "stations.png")
-    return path, expected
+    return copy_bikeshare(tmp_path, yaml.safe_dump(data, allow_unicode=True)), expected
 
 
 @pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
 def test_hostile_text_reaches_the_slide_verbatim(tmp_path, text):
     data = _bikeshare_with(tmp_path, text)
-    [built] = build(data, tmp_path / "out", echo=lambda *_: None)
+    [built] = build(data, tmp_path / "out")
     shown = _all_text(built.path)
     # python-pptx reads a:br back as "\v" and vertical tab/line breaks as "\n"
     expected = text.replace("\n", "\v")
@@ -340,7 +343,7 @@ _XML_TEXT = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x
 def test_any_text_in_every_field_builds_and_appears(tmp_path_factory, text):
     tmp = tmp_path_factory.mktemp("prop")
     data, expected = _every_field_with(tmp, text)
-    [built] = build(data, tmp / "out", echo=lambda *_: None)
+    [built] = build(data, tmp / "out")
     shown = _all_text(built.path).replace("\v", "\n")
     for field_text in expected:
         assert field_text in shown
@@ -352,17 +355,14 @@ def test_colliding_chart_labels_are_turned_by_rule(tmp_path):
     data = yaml.safe_load(BIKESHARE.read_text(encoding="utf-8"))
     for claim in data["claims"][:3]:
         claim["figures"][0]["label"] = {"en": "A month label far too long to sit side by side"}
-    path = tmp_path / "bikeshare.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    shutil.copy(BIKESHARE.with_suffix(".yaml.j2"), tmp_path / "bikeshare.yaml.j2")
-    shutil.copy(BIKESHARE.with_name("stations.png"), tmp_path / "stations.png")
-    [built] = build(path, tmp_path / "out", echo=lambda *_: None)
+    path = copy_bikeshare(tmp_path, yaml.safe_dump(data, allow_unicode=True))
+    [built] = build(path, tmp_path / "out")
     [chart] = [s.chart for slide in Presentation(str(built.path)).slides for s in slide.shapes
                if s.has_chart]
     body_pr = chart.category_axis._element.xpath("./c:txPr/a:bodyPr")[0]
     assert body_pr.get("rot") == "-2700000"
     assert chart.category_axis.tick_labels.font.size.pt == 9
-    [plain] = build(BIKESHARE, tmp_path / "plain", echo=lambda *_: None)
+    [plain] = build(BIKESHARE, tmp_path / "plain")
     [chart] = [s.chart for slide in Presentation(str(plain.path)).slides for s in slide.shapes
                if s.has_chart]
     assert not chart.category_axis._element.xpath("./c:txPr/a:bodyPr[@rot]")
@@ -374,15 +374,13 @@ def test_colliding_chart_labels_are_turned_by_rule(tmp_path):
     ("value: 191556", "value: 191557"),  # a chart figure: that slide and its chart rebuild
 ])
 def test_rebuild_after_one_change_equals_a_fresh_build(tmp_path, old, new):
-    from deck import cli
-
     data = tmp_path / DEFAULT_DATA.name
     text = DEFAULT_DATA.read_text(encoding="utf-8")
     assert old in text
     data.write_text(text, encoding="utf-8")
-    build(data, tmp_path / "a", echo=lambda *_: None)
+    session = BuildSession()  # this test is about reuse: one session for both builds
+    first = {b.lang: b.data for b in build(data, tmp_path / "a", session=session)}
     data.write_text(text.replace(old, new, 1), encoding="utf-8")
-    rebuilt = {b.lang: b.data for b in build(data, tmp_path / "a", echo=lambda *_: None)}
-    cli.forget_builds()
-    fresh = {b.lang: b.data for b in build(data, tmp_path / "b", echo=lambda *_: None)}
-    assert rebuilt == fresh
+    rebuilt = {b.lang: b.data for b in build(data, tmp_path / "a", session=session)}
+    fresh = {b.lang: b.data for b in build(data, tmp_path / "b")}
+    assert rebuilt == fresh and rebuilt != first

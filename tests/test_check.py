@@ -8,11 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers import DEFAULT_DATA, build
 from pptx import Presentation
 from pptx.util import Emu, Pt
 
 from deck.check import check_deck
-from deck.cli import DEFAULT_DATA, build
 
 STRESS_SCRIPT = Path(__file__).resolve().parent / "data" / "stress" / "make_stress.py"
 
@@ -39,7 +39,7 @@ def sources_slides(path: Path) -> int:
 def bundled(tmp_path_factory) -> dict[str, Path]:
     """Both bundled decks built into a temporary folder: {lang: path}."""
     out = tmp_path_factory.mktemp("bundled")
-    return {b.lang: b.path for b in build(DEFAULT_DATA, out, echo=lambda *_: None)}
+    return {b.lang: b.path for b in build(DEFAULT_DATA, out)}
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def stress(tmp_path_factory) -> dict[str, dict[str, Path]]:
     """Every stress variant written and built: {variant: {lang: path}}."""
     tmp = tmp_path_factory.mktemp("stress")
     paths = load_stress_module().write_all(tmp / "data")
-    return {name: {b.lang: b.path for b in build(data, tmp / name, echo=lambda *_: None)}
+    return {name: {b.lang: b.path for b in build(data, tmp / name)}
             for name, data in paths.items()}
 
 

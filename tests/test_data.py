@@ -5,14 +5,15 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from helpers import DEFAULT_DATA
 
-from deck.cli import DEFAULT_DATA
 from deck.data import agrees, load_briefing
 from deck.diagnostics import UserError
 
 MINIMAL = textwrap.dedent("""\
     schema: 1
     languages: [ko, en]
+    template: deepseek
     article:
       outlet: {ko: 뉴시스, en: Newsis}
       title: {ko: 제목, en: Title}
@@ -77,37 +78,38 @@ def test_bundled_article_loads_clean_in_strict_mode():
 
 # (what to change, expected line, expected text in the message)
 CASES = [
-    ("missing translation", ("text: {ko: 비율, en: Share}", "text: {ko: 비율}"), 24,
+    ("missing translation", ("text: {ko: 비율, en: Share}", "text: {ko: 비율}"), 25,
      "claims[second].text: missing translation; expected a 'en' text"),
     ("unknown language", ("languages: [ko, en]", "languages: [ko, en, kr]"), 2,
      "unknown language; expected a language tag Babel knows"),
-    ("duplicate id", ("  - id: second", "  - id: first"), 20,
-     "duplicate claim id; expected unique ids, got 'first' again (first on line 12)"),
+    ("duplicate id", ("  - id: second", "  - id: first"), 21,
+     "duplicate claim id; expected unique ids, got 'first' again (first on line 13)"),
     ("unknown source", ("    by: acme\n    kind: figure\n    text: {ko: 비율",
-                        "    by: acme-corp\n    kind: figure\n    text: {ko: 비율"), 22,
+                        "    by: acme-corp\n    kind: figure\n    text: {ko: 비율"), 23,
      "unknown source; expected one of ['acme'], got 'acme-corp'"),
     ("unknown claim reference", ("deck:\n", "checks:\n  - id: c\n    claim: nope\n"
                                  "    source: {ko: a, en: b}\n    text: {ko: a, en: b}\ndeck:\n"),
-     35, "checks[c].claim: unknown claim; expected a claim id, got 'nope'"),
+     36, "checks[c].claim: unknown claim; expected a claim id, got 'nope'"),
     ("wrong type", ("{id: cost, value: 100, unit: USD}", "{id: cost, value: lots, unit: USD}"),
-     18, "claims[first].figures[cost].value: input should be a valid number"),
+     19, "claims[first].figures[cost].value: input should be a valid number"),
     ("unknown unit", ("{id: cost, value: 100, unit: USD}", "{id: cost, value: 100, unit: EUR}"),
-     18, "not allowed; expected 'USD', 'KRW'"),
-    ("unknown figure in text", ("Cost {fig:cost}", "Cost {fig:price}"), 16,
+     19, "not allowed; expected 'USD', 'KRW'"),
+    ("unknown figure in text", ("Cost {fig:cost}", "Cost {fig:price}"), 17,
      "unknown figure in {fig:...}; expected a figure id, got 'price'"),
-    ("unknown field", ("    para: 2\n", "    para: 2\n    paragraph: 2\n"), 22,
-     "unknown field; expected one of the documented fields"),
-    ("missing field", ("  reporter: {ko: 기자, en: Reporter}\n", ""), 3,
+    ("unknown field", ("    para: 2\n", "    para: 2\n    paragraph: 2\n"), 23,
+     "unknown field; expected one of id, place, para, by, kind, date, date_text, text, short, "
+     "figures, got 'paragraph'"),
+    ("missing field", ("  reporter: {ko: 기자, en: Reporter}\n", ""), 4,
      "article.reporter: missing"),
-    ("bad id", ("  - id: second", "  - id: Second Claim"), 20,
+    ("bad id", ("  - id: second", "  - id: Second Claim"), 21,
      "bad identifier; expected kebab-case like 'v3-cost', got 'Second Claim'"),
     ("control character", ("text: {ko: 비율, en: Share}", 'text: {ko: 비율, en: "Sh\\x07are"}'),
-     24, "control character U+0007 cannot be stored"),
-    ("duplicate key", ("    para: 2\n", "    para: 2\n    para: 3\n"), 22,
+     25, "control character U+0007 cannot be stored"),
+    ("duplicate key", ("    para: 2\n", "    para: 2\n    para: 3\n"), 23,
      "duplicate key; expected each key once"),
-    ("derived of unknown figure", ("of: [part, cost]", "of: [part, price]"), 30,
+    ("derived of unknown figure", ("of: [part, cost]", "of: [part, price]"), 31,
      "unknown figure; expected a figure id defined in claims or checks, got 'price'"),
-    ("missing paragraph", ("    para: 2\n", ""), 20, "claims[second].para: missing"),
+    ("missing paragraph", ("    para: 2\n", ""), 21, "claims[second].para: missing"),
 ]
 
 
@@ -200,7 +202,8 @@ def test_an_image_beside_the_data_file_loads(tmp_path):
 
     Image.new("RGB", (8, 8), "white").save(tmp_path / "ok.png")
     loaded, _ = _load(tmp_path, _with_image("ok.png"))
-    assert loaded.images["pic"] == (tmp_path / "ok.png").resolve()
+    assert loaded.images["pic"].path == (tmp_path / "ok.png").resolve()
+    assert (loaded.images["pic"].width_px, loaded.images["pic"].height_px) == (8, 8)
 
 
 @pytest.mark.parametrize(("path", "content", "message"), [

@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
+from helpers import DEFAULT_DATA, build
 from lxml import etree
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData, XyChartData
@@ -26,7 +27,6 @@ from pptx.enum.chart import XL_CHART_TYPE
 from pptx.util import Inches
 
 from deck import ooxml
-from deck.cli import DEFAULT_DATA, build
 
 ROOT = Path(__file__).resolve().parent.parent
 XSD_DIR = ROOT.parent / "shared" / "ooxml-xsd"
@@ -149,7 +149,7 @@ def report(problems: list[str]) -> str:
 @pytest.fixture(scope="module")
 def decks(tmp_path_factory) -> dict[str, Package]:
     out = tmp_path_factory.mktemp("package")
-    built = build(DEFAULT_DATA, out, echo=lambda *_: None)
+    built = build(DEFAULT_DATA, out)
     return {b.lang: Package.open(b.lang, b.path) for b in built}
 
 

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from helpers import DEFAULT_DATA, build
 from pptx import Presentation
 
 from deck.check import is_text_bearing, shape_rect
-from deck.cli import DEFAULT_DATA, build
-from deck.layout import EMU_PER_PT
+from deck.model import EMU_PER_PT
 
 pytestmark = [
     pytest.mark.soffice,
@@ -127,7 +127,7 @@ def rendered(tmp_path_factory) -> dict[str, RenderCounts]:
     data = stress.write_all(tmp / "data")
     decks: dict[str, Path] = {}
     for prefix, path in (("", DEFAULT_DATA), ("long", data["long"]), ("token", data["token"])):
-        for b in build(path, tmp / (prefix or "bundled"), echo=lambda *_: None):
+        for b in build(path, tmp / (prefix or "bundled")):
             decks[f"{prefix}.{b.lang}" if prefix else b.lang] = b.path
     with ThreadPoolExecutor(max_workers=4) as pool:
         pdfs = dict(zip(decks, pool.map(lambda p: to_pdf(p, tmp / "pdf" / p.parent.name),

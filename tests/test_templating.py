@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import DEFAULT_DATA
 from hypothesis import given
 from hypothesis import strategies as st
 
-from deck.cli import DEFAULT_DATA
-from deck.data import load_briefing
-from deck.templating import fill, render_outline, yaml_quote
+from deck.l10n import fill
+from deck.session import BuildRequest, BuildSession
+from deck.templating import yaml_quote
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
@@ -46,10 +47,10 @@ def test_fill_refuses_attribute_and_index_access(pattern):
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
-def test_outline_matches_its_golden(lang):
+def test_outline_matches_its_golden(lang, tmp_path):
     """Rendered outlines are reviewable YAML; regenerate with UPDATE_GOLDENS=1 pytest."""
-    loaded, _ = load_briefing(DEFAULT_DATA)
-    text, _ = render_outline(loaded, lang)
+    session = BuildSession()
+    text = session.render(session.read_inputs(BuildRequest(DEFAULT_DATA, tmp_path)), lang).text
     golden = GOLDEN / f"{DEFAULT_DATA.stem}.{lang}.yaml"
     if os.environ.get("UPDATE_GOLDENS"):
         golden.write_text(text, encoding="utf-8")

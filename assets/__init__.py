@@ -1,0 +1,1 @@
+"""Package data: article data files and the fonts measured for layout (read via deck.resources)."""

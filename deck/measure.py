@@ -1,0 +1,283 @@
+"""Text measurement with real font metrics (Pillow): which font file stands for a theme font,
+advance widths, line breaking per language, wrapped heights.
+
+A :class:`Fonts` object belongs to a build session: it resolves the typefaces a master names to
+font files and keeps one :class:`Measurer` per pair of faces, with its caches. Nothing here is
+process-wide. Knows nothing of pptx.
+
+Where a theme's own font is installed it is measured; otherwise a metric-compatible free font
+stands in (Liberation Sans for Arial, bundled; Noto Sans CJK KR for Malgun Gothic, bundled as a
+Hangul subset), and every line keeps a safety margin of :data:`SAFETY` of its width. A typeface
+with no known stand-in is measured with the bundled default and named in
+:attr:`Fonts.approximated`.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import ImageFont
+
+from .resources import fonts_dir
+
+#: share of a line's width kept free, for renderer differences (kerning, font substitution)
+SAFETY = 0.06
+#: extra space renderers put between Hangul and Latin letters or digits (LibreOffice's
+#: 'autospace' adds about 0.23 em at each such boundary; measured over 374 boundaries)
+AUTOSPACE_EM = 0.25
+_MEASURE_PX = 256  # fonts are loaded once at this size and widths scaled linearly
+
+_SYSTEM_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"),
+                Path.home() / ".fonts", Path("C:/Windows/Fonts"), Path("/Library/Fonts"))
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """Where to find a typeface: its own files (regular, bold) and a free stand-in's."""
+
+    files: tuple[str, ...]
+    bold_files: tuple[str, ...]
+    standin: tuple[str, str]  # bundled file names (regular, bold)
+
+
+_LIBERATION = ("LiberationSans-Regular.ttf", "LiberationSans-Bold.ttf")
+_NOTO_KR = ("NotoSansKR-Subset-Regular.otf", "NotoSansKR-Subset-Bold.otf")
+#: typefaces by lower-case name; each names its own files and the stand-in measured otherwise
+FAMILIES = {
+    "arial": Family(("arial.ttf", "Arial.ttf"), ("arialbd.ttf", "Arial Bold.ttf"), _LIBERATION),
+    "liberation sans": Family(_LIBERATION[:1], _LIBERATION[1:], _LIBERATION),
+    "malgun gothic": Family(("malgun.ttf",), ("malgunbd.ttf",), _NOTO_KR),
+    "맑은 고딕": Family(("malgun.ttf",), ("malgunbd.ttf",), _NOTO_KR),
+}
+_DEFAULT = {"latin": _LIBERATION, "ea": _NOTO_KR}
+
+
+@dataclass(frozen=True, slots=True)
+class FaceSet:
+    """The four font files one kind of text is measured with."""
+
+    latin: Path
+    latin_bold: Path
+    ea: Path
+    ea_bold: Path
+
+
+def is_east_asian(ch: str) -> bool:
+    o = ord(ch)
+    return (0x1100 <= o <= 0x11FF or 0x3000 <= o <= 0x303F or 0x3130 <= o <= 0x318F
+            or 0xAC00 <= o <= 0xD7A3 or 0x4E00 <= o <= 0x9FFF or 0xFF00 <= o <= 0xFFEF)
+
+
+def is_hangul(ch: str) -> bool:
+    return 0xAC00 <= ord(ch) <= 0xD7A3
+
+
+class Fonts:
+    """Resolves typefaces to files and keeps a measurer per face set (owned by a session)."""
+
+    def __init__(self, search_dirs: tuple[Path, ...] = _SYSTEM_DIRS):
+        self._dirs = search_dirs
+        self._files: dict[str, Path | None] = {}
+        self._measurers: dict[FaceSet, Measurer] = {}
+        self.approximated: set[str] = set()
+
+    def measurer(self, latin: str, east_asian: str) -> Measurer:
+        """The measurer for text set in ``latin`` with Hangul in ``east_asian``."""
+        lt, lt_b = self._pair(latin, "latin")
+        ea, ea_b = self._pair(east_asian, "ea")
+        faces = FaceSet(lt, lt_b, ea, ea_b)
+        if faces not in self._measurers:
+            self._measurers[faces] = Measurer(faces)
+        return self._measurers[faces]
+
+    def _pair(self, typeface: str, slot: str) -> tuple[Path, Path]:
+        family = FAMILIES.get(typeface.strip().lower())
+        bundled = fonts_dir()
+        if family is None:
+            self.approximated.add(typeface)
+            regular, bold = _DEFAULT[slot]
+            return bundled / regular, bundled / bold
+        own = self._installed(family.files), self._installed(family.bold_files)
+        if own[0] is not None and own[1] is not None:
+            return own[0], own[1]
+        return bundled / family.standin[0], bundled / family.standin[1]
+
+    def _installed(self, names: tuple[str, ...]) -> Path | None:
+        for name in names:
+            if name not in self._files:
+                self._files[name] = next((hit for d in self._dirs for hit in _safe_glob(d, name)),
+                                         None)
+            if self._files[name] is not None:
+                return self._files[name]
+        return None
+
+
+def _safe_glob(directory: Path, name: str) -> list[Path]:
+    try:
+        return sorted(directory.rglob(name)) if directory.is_dir() else []
+    except OSError:
+        return []
+
+
+class Measurer:
+    """Widths and wrapped heights of text in one set of faces, cached per character."""
+
+    def __init__(self, faces: FaceSet):
+        self.faces = faces
+        # BASIC layout: the same widths on every machine, with or without libraqm installed
+        self._fonts = {key: ImageFont.truetype(str(path), _MEASURE_PX,
+                                               layout_engine=ImageFont.Layout.BASIC)
+                       for key, path in (("latin", faces.latin), ("latin_b", faces.latin_bold),
+                                         ("ea", faces.ea), ("ea_b", faces.ea_bold))}
+        self._advance: dict[tuple[str, bool], float] = {}
+        self._heights: dict[tuple[str, float, float, bool], float] = {}
+        self._line_em = {}
+        for key, font in self._fonts.items():
+            ascent, descent = font.getmetrics()
+            self._line_em[key] = max(1.2, (ascent + descent) / _MEASURE_PX)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Measurer) and other.faces == self.faces
+
+    def __hash__(self) -> int:
+        return hash(self.faces)
+
+    def _face(self, slot: str, bold: bool) -> str:
+        return slot + ("_b" if bold else "")
+
+    def char_em(self, ch: str, bold: bool) -> float:
+        key = (ch, bold)
+        w = self._advance.get(key)
+        if w is None:
+            slot = "ea" if is_east_asian(ch) else "latin"
+            w = self._fonts[self._face(slot, bold)].getlength(ch) / _MEASURE_PX
+            self._advance[key] = w
+        return w
+
+    def width_em(self, text: str, bold: bool = False) -> float:
+        """Advance width in ems: each character's advance, Hangul from the East Asian face,
+        plus :data:`AUTOSPACE_EM` at every Hangul/Latin boundary. Summing per character
+        (cached) keeps measuring linear in the text's length; kerning, which this ignores, is
+        within the safety margin."""
+        total = sum(self.char_em(ch, bold) for ch in text)
+        if any(is_hangul(ch) for ch in text):
+            total += AUTOSPACE_EM * _script_boundaries(text)
+        return total
+
+    def text_width_pt(self, text: str, size_pt: float, bold: bool = False) -> float:
+        return self.width_em(text, bold) * size_pt
+
+    def line_height_pt(self, text: str, size_pt: float, bold: bool = False) -> float:
+        """Single line spacing for ``text``: the tallest of the faces it uses."""
+        slots = {"ea" if is_east_asian(ch) else "latin" for ch in text} or {"latin"}
+        return max(self._line_em[self._face(s, bold)] for s in slots) * size_pt
+
+    def wrap(self, text: str, width_pt: float, size_pt: float, bold: bool = False) -> list[str]:
+        """Greedy line breaking at :func:`break_units`; a piece wider than a line is split by
+        characters (long words, URLs, unbroken tokens)."""
+        limit = width_pt * (1 - SAFETY) / size_pt  # in ems
+        lines: list[str] = []
+        for para in text.split("\n"):
+            lines.extend(self._wrap_paragraph(para, limit, bold))
+        return lines
+
+    def _wrap_paragraph(self, para: str, limit: float, bold: bool) -> list[str]:
+        lines: list[str] = []
+        line, line_w = "", 0.0
+        for unit in break_units(para):
+            unit_w = self.width_em(unit, bold)
+            trailing = unit_w - self.width_em(unit.rstrip(), bold)
+            if line_w + unit_w - trailing <= limit:
+                line, line_w = line + unit, line_w + unit_w
+                continue
+            if line:
+                lines.append(line.rstrip())
+            while unit and unit_w - trailing > limit:
+                cut, cut_w = self._longest_prefix(unit, limit, bold)
+                lines.append(unit[:cut])
+                unit, unit_w = unit[cut:], unit_w - cut_w
+            line, line_w = unit, unit_w
+        lines.append(line.rstrip())
+        return lines
+
+    def _longest_prefix(self, unit: str, limit_em: float, bold: bool) -> tuple[int, float]:
+        """How many characters of ``unit`` fit in ``limit_em`` (at least one), and their width."""
+        used = 0.0
+        cut = 0
+        for ch in unit:
+            w = self.char_em(ch, bold)
+            if used + w > limit_em and cut:
+                break
+            used += w
+            cut += 1
+        # never split a grapheme's combining marks from their base
+        while 1 < cut < len(unit) and unicodedata.combining(unit[cut]):
+            cut -= 1
+            used -= self.char_em(unit[cut], bold)
+        return cut, used
+
+    def text_height_pt(self, text: str, width_pt: float, size_pt: float,
+                       bold: bool = False) -> float:
+        """Height of a wrapped paragraph: line count times single line spacing."""
+        if width_pt <= 0:
+            return math.inf  # no room at all
+        key = (text, width_pt, size_pt, bold)
+        h = self._heights.get(key)
+        if h is None:
+            lines = self.wrap(text, width_pt, size_pt, bold)
+            h = len(lines) * self.line_height_pt(text, size_pt, bold)
+            self._heights[key] = h
+        return h
+
+
+def _script_boundaries(text: str) -> int:
+    count = 0
+    for a, b in zip(text, text[1:], strict=False):
+        if (is_hangul(a) and b.isascii() and b.isalnum()) or (
+                is_hangul(b) and a.isascii() and a.isalnum()):
+            count += 1
+    return count
+
+
+_NO_BREAK_BEFORE = set(",.;:!?)]}%’”…·、。」』〉》】〕°") | {"\u200b"}
+_NO_BREAK_AFTER = set("([{‘“「『〈《【〔$₩")
+
+
+def break_units(text: str) -> list[str]:
+    """Split text into the pieces a line may end after.
+
+    Spaces end a piece everywhere. Between two Hangul syllables a line may also break (Korean
+    line breaking), but never before closing punctuation nor after opening punctuation, and a
+    number stays with its unit ('5,000명', '79.8%', '1,400억').
+
+    >>> break_units("GPT-4 cost 5.5%.")
+    ['GPT-4 ', 'cost ', '5.5%.']
+    >>> break_units("딥시크는 1,400억 원을")
+    ['딥', '시', '크', '는 ', '1,400억 ', '원', '을']
+    """
+    units: list[str] = []
+    cur = ""
+    for i, ch in enumerate(text):
+        cur += ch
+        nxt = text[i + 1] if i + 1 < len(text) else ""
+        if not nxt:
+            break
+        if ch.isspace() and not nxt.isspace():
+            units.append(cur)
+            cur = ""
+        elif (is_hangul(ch) and is_hangul(nxt) and nxt not in _NO_BREAK_BEFORE
+              and ch not in _NO_BREAK_AFTER and not _in_number_unit(cur)):
+            units.append(cur)
+            cur = ""
+    if cur:
+        units.append(cur)
+    return units
+
+
+def _in_number_unit(cur: str) -> bool:
+    # '1,400억' : a Hangul unit right after digits stays attached to them
+    stripped = cur.rstrip()
+    return len(stripped) >= 2 and stripped[-2].isdigit() and is_hangul(stripped[-1])

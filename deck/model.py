@@ -1,0 +1,414 @@
+"""The presentation model: a closed set of frozen slide kinds with every decision made.
+
+The fit stage (:mod:`deck.fit`) returns a :class:`Presentation`; the writer (:mod:`deck.writer`)
+only applies it. Frames carry resolved boxes (EMU), the layout placeholder they fill, and
+paragraphs whose runs already know their size, weight, colour, script and language. This
+module also holds the master's geometry as plain values (read by :mod:`deck.master`), so the fit
+stage measures against the master actually in use. Imports nothing of pptx, lxml or Pillow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+EMU_PER_PT = 12700
+
+#: A theme colour slot of the master's colour scheme, as OOXML names it.
+ThemeColor = Literal["tx1", "tx2", "bg1", "bg2", "accent1", "accent2", "accent3", "accent4",
+                     "accent5", "accent6"]
+
+
+@dataclass(frozen=True, slots=True)
+class Paint:
+    """A theme colour with a brightness shift (-1 darker .. 0 as is .. 1 lighter)."""
+
+    color: ThemeColor
+    brightness: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """A rectangle on the slide, in EMU."""
+
+    left_emu: int
+    top_emu: int
+    width_emu: int
+    height_emu: int
+
+    @property
+    def right_emu(self) -> int:
+        return self.left_emu + self.width_emu
+
+    @property
+    def bottom_emu(self) -> int:
+        return self.top_emu + self.height_emu
+
+
+@dataclass(frozen=True, slots=True)
+class Insets:
+    """Space between a text frame's edge and its text, in EMU."""
+
+    left_emu: int
+    top_emu: int
+    right_emu: int
+    bottom_emu: int
+
+
+# ------------------------------------------------------------------------------------------
+# the master, as the fit stage sees it
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One placeholder of a layout: its type (``title``, ``body``, ``chart``, ``ftr``...), its
+    ``idx``, its position among the layout's placeholders, its box, insets, and what its
+    first-level text inherits: size (points, None where the master sets none) and line
+    spacing (a factor; never below single for measuring)."""
+
+    type: str
+    idx: int
+    ordinal: int
+    box: Box
+    insets: Insets
+    size_pt: float | None = None
+    line_spacing: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class LayoutRef:
+    """A layout of the template: its name, and where it is (master and layout, 0-based)."""
+
+    name: str
+    master: int
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class LayoutInfo:
+    """A layout of the template and every placeholder on it, in document order."""
+
+    ref: LayoutRef
+    slots: tuple[Slot, ...]
+
+    @property
+    def name(self) -> str:
+        return self.ref.name
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeFonts:
+    """The typefaces the theme names for headings (major) and body text (minor)."""
+
+    major_latin: str
+    minor_latin: str
+    major_ea: str
+    minor_ea: str
+
+
+@dataclass(frozen=True, slots=True)
+class MasterInfo:
+    """What a template tells the fit stage: slide size, theme fonts, and each mapped layout.
+
+    ``layouts`` maps each logical layout of the outline (``title``, ``chart``...) to the
+    template's layout that serves it.
+    """
+
+    slide_width_emu: int
+    slide_height_emu: int
+    fonts: ThemeFonts
+    layouts: tuple[tuple[str, LayoutInfo], ...]
+
+    def layout(self, logical: str) -> LayoutInfo:
+        for name, info in self.layouts:
+            if name == logical:
+                return info
+        raise KeyError(logical)
+
+
+# ------------------------------------------------------------------------------------------
+# text
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A stretch of text in one script and language.
+
+    ``size_pt`` None inherits the placeholder's size; ``east_asian`` sets the theme's East
+    Asian face (``a:ea``); ``major`` uses the heading fonts.
+    """
+
+    text: str
+    lang: str
+    size_pt: float | None
+    east_asian: bool
+    major: bool = False
+    bold: bool | None = None
+    color: Paint | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    """A paragraph: its runs, bullet level and indents, and the space before it.
+
+    ``style`` "bullet" sets level, indents and spacing; "flush" no bullet, zero indents and
+    the spacing; "inherit" only the alignment, leaving the rest to the frame's own style.
+    An empty paragraph (no runs) keeps the height of ``end_size_pt``.
+    """
+
+    runs: tuple[Run, ...]
+    style: Literal["bullet", "flush", "inherit"]
+    level: int = 0
+    margin_left_emu: int = 0
+    indent_emu: int = 0
+    space_before_pt: float = 0.0
+    align: Literal["left", "center", "right"] | None = None
+    end_size_pt: float | None = None
+    end_lang: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TextFrame:
+    """Text in a placeholder (``slot``) or, where ``slot`` is None, a free text box at ``box``.
+
+    ``autofit`` lets PowerPoint shrink text that a later hand edit makes too long.
+    """
+
+    slot: Slot | None
+    box: Box
+    insets: Insets
+    paragraphs: tuple[Paragraph, ...]
+    autofit: bool = True
+
+
+# ------------------------------------------------------------------------------------------
+# graphics
+
+
+@dataclass(frozen=True, slots=True)
+class ChartSeries:
+    name: str
+    values: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChartFrame:
+    """A native chart with its data embedded. It fills ``slot`` if that is a chart placeholder;
+    otherwise ``slot`` (if any) is removed and the chart drawn at ``box``."""
+
+    slot: Slot | None
+    box: Box
+    kind: Literal["bar", "column", "line"]
+    categories: tuple[str, ...]
+    series: tuple[ChartSeries, ...]
+    number_format: str
+    log_scale: bool
+    minimum_zero: bool
+    highlight: tuple[int, ...]  # indexes into the first series drawn in the highlight colour
+    title: str
+    value_axis_title: str
+    alt: str
+    lang: str
+    text_pt: float
+    title_pt: float
+    data_labels_pt: float
+    value_ticks_pt: float
+    axis_title_pt: float
+    category_pt: float
+    category_rotation: int  # degrees: 0, or -45 where labels would collide
+    legend: bool
+    series_paint: Paint
+    other_paint: Paint
+    highlight_paint: Paint
+    gap_width: int
+
+
+@dataclass(frozen=True, slots=True)
+class TableCell:
+    paragraphs: tuple[Paragraph, ...]
+    fill: Paint
+
+
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    height_emu: int
+    cells: tuple[TableCell, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TableFrame:
+    """A native table (header row first). Fills ``slot`` if it is a table placeholder;
+    otherwise ``slot`` is removed and the table drawn at ``box``."""
+
+    slot: Slot | None
+    box: Box
+    column_widths_emu: tuple[int, ...]
+    rows: tuple[TableRow, ...]
+    cell_insets: Insets
+    alt: str
+
+
+@dataclass(frozen=True, slots=True)
+class PictureFrame:
+    """A picture drawn at ``box`` (aspect kept), replacing the placeholder ``slot`` if any."""
+
+    slot: Slot | None
+    box: Box
+    path: str
+    alt: str
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A rounded box of a diagram, with its label."""
+
+    box: Box
+    paragraphs: tuple[Paragraph, ...]
+    fill: Paint
+    line: Paint
+    insets: Insets
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A straight connector between two points (EMU)."""
+
+    x1_emu: int
+    y1_emu: int
+    x2_emu: int
+    y2_emu: int
+    paint: Paint
+    width_pt: float
+
+
+@dataclass(frozen=True, slots=True)
+class ShapeGroup:
+    """A diagram drawn as one group of native shapes (in z-order), replacing ``slot``."""
+
+    slot: Slot | None
+    name: str
+    alt: str
+    items: tuple[Node | Line, ...]
+    outline_pt: float  # width of the nodes' outlines
+
+
+Graphic = ChartFrame | TableFrame | PictureFrame | ShapeGroup
+
+
+# ------------------------------------------------------------------------------------------
+# slides: one frozen type per kind
+
+
+@dataclass(frozen=True, slots=True)
+class SlideNumber:
+    """The layout's slide-number placeholder, with a live field showing ``value``."""
+
+    slot: Slot
+    value: int
+    lang: str
+
+
+@dataclass(frozen=True, slots=True)
+class SlideBase:
+    """What every slide has: its outline key, which part of a continued slide it is, the
+    template layout it uses, its title, footer, number and speaker notes."""
+
+    key: str
+    part: int
+    parts: int
+    layout: LayoutRef
+    title: TextFrame
+    footer: TextFrame | None
+    number: SlideNumber | None
+    notes: tuple[Paragraph, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TitleSlide(SlideBase):
+    subtitle: TextFrame | None
+
+
+@dataclass(frozen=True, slots=True)
+class SectionSlide(SlideBase):
+    subtitle: TextFrame | None
+
+
+@dataclass(frozen=True, slots=True)
+class BulletsSlide(SlideBase):
+    body: TextFrame | None
+
+
+@dataclass(frozen=True, slots=True)
+class TwoColumnSlide(SlideBase):
+    left: TextFrame | None
+    right: TextFrame | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChartSlide(SlideBase):
+    chart: ChartFrame
+    side: TextFrame | None
+
+
+@dataclass(frozen=True, slots=True)
+class DiagramSlide(SlideBase):
+    diagram: ShapeGroup
+    side: TextFrame | None
+
+
+@dataclass(frozen=True, slots=True)
+class PictureSlide(SlideBase):
+    picture: PictureFrame
+    side: TextFrame | None
+
+
+@dataclass(frozen=True, slots=True)
+class TableSlide(SlideBase):
+    table: TableFrame
+
+
+@dataclass(frozen=True, slots=True)
+class SourcesSlide(SlideBase):
+    table: TableFrame
+
+
+Slide = (TitleSlide | SectionSlide | BulletsSlide | TwoColumnSlide | ChartSlide | DiagramSlide
+         | PictureSlide | TableSlide | SourcesSlide)
+
+
+def content_of(slide: Slide) -> tuple[TextFrame | Graphic, ...]:
+    """A slide's frames below its title, in the order they are written (main, then side)."""
+    match slide:
+        case TitleSlide(subtitle=sub) | SectionSlide(subtitle=sub):
+            frames = (sub,)
+        case BulletsSlide(body=body):
+            frames = (body,)
+        case TwoColumnSlide(left=left, right=right):
+            frames = (left, right)
+        case ChartSlide(chart=main, side=side) | DiagramSlide(diagram=main, side=side) | \
+                PictureSlide(picture=main, side=side):
+            frames = (main, side)
+        case TableSlide(table=table) | SourcesSlide(table=table):
+            frames = (table,)
+    return tuple(f for f in frames if f is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class Properties:
+    """Document properties of the written file."""
+
+    title: str
+    author: str
+    subject: str
+    keywords: str
+    created: dt.datetime  # naive UTC
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class Presentation:
+    """A whole deck, ready to write."""
+
+    properties: Properties
+    slides: tuple[Slide, ...]

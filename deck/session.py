@@ -1,0 +1,311 @@
+"""The build session: the pipeline's stages in order, and every memo table they share.
+
+    data file --load--> LoadedBriefing --render (Jinja, per language)--> Rendered outline
+      --parse, resolve--> Outline --fit (master geometry, fonts, labels)--> Presentation
+      --write (python-pptx)--> parts --pack--> bytes --save (fingerprints, backups)--> out/
+
+A session owns its memo tables; each is keyed by the *value* of its stage's input (frozen
+models, file bytes), so any change to data, labels, outline, template or fonts invalidates
+exactly what it affects, and an unchanged slide is neither measured nor written twice. Nothing
+is kept outside a session. Problems from every input are collected and raised once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from . import l10n
+from . import model as m
+from .data import LoadedBriefing, load_briefing
+from .diagnostics import Diagnostic, Diagnostics, UserError
+from .fit import FitContext, Roles, fit_slide, number_slides, plan_roles
+from .master import Template, read_template
+from .measure import Fonts
+from .outline import LAYOUTS, Outline, Rendered, parse_outline, resolve_outline
+from .output import check_writable, normalise_package, pack_parts, refuse_edited, save_decks
+from .resources import labels_dir, outlines_dir, theme_path
+from .templating import (
+    OutlineEnvironment,
+    article_title,
+    briefing_context,
+    deck_footer,
+    expand_figures,
+    render_outline,
+)
+from .writer import WrittenDeck, write_presentation
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Memo(Generic[K, V]):
+    """A bounded memo table: least recently used entries go first."""
+
+    def __init__(self, size: int):
+        self._size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K, make: Callable[[], V]) -> V:
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        value = make()
+        self.put(key, value)
+        return value
+
+    def peek(self, key: K) -> V | None:
+        return self._items.get(key)
+
+    def put(self, key: K, value: V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        if len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """What to build: one data file, into one folder, in some of its languages."""
+
+    data: Path
+    out_dir: Path
+    langs: tuple[str, ...] = ()  # () = every language of the file
+    template: Path | None = None  # None = the bundled theme
+    force: bool = False
+    strict: bool = False
+    source_date_epoch: str | None = None  # the environment's SOURCE_DATE_EPOCH
+
+
+@dataclass(frozen=True)
+class BuiltDeck:
+    path: Path
+    lang: str
+    slides: int
+    claims: int
+    seconds: float
+    data: bytes
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    decks: tuple[BuiltDeck, ...]
+    warnings: tuple[Diagnostic, ...]
+    backups: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """Everything read from disk for one build, checked."""
+
+    loaded: LoadedBriefing
+    warnings: tuple[Diagnostic, ...]
+    template: Template
+    roles: dict[str, Roles]
+    labels: dict[str, l10n.Labels]
+    langs: tuple[str, ...]
+
+    def markers(self, lang: str) -> dict[str, str]:
+        return l10n.claim_markers(self.loaded.claim_numbers, self.labels[lang])
+
+
+class BuildSession:
+    """Runs builds; keeps what one build computed for the next (``--watch``, tests, batches)."""
+
+    def __init__(self) -> None:
+        self.fonts = Fonts()
+        self._templates: Memo[tuple[bytes, bytes], tuple[Template, dict[str, Roles]]] = Memo(4)
+        self._labels: Memo[tuple[Path, bytes], l10n.Labels] = Memo(16)
+        self._envs: Memo[tuple[Path, ...], OutlineEnvironment] = Memo(8)
+        self._fitted: Memo[tuple, tuple[m.Slide, ...]] = Memo(4096)
+        self._packed: Memo[tuple, bytes] = Memo(32)
+        self._written: Memo[tuple, WrittenDeck] = Memo(16)
+        self._workbooks: Memo[tuple[bytes, str], bytes] = Memo(256)
+
+    # -- the pipeline ------------------------------------------------------------------------
+
+    def build(self, request: BuildRequest) -> BuildResult:
+        """Build every requested deck in memory, then save them all.
+
+        Raises :class:`UserError` listing every problem of every input; nothing is written
+        then.
+        """
+        inputs = self.read_inputs(request)
+        check_writable(request.out_dir)
+        outlines = self._outlines(inputs)
+        decks = []
+        for lang in inputs.langs:
+            t0 = time.perf_counter()
+            data, slides = self.make_deck(inputs, lang, outlines[lang], request)
+            decks.append(BuiltDeck(request.out_dir / f"{request.data.stem}.{lang}.pptx", lang,
+                                   slides, len(inputs.loaded.briefing.claims),
+                                   time.perf_counter() - t0, data))
+        backups = refuse_edited([d.path for d in decks], request.force)
+        save_decks({d.path: d.data for d in decks})
+        return BuildResult(tuple(decks), inputs.warnings, tuple(backups))
+
+    def read_inputs(self, request: BuildRequest) -> _Inputs:
+        """Load the data file, the template with its mapping, and each language's labels;
+        collect every problem of all of them before raising."""
+        problems: list[Diagnostic] = []
+        read = _collect(problems, lambda: load_briefing(request.data, strict=request.strict))
+        loaded, warnings = read if read is not None else (None, Diagnostics())
+        template_roles = _collect(problems, lambda: self.template(request.template))
+        langs: tuple[str, ...] = ()
+        labels: dict[str, l10n.Labels] = {}
+        if loaded is not None:
+            langs = _languages(request, loaded, problems)
+            for lang in langs:
+                found = _collect(problems, lambda lang=lang: self.labels(lang))
+                if found is not None:
+                    labels[lang] = found
+        if problems:
+            raise UserError(problems)
+        assert loaded is not None and template_roles is not None
+        return _Inputs(loaded, tuple(warnings.items), template_roles[0], template_roles[1],
+                       labels, langs)
+
+    def template(self, path: Path | None) -> tuple[Template, dict[str, Roles]]:
+        """A template read, mapped and planned, once per content of the .pptx and mapping."""
+        path = Path(path) if path else theme_path()
+        key = (_bytes_or_empty(path), _bytes_or_empty(path.with_suffix(".yaml")))
+        return self._templates.get(key, lambda: _plan(read_template(path)))
+
+    def labels(self, lang: str) -> l10n.Labels:
+        """A language's label catalog, read again whenever its content changes."""
+        path = labels_dir() / f"{lang}.yaml"
+        return self._labels.get((path, _bytes_or_empty(path)), lambda: l10n.read_labels(path))
+
+    def _outlines(self, inputs: _Inputs) -> dict[str, Outline]:
+        """Render, parse and resolve every language's outline; report all problems at once."""
+        problems: list[Diagnostic] = []
+        outlines = {}
+        for lang in inputs.langs:
+            outline = _collect(problems, lambda lang=lang: self.outline(inputs, lang))
+            if outline is not None:
+                outlines[lang] = outline
+        if problems:
+            raise UserError(problems)
+        return outlines
+
+    def render(self, inputs: _Inputs, lang: str) -> Rendered:
+        """The article's outline template rendered for one language."""
+        loaded, labels = inputs.loaded, inputs.labels[lang]
+        context = briefing_context(loaded, lang, labels, inputs.markers(lang))
+        dirs = (loaded.path.resolve().parent, outlines_dir())
+        env = self._envs.get(dirs, lambda: OutlineEnvironment(dirs))
+        return render_outline(env, f"{loaded.briefing.template}.yaml.j2", context, lang, loaded)
+
+    def outline(self, inputs: _Inputs, lang: str) -> Outline:
+        """One language's outline, parsed and resolved against the data file."""
+        rendered = self.render(inputs, lang)
+        spec, lines = parse_outline(rendered)
+        return resolve_outline(spec, lines, rendered, inputs.loaded, inputs.markers(lang),
+                               deck_footer(inputs.loaded, lang, inputs.labels[lang]))
+
+    def make_deck(self, inputs: _Inputs, lang: str, outline: Outline,
+                  request: BuildRequest) -> tuple[bytes, int]:
+        """Fit, write and pack one language's deck; returns its bytes and slide count."""
+        pres = self.present(inputs, lang, outline, request)
+        template = inputs.template
+        key = (pres, template.digest)
+        return self._packed.get(key, lambda: self._write(pres, template)), len(pres.slides)
+
+    def present(self, inputs: _Inputs, lang: str, outline: Outline,
+                request: BuildRequest) -> m.Presentation:
+        """The fit stage for one language, one memoised slide at a time."""
+        tag = l10n.lang_tag(lang)
+        fonts = inputs.template.info.fonts
+        ctx = FitContext(tag, inputs.labels[lang],
+                         self.fonts.measurer(fonts.major_latin, fonts.major_ea),
+                         self.fonts.measurer(fonts.minor_latin, fonts.minor_ea))
+        slides: list[m.Slide] = []
+        for slide in outline.slides:
+            roles = inputs.roles[slide.layout]
+            slides += self._fitted.get((slide, roles, ctx),
+                                       lambda s=slide, r=roles: fit_slide(s, r, ctx))
+        props = _properties(inputs.loaded, lang, tag, request.source_date_epoch)
+        return m.Presentation(props, number_slides(slides))
+
+    def _write(self, pres: m.Presentation, template: Template) -> bytes:
+        shape = (template.digest, pres.properties,
+                 tuple((type(s), s.layout, bool(s.notes)) for s in pres.slides))
+        previous = self._written.peek(shape)
+        written = write_presentation(pres, template.data, template.digest, previous)
+        self._written.put(shape, written)
+        stamp = pres.properties.created.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return pack_parts(written.parts, stamp, lambda data: self._workbooks.get(
+            (data, stamp), lambda: normalise_package(data, stamp)))
+
+
+# ------------------------------------------------------------------------------------------
+
+
+def _collect(problems: list[Diagnostic], step: Callable[[], V]) -> V | None:
+    """Run a step; on bad input add its problems to ``problems`` and return None."""
+    try:
+        return step()
+    except UserError as exc:
+        problems.extend(exc.diagnostics)
+        return None
+
+
+def _bytes_or_empty(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""  # the reader reports the missing file with its own message
+
+
+def _languages(request: BuildRequest, loaded: LoadedBriefing,
+               problems: list[Diagnostic]) -> tuple[str, ...]:
+    available = loaded.briefing.languages
+    langs = request.langs or tuple(available)
+    unknown = [x for x in langs if x not in available]
+    if unknown:
+        problems.append(Diagnostic("--lang", None, "", f"language not in the data file; "
+                                   f"expected some of {available}, got {unknown}"))
+        return ()
+    return langs
+
+
+def _plan(template: Template) -> tuple[Template, dict[str, Roles]]:
+    """Which placeholder serves each part of each logical layout; every problem reported."""
+    problems = Diagnostics()
+    roles = {}
+    for logical in LAYOUTS:
+        try:
+            roles[logical] = plan_roles(logical, template.info.layout(logical))
+        except ValueError as exc:
+            problems.error(str(template.mapping_path), template.mapping_line(logical),
+                           f"layouts.{logical}", str(exc))
+    if problems.errors:
+        raise UserError(problems.errors)
+    return template, roles
+
+
+def document_time(loaded: LoadedBriefing, source_date_epoch: str | None) -> dt.datetime:
+    """Document dates: SOURCE_DATE_EPOCH if set, else the article's last update (so the same
+    inputs give the same bytes)."""
+    if source_date_epoch and source_date_epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(source_date_epoch), dt.UTC).replace(tzinfo=None)
+    a = loaded.briefing.article
+    return (a.updated or a.published).astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _properties(loaded: LoadedBriefing, lang: str, tag: str,
+                source_date_epoch: str | None) -> m.Properties:
+    b = loaded.briefing
+    return m.Properties(
+        title=article_title(loaded, lang), author=b.article.outlet[lang],
+        subject=expand_figures(b.deck.takeaway[lang], loaded, lang),
+        keywords=", ".join(sorted({b.sources[c.by][lang] for c in b.claims})),
+        created=document_time(loaded, source_date_epoch), language=tag)

@@ -1,0 +1,1 @@
+"""Package data: outline templates, label catalogs and the theme (read via deck.resources)."""
