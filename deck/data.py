@@ -400,9 +400,9 @@ def _dotted_named(loc: tuple, b: Briefing) -> str:
 
 def _check_references(b: Briefing, path: str, line, raw: dict,
                       diags: Diagnostics) -> tuple[dict[str, FigureValue], dict[str, int]]:
+    """Claims, checks and figures: ids unique, every reference resolves."""
     figures: dict[str, FigureValue] = {}
     fig_loc: dict[str, tuple] = {}
-    claim_loc: dict[str, tuple] = {}
 
     def add_figure(f: Figure, origin: str, loc: tuple) -> None:
         if f.id in figures:
@@ -414,6 +414,22 @@ def _check_references(b: Briefing, path: str, line, raw: dict,
                                     as_of=f.as_of)
         fig_loc[f.id] = loc
 
+    claim_ids = _check_claims(b, path, line, raw, diags, add_figure)
+    for i, ch in enumerate(b.checks):
+        loc = ("checks", i)
+        if ch.claim not in claim_ids:
+            diags.error(path, line(loc + ("claim",)), field_name(loc + ("claim",), raw),
+                        f"unknown claim; expected a claim id, got {ch.claim!r}")
+        for j, f in enumerate(ch.figures):
+            add_figure(f, ch.id, loc + ("figures", j))
+    _check_mentions(b, path, line, raw, diags, set(figures), claim_ids)
+    return figures, {c.id: n for n, c in enumerate(b.claims, start=1)}
+
+
+def _check_claims(b: Briefing, path: str, line, raw: dict, diags: Diagnostics,
+                  add_figure) -> set[str]:
+    """Each claim: a unique id, a known source, a paragraph if in the body; its figures."""
+    claim_loc: dict[str, tuple] = {}
     for i, c in enumerate(b.claims):
         loc = ("claims", i)
         if c.id in claim_loc:
@@ -430,13 +446,12 @@ def _check_references(b: Briefing, path: str, line, raw: dict,
                         "got nothing")
         for j, f in enumerate(c.figures):
             add_figure(f, c.id, loc + ("figures", j))
-    for i, ch in enumerate(b.checks):
-        loc = ("checks", i)
-        if ch.claim not in claim_loc:
-            diags.error(path, line(loc + ("claim",)), field_name(loc + ("claim",), raw),
-                        f"unknown claim; expected a claim id, got {ch.claim!r}")
-        for j, f in enumerate(ch.figures):
-            add_figure(f, ch.id, loc + ("figures", j))
+    return set(claim_loc)
+
+
+def _check_mentions(b: Briefing, path: str, line, raw: dict, diags: Diagnostics,
+                    figures: set[str], claims: set[str]) -> None:
+    """Derived figures, summary points and {fig:...} in texts name what exists."""
     for i, d in enumerate(b.derived):
         loc = ("derived", i)
         if d.id in figures:
@@ -448,14 +463,13 @@ def _check_references(b: Briefing, path: str, line, raw: dict,
                 diags.error(path, line(loc + key), field_name(loc + key, raw),
                             f"unknown figure; expected a figure id defined in claims or checks, "
                             f"got {ref!r}")
-        fig_loc.setdefault(d.id, loc)
     for i, p in enumerate(b.deck.summary):
         for j, ref in enumerate(p.claims):
-            if ref not in claim_loc:
+            if ref not in claims:
                 loc = ("deck", "summary", i, "claims", j)
                 diags.error(path, line(loc), field_name(loc, raw),
                             f"unknown claim; expected a claim id, got {ref!r}")
-    known = set(figures) | {d.id for d in b.derived}
+    known = figures | {d.id for d in b.derived}
     for loc, text in _walk_texts(b):
         for lang, s in text.items():
             for m in FIG_REF.finditer(s):
@@ -463,8 +477,6 @@ def _check_references(b: Briefing, path: str, line, raw: dict,
                     diags.error(path, line(loc + (lang,)), _dotted_named(loc, b) + f".{lang}",
                                 f"unknown figure in {{fig:...}}; expected a figure id, got "
                                 f"{m.group(1)!r}")
-    numbers = {c.id: n for n, c in enumerate(b.claims, start=1)}
-    return figures, numbers
 
 
 def _check_derived(b: Briefing, figures: dict[str, FigureValue], path: str, line,

@@ -528,7 +528,7 @@ def _chart(chart: Chart, slot: m.Slot | None, ctx: FitContext) -> m.ChartFrame:
     lo = min(min(s.values) for s in chart.series)
     return m.ChartFrame(
         slot=slot, box=slot.box, kind=chart.kind, categories=chart.categories,
-        series=tuple(m.ChartSeries(s.name, s.values) for s in chart.series),
+        series=chart.series,
         number_format=chart.number_format, log_scale=chart.log_scale,
         minimum_zero=not chart.log_scale and lo >= 0, highlight=chart.highlight,
         title=chart.title, value_axis_title=chart.value_axis_title, alt=chart.alt, lang=ctx.lang,

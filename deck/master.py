@@ -17,7 +17,7 @@ from lxml import etree
 from pptx import Presentation
 from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.oxml.ns import qn
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, create_model
 
 from . import model as m
 from .diagnostics import Diagnostic, Diagnostics, UserError
@@ -27,18 +27,9 @@ from .yamlsrc import line_of, read_yaml_file, validate
 _DEFAULT_INSETS = m.Insets(91440, 45720, 91440, 45720)
 
 
-class LayoutNames(BaseModel):
-    """The template layout that serves each logical layout of an outline."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    title: str
-    section: str
-    content: str
-    chart: str
-    two_content: str
-    table: str
-    sources: str
+#: The template layout that serves each logical layout of an outline (one field per layout).
+LayoutNames = create_model("LayoutNames", __config__=ConfigDict(extra="forbid", frozen=True),
+                           **{name: (str, ...) for name in LAYOUTS})
 
 
 class Mapping(BaseModel):
@@ -46,10 +37,7 @@ class Mapping(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    layouts: LayoutNames
-
-
-assert tuple(LayoutNames.model_fields) == LAYOUTS
+    layouts: LayoutNames  # type: ignore[valid-type]
 
 
 @dataclass(frozen=True)
@@ -112,7 +100,7 @@ def read_template(path: Path) -> Template:
                     lines)
 
 
-def read_mapping(path: Path) -> tuple[LayoutNames, dict[tuple, int]]:
+def read_mapping(path: Path) -> tuple[BaseModel, dict[tuple, int]]:
     """Read and validate a template's mapping file."""
     diags = Diagnostics()
     if not path.is_file():

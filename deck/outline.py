@@ -9,6 +9,7 @@ Jinja or pptx.
 from __future__ import annotations
 
 import difflib
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -17,11 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .data import LoadedBriefing
 from .diagnostics import Diagnostic, Diagnostics, UserError
+from .model import ChartSeries
 from .yamlsrc import field_name, line_of, read_yaml, validate
 
 #: the logical layouts an outline may ask for; a template maps each to one of its layouts
-LAYOUTS = ("title", "section", "content", "chart", "two_content", "table", "sources")
 Layout = Literal["title", "section", "content", "chart", "two_content", "table", "sources"]
+LAYOUTS: tuple[str, ...] = typing.get_args(Layout)
 
 
 class _Spec(BaseModel):
@@ -111,8 +113,20 @@ class SlideSpec(_Spec):
             raise ValueError("a chart slide needs a chart")
         if self.layout in ("table", "sources") and self.table is None:
             raise ValueError(f"a {self.layout} slide needs a table")
-        if self.chart is not None and self.layout not in ("chart", "two_content"):
-            raise ValueError(f"a chart cannot go on a {self.layout} slide")
+        for block in ("chart", "diagram", "picture"):
+            if getattr(self, block) is not None and self.layout not in ("chart", "two_content"):
+                raise ValueError(f"a {block} cannot go on a {self.layout} slide; expected a "
+                                 "chart or two_content slide")
+        if (self.bullets or self.right) and self.layout in ("title", "section", "table",
+                                                           "sources"):
+            raise ValueError(f"a {self.layout} slide shows no bullets; expected them on a "
+                             "content, chart or two_content slide")
+        if self.right and self.layout == "content":
+            raise ValueError("a content slide has one column; expected right: on a "
+                             "two_content or chart slide")
+        if len([b for b in ("chart", "diagram", "picture") if getattr(self, b)]) > 1:
+            raise ValueError("a slide shows one graphic; expected one of chart, diagram, "
+                             "picture")
         return self
 
 
@@ -138,17 +152,11 @@ class Bullet:
 
 
 @dataclass(frozen=True, slots=True)
-class Series:
-    name: str
-    values: tuple[float, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class Chart:
     kind: Literal["bar", "column", "line"]
     title: str
     categories: tuple[str, ...]
-    series: tuple[Series, ...]
+    series: tuple[ChartSeries, ...]
     log_scale: bool
     highlight: tuple[int, ...]  # indexes of the first series' points to highlight
     value_axis_title: str
@@ -275,7 +283,7 @@ class _Resolver:
         for i, s in enumerate(spec.series):
             figs = [self.figure(loc + ("series", i, "points", j), fid)
                     for j, fid in enumerate(s.points)]
-            series.append(Series(s.name, tuple(f.value for f in figs if f is not None)))
+            series.append(ChartSeries(s.name, tuple(f.value for f in figs if f is not None)))
         first = [self.loaded.figures.get(fid) for fid in spec.series[0].points]
         for j, fid in enumerate(spec.highlight):
             self.figure(loc + ("highlight", j), fid)

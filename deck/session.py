@@ -25,7 +25,7 @@ from . import model as m
 from .data import LoadedBriefing, load_briefing
 from .diagnostics import Diagnostic, Diagnostics, UserError
 from .fit import FitContext, Roles, fit_slide, number_slides, plan_roles
-from .master import Template, read_template
+from .master import Template, mapping_path, read_template
 from .measure import Fonts
 from .outline import LAYOUTS, Outline, Rendered, parse_outline, resolve_outline
 from .output import check_writable, normalise_package, pack_parts, refuse_edited, save_decks
@@ -163,8 +163,9 @@ class BuildSession:
         labels: dict[str, l10n.Labels] = {}
         if loaded is not None:
             langs = _languages(request, loaded, problems)
+            beside = loaded.path.resolve().parent
             for lang in langs:
-                found = _collect(problems, lambda lang=lang: self.labels(lang))
+                found = _collect(problems, lambda lang=lang: self.labels(lang, beside))
                 if found is not None:
                     labels[lang] = found
         if problems:
@@ -176,12 +177,16 @@ class BuildSession:
     def template(self, path: Path | None) -> tuple[Template, dict[str, Roles]]:
         """A template read, mapped and planned, once per content of the .pptx and mapping."""
         path = Path(path) if path else theme_path()
-        key = (_bytes_or_empty(path), _bytes_or_empty(path.with_suffix(".yaml")))
+        key = (_bytes_or_empty(path), _bytes_or_empty(mapping_path(path)))
         return self._templates.get(key, lambda: _plan(read_template(path)))
 
-    def labels(self, lang: str) -> l10n.Labels:
-        """A language's label catalog, read again whenever its content changes."""
-        path = labels_dir() / f"{lang}.yaml"
+    def labels(self, lang: str, beside: Path | None = None) -> l10n.Labels:
+        """A language's label catalog: ``labels/<lang>.yaml`` beside the data file if there is
+        one (a team's own wording, or a language the package lacks), else the package's.
+        Read again whenever its content changes."""
+        name = f"{lang}.yaml"
+        own = beside / "labels" / name if beside is not None else None
+        path = own if own is not None and own.is_file() else labels_dir() / name
         return self._labels.get((path, _bytes_or_empty(path)), lambda: l10n.read_labels(path))
 
     def _outlines(self, inputs: _Inputs) -> dict[str, Outline]:

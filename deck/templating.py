@@ -8,6 +8,7 @@ outline's syntax, and data text is never parsed as template code. Knows nothing 
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -279,13 +280,17 @@ def _render_traced(env: OutlineEnvironment, template: jinja2.Template,
     (whose lines follow one another) or a value (all on the line that produced it)."""
     gen = template.root_render_func(template.new_context(context))
     data_lines = env.data_lines.get(template.filename, set())
+    # Template.get_corresponding_lineno re-reads the debug table on every call: read it once
+    table = template.debug_info  # (template line, code line), in code order
+    code_lines = [code for _, code in table]
+    name = template.filename or template.name or ""
     out = []
     for chunk in gen:
         frame = gen.gi_frame
         origin, is_data = None, False
         if frame is not None:
-            origin = (template.filename or template.name or "",
-                      template.get_corresponding_lineno(frame.f_lineno))
+            at = bisect.bisect_right(code_lines, frame.f_lineno) - 1
+            origin = (name, table[at][0] if at >= 0 else 1)
             is_data = frame.f_lineno in data_lines
         out.append((chunk, origin, is_data))
     return out

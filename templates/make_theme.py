@@ -27,13 +27,14 @@ import copy
 import datetime
 import io
 import sys
-import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from lxml import etree
 from pptx import Presentation
 from pptx.oxml import parse_xml
+
+from deck.output import normalise_package
 
 EMU_PER_INCH = 914400
 SLIDE_W = 12192000
@@ -44,7 +45,6 @@ NS_P = "http://schemas.openxmlformats.org/presentationml/2006/main"
 NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 NSDECL = f'xmlns:a="{NS_A}" xmlns:r="{NS_R}" xmlns:p="{NS_P}"'
 RT_THUMBNAIL = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/thumbnail"
-ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 FIXED_DATE = datetime.datetime(2025, 1, 1, 0, 0, 0)  # written as 2025-01-01T00:00:00Z
 
 
@@ -297,22 +297,6 @@ def _app_xml(spec: dict) -> bytes:
     ).encode()
 
 
-def normalize_zip(data: bytes) -> bytes:
-    """Re-zip with fixed timestamps/attributes, ``[Content_Types].xml`` first, rest sorted."""
-    with zipfile.ZipFile(io.BytesIO(data)) as zin:
-        items = {info.filename: zin.read(info.filename) for info in zin.infolist()}
-    names = sorted(items, key=lambda n: (n != "[Content_Types].xml", n))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
-        for name in names:
-            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 0
-            info.external_attr = 0
-            zout.writestr(info, items[name], compresslevel=9)
-    return out.getvalue()
-
-
 def build_template(spec: dict, out_path: Path) -> None:
     """Build a slide-less template from python-pptx's default one according to ``spec``.
 
@@ -396,7 +380,7 @@ def build_template(spec: dict, out_path: Path) -> None:
     buf = io.BytesIO()
     prs.save(buf)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_bytes(normalize_zip(buf.getvalue()))
+    out_path.write_bytes(normalise_package(buf.getvalue()))
 
 
 # --------------------------------------------------------------------------------------------

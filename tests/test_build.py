@@ -331,7 +331,11 @@ def test_hostile_text_reaches_the_slide_verbatim(tmp_path, text):
     assert expected in shown.replace("\n", "\v") or text in shown
 
 
-_XML_TEXT = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r",
+# NEL and the Unicode line separators are left out: PyYAML's emitter (which writes these test
+# files) can put them raw into single-quoted scalars, where YAML folds them into spaces. HOSTILE
+# above carries them in a string PyYAML double-quotes, and our own quoting always escapes them.
+_XML_TEXT = st.characters(blacklist_categories=("Cs",),
+                          blacklist_characters="\x00\r\x85\u2028\u2029",
                           min_codepoint=0x09).filter(
     lambda c: c in "\t\n" or ord(c) >= 0x20)
 

@@ -9,15 +9,15 @@ import subprocess
 import sys
 import threading
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
+from helpers import BIKESHARE, ROOT, copy_bikeshare
 from pptx import Presentation
 
 from deck.cli import main
-
-ROOT = Path(__file__).resolve().parent.parent
-BIKESHARE = ROOT / "tests" / "data" / "bikeshare" / "bikeshare.yaml"
+from deck.resources import labels_dir, theme_path
 
 
 def _reader(proc: subprocess.Popen) -> queue.Queue:
@@ -47,15 +47,9 @@ def _wait_for(lines: queue.Queue, needle: str, seen: list[str], timeout: float =
 
 def test_watch_rebuilds_and_survives_a_bad_edit(tmp_path):
     pytest.importorskip("watchfiles")
-    data = tmp_path / "bikeshare.yaml"
-    shutil.copy(BIKESHARE, data)
-    shutil.copy(BIKESHARE.with_suffix(".yaml.j2"), tmp_path / "bikeshare.yaml.j2")
-    shutil.copy(BIKESHARE.with_name("stations.png"), tmp_path / "stations.png")
+    data = copy_bikeshare(tmp_path)
     out = tmp_path / "out"
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, str(ROOT / "build.py"), str(data), "--out", str(out),
-                             "--watch"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=env, cwd=ROOT)
+    proc = _watch(data, "--out", str(out))
     seen: list[str] = []
     lines = _reader(proc)
     try:
@@ -67,6 +61,83 @@ def test_watch_rebuilds_and_survives_a_bad_edit(tmp_path):
         assert any("unknown source" in line for line in seen)
         data.write_text(original.replace("A. Tester", "B. Tester"), encoding="utf-8")
         _wait_for(lines, "rebuilt 1 deck(s)", seen)
+        assert proc.poll() is None  # still running
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        proc.stdout.close()
+
+
+def _watch(data: Path, *args: str) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.Popen([sys.executable, str(ROOT / "build.py"), str(data), *args,
+                             "--watch"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env=env, cwd=ROOT)
+
+
+def _cells(deck: Path) -> list[str]:
+    return [c.text for s in Presentation(str(deck)).slides for sh in s.shapes if sh.has_table
+            for row in sh.table.rows for c in row.cells]
+
+
+def _theme_part(deck: Path) -> bytes:
+    with zipfile.ZipFile(deck) as z:
+        return z.read("ppt/theme/theme1.xml")
+
+
+def _recolour(pptx: Path) -> None:
+    """Change the template's first accent colour, in place."""
+    with zipfile.ZipFile(pptx) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    theme = parts["ppt/theme/theme1.xml"].decode()
+    start = theme.index("<a:accent1>")
+    end = theme.index("</a:accent1>")
+    parts["ppt/theme/theme1.xml"] = (theme[:start] + '<a:accent1><a:srgbClr val="8B0000"/>' +
+                                     theme[end:]).encode()
+    with zipfile.ZipFile(pptx, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+def test_watch_follows_labels_template_and_mapping(tmp_path):
+    """A label edit and a theme edit change the deck; a broken mapping or label catalog is
+    reported and the watcher rebuilds once it is fixed."""
+    pytest.importorskip("watchfiles")
+    data = copy_bikeshare(tmp_path / "article")
+    catalog = tmp_path / "article" / "labels" / "en.yaml"
+    catalog.parent.mkdir()
+    shutil.copy(labels_dir() / "en.yaml", catalog)
+    theme = tmp_path / "theme" / "theme.pptx"
+    theme.parent.mkdir()
+    shutil.copy(theme_path(), theme)
+    shutil.copy(theme_path().with_suffix(".yaml"), theme.with_suffix(".yaml"))
+    out = tmp_path / "out"
+    deck = out / "bikeshare.en.pptx"
+    proc = _watch(data, "--out", str(out), "--template", str(theme))
+    seen: list[str] = []
+    lines = _reader(proc)
+
+    def edit(path: Path, old: str, new: str, expect: str) -> None:
+        text = path.read_text(encoding="utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new), encoding="utf-8")
+        _wait_for(lines, expect, seen)
+
+    try:
+        _wait_for(lines, "watching", seen)
+        time.sleep(1.5)  # the file watcher starts just after the line is printed
+        edit(catalog, '"Who said it"', '"Attributed to"', "rebuilt")
+        assert "Attributed to" in _cells(deck)
+        edit(theme.with_suffix(".yaml"), "sources: Sources", "sources: [Sources",
+             "waiting for a fix")
+        assert any("theme.yaml:" in line and "YAML syntax" in line for line in seen)
+        edit(theme.with_suffix(".yaml"), "sources: [Sources", "sources: Sources", "rebuilt")
+        edit(catalog, "cont: ", "contd: ", "waiting for a fix")
+        edit(catalog, "contd: ", "cont: ", "rebuilt")
+        before = _theme_part(deck)
+        _recolour(theme)
+        _wait_for(lines, "rebuilt", seen)
+        assert _theme_part(deck) != before and b"8B0000" in _theme_part(deck)
         assert proc.poll() is None  # still running
     finally:
         proc.terminate()

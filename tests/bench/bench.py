@@ -61,8 +61,12 @@ _FIG = re.compile(r"\{fig:([A-Za-z0-9_]+)\}")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|$~^@:&\"'])")
 
 
-def _noop(*_args: Any) -> None:
-    return None
+def build(data: Path, out: Path, session: Any = None) -> list:
+    """Build every deck of ``data`` into ``out`` (overwriting), in ``session`` or a new one."""
+    from deck.session import BuildRequest, BuildSession
+
+    session = session or BuildSession()
+    return list(session.build(BuildRequest(data, out, force=True)).decks)
 
 
 def _child_env() -> dict[str, str]:
@@ -95,13 +99,9 @@ def md_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
-def _bullet_lines(bullets: list, markers: dict[str, str]) -> list[str]:
-    lines = []
-    for b in bullets:
-        marks = "".join(markers.get(cid, "") for cid in b.claims)
-        text = f"{b.text} {marks}" if marks else b.text
-        lines.append("    " * b.level + "- " + md_escape(text))
-    return lines
+def _bullet_lines(bullets: tuple) -> list[str]:
+    return ["    " * b.level + "- " + md_escape(f"{b.text} {b.marks}" if b.marks else b.text)
+            for b in bullets]
 
 
 def _table_lines(table: Any) -> list[str]:
@@ -112,7 +112,7 @@ def _table_lines(table: Any) -> list[str]:
             *(row(r) for r in table.rows)]
 
 
-def outline_markdown(outline: Any, markers: dict[str, str]) -> str:
+def outline_markdown(outline: Any) -> str:
     """The outline as pandoc Markdown: one ``# title`` per slide, bullets, pipe tables, notes."""
     out: list[str] = []
     for slide in outline.slides:
@@ -120,16 +120,14 @@ def outline_markdown(outline: Any, markers: dict[str, str]) -> str:
         if slide.subtitle:
             out += [md_escape(slide.subtitle), ""]
         if slide.bullets and slide.right:
-            out += [":::: columns", "::: column", *_bullet_lines(slide.bullets, markers), ":::",
-                    "::: column", *_bullet_lines(slide.right, markers), ":::", "::::", ""]
+            out += [":::: columns", "::: column", *_bullet_lines(slide.bullets), ":::",
+                    "::: column", *_bullet_lines(slide.right), ":::", "::::", ""]
         else:
             for part in (slide.bullets, slide.right):
                 if part:
-                    out += [*_bullet_lines(part, markers), ""]
+                    out += [*_bullet_lines(part), ""]
         if slide.table is not None:
             out += [*_table_lines(slide.table), ""]
-        if slide.diagram is not None and slide.diagram.caption:
-            out += [md_escape(slide.diagram.caption), ""]
         if slide.notes:
             out += ["::: notes", *(md_escape(n) + "\n" for n in slide.notes), ":::", ""]
     return "\n".join(out)
@@ -137,21 +135,14 @@ def outline_markdown(outline: Any, markers: dict[str, str]) -> str:
 
 def write_markdown(data: Path, out_dir: Path) -> dict[str, Path]:
     """``briefing.<lang>.md`` per language of ``data``, from deck's own outlines."""
-    from deck import l10n
-    from deck.data import load_briefing
-    from deck.outline import parse_outline
-    from deck.templating import fill, render_outline
+    from deck.session import BuildRequest, BuildSession
 
-    loaded, _ = load_briefing(data)
+    session = BuildSession()
+    inputs = session.read_inputs(BuildRequest(data, out_dir))
     paths = {}
-    for lang in loaded.briefing.languages:
-        text, shown = render_outline(loaded, lang)
-        outline = parse_outline(text, shown, loaded, lang)
-        labels = l10n.load_labels(lang)
-        markers = {cid: fill(labels["claim_marker"], n=n)
-                   for cid, n in loaded.claim_numbers.items()}
+    for lang in inputs.langs:
         path = out_dir / f"briefing.{lang}.md"
-        path.write_text(outline_markdown(outline, markers), encoding="utf-8")
+        path.write_text(outline_markdown(session.outline(inputs, lang)), encoding="utf-8")
         paths[lang] = path
     return paths
 
@@ -189,25 +180,23 @@ def time_warm_rebuild(data: Path, work: Path, runs: int,
     (what a one-field change that touches every language costs)."""
     import yaml
 
-    from deck import cli
-    from deck.cli import build
+    from deck.session import BuildSession
 
+    session = BuildSession()
     copy_path = work / data.name
     source = data.read_text(encoding="utf-8")
     copy_path.write_text(source, encoding="utf-8")
     target = _editable_claim_text(source, yaml.safe_load(source))
     out_dir = work / "out"
     t0 = time.perf_counter()
-    build(copy_path, out_dir, force=True, echo=_noop)
+    build(copy_path, out_dir, session)
     first = time.perf_counter() - t0
 
     def one(k: list[int] = [0]) -> float:  # noqa: B006 - a run counter
         k[0] += 1
         copy_path.write_text(source.replace(target, f"{target} (edit {k[0]})"), encoding="utf-8")
-        if not reuse:
-            cli.forget_builds()
         t = time.perf_counter()
-        build(copy_path, out_dir, force=True, echo=_noop)
+        build(copy_path, out_dir, session if reuse else None)
         return time.perf_counter() - t
 
     median, samples = _median(one, runs)
@@ -218,12 +207,12 @@ def time_warm_rebuild(data: Path, work: Path, runs: int,
 
 
 _MEMORY_BUILD = (
-    "import resource, deck.cli; from pathlib import Path; "
-    "deck.cli.build(Path({data!r}), Path({out!r}), force=True, echo=lambda *a: None); "
+    "import resource, deck.session as s; from pathlib import Path; "
+    "s.BuildSession().build(s.BuildRequest(Path({data!r}), Path({out!r}), force=True)); "
     "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
 )
 _MEMORY_IMPORT = (
-    "import resource, deck.cli; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    "import resource, deck.session; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
 )
 
 
@@ -298,20 +287,16 @@ def write_scaled(base: Path, total: int, work: Path) -> Path:
 
 def time_scaling(base: Path, work: Path, runs: int) -> dict[int, tuple[float, int]]:
     """{claims: (median seconds per deck, slides)}, each size warmed up once first."""
-    from deck import cli
-    from deck.cli import build
-
     results = {}
     for total in SIZES:
         path = write_scaled(base, total, work)
         out_dir = path.parent / "out"
-        built = build(path, out_dir, force=True, echo=_noop)  # warm-up
+        built = build(path, out_dir)  # warm-up
         decks = len(built)
 
         def one(path: Path = path, out_dir: Path = out_dir, decks: int = decks) -> float:
-            cli.forget_builds()  # time a real build, not a reuse of the unchanged deck
             t0 = time.perf_counter()
-            build(path, out_dir, force=True, echo=_noop)
+            build(path, out_dir)  # a new session: a real build, not a reuse
             return (time.perf_counter() - t0) / decks
 
         median, _ = _median(one, runs)
@@ -405,13 +390,12 @@ def run_table(runs: int) -> str:
 
 def run_profile(top: int = 25) -> str:
     """One in-process build of both bundled decks under cProfile, top functions by cumtime."""
-    import deck.cli  # imported before profiling: the profile shows the build, not imports
 
     with tempfile.TemporaryDirectory(prefix="deck-bench-") as tmp:
         profiler = cProfile.Profile()
         t0 = time.perf_counter()
         profiler.enable()
-        deck.cli.build(DATA, Path(tmp), force=True, echo=_noop)
+        build(DATA, Path(tmp))
         profiler.disable()
         elapsed = time.perf_counter() - t0
     buf = io.StringIO()

@@ -1,0 +1,188 @@
+"""The fit stage on synthetic outlines and geometry: sizes, continuation slides, tables, roles.
+
+No pptx here: slides and placeholders are built by hand, and the model the fit stage returns is
+read directly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from deck import fit
+from deck import model as m
+from deck.l10n import read_labels
+from deck.measure import Fonts
+from deck.outline import Bullet, Slide, Table
+from deck.resources import labels_dir
+
+PT = m.EMU_PER_PT
+INSETS = m.Insets(0, 45720, 0, 45720)
+REF = m.LayoutRef("Synthetic", 0, 0)
+
+
+def slot(kind: str, left: float, top: float, width: float, height: float, ordinal: int = 0,
+         size: float | None = None) -> m.Slot:
+    """A placeholder at a box given in points."""
+    box = m.Box(int(left * PT), int(top * PT), int(width * PT), int(height * PT))
+    return m.Slot(kind, ordinal, ordinal, box, INSETS, size)
+
+
+TITLE = slot("title", 36, 20, 880, 60, 0)
+BODY = slot("body", 36, 100, 880, 300, 1)
+LEFT = slot("body", 36, 100, 430, 300, 1)
+RIGHT = slot("body", 490, 100, 430, 300, 2)
+FOOTER = slot("ftr", 36, 500, 300, 20, 3, size=10)
+ROLES = fit.Roles(REF, TITLE, BODY, None, FOOTER, None)
+TWO = fit.Roles(REF, TITLE, LEFT, RIGHT, FOOTER, None)
+
+
+@pytest.fixture(scope="module", params=["en", "ko"])
+def ctx(request) -> fit.FitContext:
+    fonts = Fonts()
+    lang = request.param
+    return fit.FitContext("ko-KR" if lang == "ko" else "en-US",
+                          read_labels(labels_dir() / f"{lang}.yaml"),
+                          fonts.measurer("Arial", "Malgun Gothic"),
+                          fonts.measurer("Arial", "Malgun Gothic"))
+
+
+def outline_slide(layout: str = "content", title: str = "A title", **parts) -> Slide:
+    fields = dict(layout=layout, key="k", title=title, subtitle="", bullets=(), right=(),
+                  chart=None, table=None, diagram=None, picture=None, notes=(), footer="foot")
+    fields.update(parts)
+    return Slide(**fields)
+
+
+def texts(frame: m.TextFrame | None) -> list[str]:
+    return ["".join(r.text for r in p.runs) for p in frame.paragraphs] if frame else []
+
+
+def sizes(frame: m.TextFrame) -> set[float]:
+    return {r.size_pt for p in frame.paragraphs for r in p.runs if r.size_pt}
+
+
+def test_short_bullets_take_the_preferred_size(ctx):
+    [slide] = fit.fit_slide(outline_slide(bullets=(Bullet("One point", 0, "[1]"),)), ROLES, ctx)
+    assert isinstance(slide, m.BulletsSlide)
+    assert texts(slide.body) == ["One point [1]"]
+    # the marker is set smaller than the text it follows
+    assert sizes(slide.body) == {18, 18 * fit.MARKS_SCALE}
+    assert slide.body.slot == BODY and slide.title.slot == TITLE
+
+
+def test_bullets_step_down_before_they_continue(ctx):
+    bullets = tuple(Bullet("word " * 40) for _ in range(7))
+    [slide] = fit.fit_slide(outline_slide(bullets=bullets), ROLES, ctx)
+    size = max(sizes(slide.body))
+    assert 12 <= size < 18
+    width = fit.inner_width_pt(BODY)
+    assert fit.bullets_height_pt(bullets, width, size, ctx.body) <= fit.inner_height_pt(BODY)
+    assert fit.bullets_height_pt(bullets, width, size + 1, ctx.body) > fit.inner_height_pt(BODY)
+
+
+def test_overflow_continues_on_numbered_slides_losing_nothing(ctx):
+    bullets = tuple(Bullet(f"Point {i}: " + "word " * 30, 0, f"[{i}]") for i in range(12))
+    pages = fit.fit_slide(outline_slide(title="Findings", bullets=bullets), ROLES, ctx)
+    assert len(pages) > 1
+    total = len(pages)
+    labels = ctx.labels
+    assert texts(pages[0].title) == [f"Findings ({labels.page.format(n=1, total=total)})"]
+    assert texts(pages[1].title) == [
+        f"Findings {labels.cont} ({labels.page.format(n=2, total=total)})"]
+    shown = [t for p in pages for t in texts(p.body)]
+    assert shown == [f"{b.text} {b.marks}" for b in bullets]  # each once, in order
+    assert all(max(sizes(p.body)) == ctx.sizes.body[1] for p in pages)
+    assert [(p.part, p.parts) for p in pages] == [(n, total) for n in range(1, total + 1)]
+
+
+def test_two_columns_keep_both_columns_on_every_page(ctx):
+    left = tuple(Bullet("left " * 40) for _ in range(14))
+    right = (Bullet("right side"),)
+    pages = fit.fit_slide(outline_slide("two_content", bullets=left, right=right), TWO, ctx)
+    assert len(pages) > 1
+    assert all(isinstance(p, m.TwoColumnSlide) and texts(p.right) == ["right side"]
+               for p in pages)
+    assert sum(len(texts(p.left)) for p in pages) == len(left)
+
+
+def test_long_title_steps_down_to_fit(ctx):
+    title = "A rather long title that cannot sit on one line at the largest size " * 2
+    [slide] = fit.fit_slide(outline_slide(title=title), ROLES, ctx)
+    [size] = sizes(slide.title)
+    assert ctx.sizes.title[1] <= size < ctx.sizes.title[0]
+    assert slide.title.paragraphs[0].runs[0].major
+
+
+def test_tables_continue_with_their_header(ctx):
+    rows = tuple((str(i), "claim text " * 12, "who") for i in range(40))
+    table = Table(("No.", "Claim", "Who"), (1, 6, 2), rows)
+    pages = fit.fit_slide(outline_slide("sources", table=table), ROLES, ctx)
+    assert len(pages) > 1 and all(isinstance(p, m.SourcesSlide) for p in pages)
+    seen = []
+    for p in pages:
+        header, *body = p.table.rows
+        assert ["".join(r.text for r in c.paragraphs[0].runs) for c in header.cells] == [
+            "No.", "Claim", "Who"]
+        assert sum(r.height_emu for r in p.table.rows) <= BODY.box.height_emu + len(rows)
+        seen += ["".join(r.text for r in row.cells[0].paragraphs[0].runs) for row in body]
+    assert seen == [r[0] for r in rows]
+    widths = pages[0].table.column_widths_emu
+    assert sum(widths) == BODY.box.width_emu and widths[1] > widths[2] > widths[0]
+
+
+def test_a_long_footer_steps_below_its_placeholder_size(ctx):
+    [short] = fit.fit_slide(outline_slide(footer="Source"), ROLES, ctx)
+    assert short.footer.paragraphs[0].runs[0].size_pt is None  # inherits the layout's 10 pt
+    [long] = fit.fit_slide(outline_slide(footer="a footer far too long " * 4), ROLES, ctx)
+    assert long.footer.paragraphs[0].runs[0].size_pt < 10
+
+
+def test_runs_carry_script_and_language(ctx):
+    [slide] = fit.fit_slide(outline_slide(title="딥시크 R1 모델"), ROLES, ctx)
+    runs = slide.title.paragraphs[0].runs
+    # digits, spaces and punctuation stay with the run before them
+    assert [(r.text, r.lang) for r in runs] == [("딥시크 ", "ko-KR"), ("R1 ", "en-US"),
+                                               ("모델", "ko-KR")]
+    assert all(r.east_asian for r in runs if r.lang == "ko-KR")
+
+
+def test_slides_are_numbered_in_order(ctx):
+    roles = dataclasses.replace(ROLES, number=slot("sldNum", 800, 500, 80, 20, 4))
+    slides = [s for _ in range(3) for s in fit.fit_slide(outline_slide(), roles, ctx)]
+    assert [s.number.value for s in fit.number_slides(slides)] == [1, 2, 3]
+
+
+def test_fit_context_is_a_value(ctx):
+    """Two sessions fitting with the same fonts and labels share memo keys."""
+    other = fit.FitContext(ctx.lang, ctx.labels, Fonts().measurer("Arial", "Malgun Gothic"),
+                           Fonts().measurer("Arial", "Malgun Gothic"))
+    assert other == ctx and hash(other) == hash(ctx)
+
+
+def layout(*slots: m.Slot) -> m.LayoutInfo:
+    return m.LayoutInfo(REF, slots)
+
+
+@pytest.mark.parametrize(("logical", "slots", "main", "side"), [
+    ("content", (TITLE, BODY), BODY, None),
+    ("two_content", (TITLE, RIGHT, LEFT), LEFT, RIGHT),  # by position, left first
+    ("chart", (TITLE, dataclasses.replace(LEFT, type="chart"), RIGHT), "chart", RIGHT),
+    ("table", (TITLE, dataclasses.replace(BODY, type="tbl")), "tbl", None),
+])
+def test_roles_by_type_and_position(logical, slots, main, side):
+    roles = fit.plan_roles(logical, layout(*slots))
+    assert roles.title == TITLE
+    assert (roles.main.type if isinstance(main, str) else roles.main) == main
+    assert roles.side == side
+
+
+@pytest.mark.parametrize(("logical", "slots", "message"), [
+    ("content", (BODY,), "has no title placeholder"),
+    ("content", (TITLE,), "needs a content placeholder"),
+    ("two_content", (TITLE, BODY), "needs two content placeholders; expected 2, got 1"),
+])
+def test_roles_name_what_a_layout_lacks(logical, slots, message):
+    with pytest.raises(ValueError, match=message):
+        fit.plan_roles(logical, layout(*slots))

@@ -1,0 +1,189 @@
+"""Every file a user gives goes through the diagnostics: template mappings and label catalogs
+broken in each way exit 2 naming the file and line, leave the output folder alone, and
+``--watch`` survives them. Template errors are the template's; our bugs are ours (exit 1)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from helpers import BIKESHARE, COMPANY, ROOT, copy_bikeshare
+
+from deck import l10n
+from deck.cli import main
+from deck.l10n import Labels
+from deck.resources import labels_dir, outlines_dir
+
+
+def run(capsys, *args: str) -> tuple[int, list[str]]:
+    """The command line in this process: exit status and the lines it wrote to stderr."""
+    status = main([*args])
+    return status, capsys.readouterr().err.splitlines()
+
+
+def company(tmp_path: Path, mapping: str | None = None) -> Path:
+    """The company test master copied with its mapping (``mapping`` replaces the text)."""
+    pptx = tmp_path / "company.pptx"
+    shutil.copy(COMPANY, pptx)
+    text = COMPANY.with_suffix(".yaml").read_text(encoding="utf-8")
+    (tmp_path / "company.yaml").write_text(text if mapping is None else mapping,
+                                           encoding="utf-8")
+    return pptx
+
+
+GOOD_MAPPING = COMPANY.with_suffix(".yaml").read_text(encoding="utf-8")
+
+MAPPINGS = [
+    ("syntax error", "layouts:\n  title: [Cover\n", 3, "YAML syntax"),
+    ("a list", "- Cover\n- Divider\n", 1, "input should be a valid dictionary"),
+    ("unknown key", GOOD_MAPPING + "  appendix: Grid\n", 9,
+     "layouts.appendix: unknown field; expected one of title, section, content, chart, "
+     "two_content, table, sources, got 'appendix'"),
+    ("missing role", GOOD_MAPPING.replace("  sources: References\n", ""), 1,
+     "layouts.sources: missing; expected a value"),
+    ("no such layout", GOOD_MAPPING.replace("References", "Bibliography"), 8,
+     "layouts.sources: couldn't find layout named 'Bibliography' in the template; expected "
+     "one of ["),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "message"), [c[1:] for c in MAPPINGS],
+                         ids=[c[0] for c in MAPPINGS])
+def test_a_broken_mapping_names_its_file_and_line(tmp_path, capsys, text, line, message):
+    out = tmp_path / "out"
+    status, err = run(capsys, str(BIKESHARE), "--out", str(out), "--template",
+                      str(company(tmp_path, text)))
+    assert status == 2
+    mapping = str(tmp_path / "company.yaml")
+    assert any(e.startswith(f"{mapping}:{line}:") and message in e for e in err), err
+    assert err[-1].startswith("build failed:") and "Traceback" not in "\n".join(err)
+    assert not out.exists()
+
+
+CATALOG_LINES = len((labels_dir() / "en.yaml").read_text(encoding="utf-8").splitlines())
+LABELS = [
+    ("syntax error", 'cont: "(cont.)\n', 2, "YAML syntax"),
+    ("a list", "- cont\n", 1, "expected a mapping of label: text, got list"),
+    ("unknown key", "{labels}conts: x\n", CATALOG_LINES + 1,
+     "conts: unknown field; expected one of cont,"),
+    ("missing key", "{labels_without_cont}", 2, "cont: missing; expected a value"),
+    ("bad pattern field", "{labels_bad_page}", 3, "page: pattern uses count; expected {n}, "
+     "{total}, got '{count}'"),
+]
+
+
+def _labels_text(kind: str) -> str:
+    text = (labels_dir() / "en.yaml").read_text(encoding="utf-8")
+    return {"{labels}": text,
+            "{labels_without_cont}": re.sub(r"^cont: .*\n", "", text, flags=re.M),
+            "{labels_bad_page}": re.sub(r"^page: .*\n", 'page: "{count}"\n', text, flags=re.M),
+            }.get(kind, kind)
+
+
+@pytest.mark.parametrize(("text", "line", "message"), [c[1:] for c in LABELS],
+                         ids=[c[0] for c in LABELS])
+def test_a_broken_label_catalog_names_its_file_and_line(tmp_path, capsys, text, line, message):
+    data = copy_bikeshare(tmp_path)
+    (tmp_path / "labels").mkdir()
+    catalog = tmp_path / "labels" / "en.yaml"
+    for key in ("{labels}", "{labels_without_cont}", "{labels_bad_page}"):
+        if text.startswith(key):
+            text = _labels_text(key) + text[len(key):]
+    catalog.write_text(text, encoding="utf-8")
+    status, err = run(capsys, str(data), "--out", str(tmp_path / "out"))
+    assert status == 2
+    assert any(e.startswith(f"{catalog}:{line}:") and message in e for e in err), err
+    assert not (tmp_path / "out").exists()
+
+
+def test_labels_beside_the_data_file_reach_the_deck(tmp_path, capsys):
+    from pptx import Presentation
+
+    data = copy_bikeshare(tmp_path)
+    (tmp_path / "labels").mkdir()
+    text = (labels_dir() / "en.yaml").read_text(encoding="utf-8")
+    (tmp_path / "labels" / "en.yaml").write_text(
+        text.replace('col_who: "Who said it"', 'col_who: "Attributed to"'), encoding="utf-8")
+    assert main([str(data), "--out", str(tmp_path / "out")]) == 0
+    deck = Presentation(str(tmp_path / "out" / "bikeshare.en.pptx"))
+    cells = [c.text for s in deck.slides for sh in s.shapes if sh.has_table
+             for row in sh.table.rows for c in row.cells]
+    assert "Attributed to" in cells and "Who said it" not in cells
+
+
+def test_every_label_is_used():
+    """Each key of the catalog is read by an outline template or by the package's code."""
+    sources = [p.read_text(encoding="utf-8") for p in outlines_dir().glob("*.yaml.j2")]
+    sources += [p.read_text(encoding="utf-8") for p in (ROOT / "deck").glob("*.py")]
+    sources += [BIKESHARE.with_suffix(".yaml.j2").read_text(encoding="utf-8")]
+    text = "\n".join(sources)
+    unused = [key for key in Labels.model_fields
+              if not re.search(rf"\b(L|labels)\.{key}\b", text)
+              and not (key.startswith("place_") and "labels.place(" in text)]
+    assert unused == []
+
+
+def test_pattern_fields_are_checked_for_every_pattern_label():
+    for key in l10n.PATTERN_FIELDS:
+        assert key in Labels.model_fields
+
+
+def test_a_template_runtime_error_is_the_templates(tmp_path, capsys):
+    text = BIKESHARE.with_suffix(".yaml.j2").read_text(encoding="utf-8")
+    data = copy_bikeshare(tmp_path)
+    (tmp_path / "bikeshare.yaml.j2").write_text(
+        text.replace("{{ deck.takeaway }}", "{{ 1 + 'a' }}", 1), encoding="utf-8")
+    status, err = run(capsys, str(data), "--out", str(tmp_path / "out"))
+    assert status == 2
+    assert err[0].startswith(f"{tmp_path / 'bikeshare.yaml.j2'}:7:"), err
+    assert "template error" in err[0]
+
+
+def test_a_bad_fill_pattern_in_a_template_is_the_templates(tmp_path, capsys):
+    text = BIKESHARE.with_suffix(".yaml.j2").read_text(encoding="utf-8")
+    data = copy_bikeshare(tmp_path)
+    (tmp_path / "bikeshare.yaml.j2").write_text(
+        text.replace("{{ deck.takeaway }}", "{{ fill('{x.__class__}', x=1) }}", 1),
+        encoding="utf-8")
+    status, err = run(capsys, str(data), "--out", str(tmp_path / "out"))
+    assert status == 2 and "fill(" in err[0] and ":7:" in err[0], err
+
+
+def test_a_bug_in_our_code_is_exit_1_not_the_users_fault(tmp_path, capsys, monkeypatch):
+    from deck import templating
+
+    def broken(*_a, **_k):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(templating, "expand_figures", broken)
+    status, err = run(capsys, str(BIKESHARE), "--out", str(tmp_path / "out"))
+    assert status == 1
+    assert err[0].startswith("internal error: KeyError") and "--debug" in err[0]
+
+
+def test_an_outline_parse_error_names_the_template_line(tmp_path, capsys):
+    text = BIKESHARE.with_suffix(".yaml.j2").read_text(encoding="utf-8")
+    data = copy_bikeshare(tmp_path)
+    # line 14 of the template: a chart kind the outline does not know
+    (tmp_path / "bikeshare.yaml.j2").write_text(text.replace("kind: line", "kind: pie", 1),
+                                                encoding="utf-8")
+    status, err = run(capsys, str(data), "--out", str(tmp_path / "out"))
+    assert status == 2
+    template = tmp_path / "bikeshare.yaml.j2"
+    assert err[0].startswith(f"{template}:14: slides[1].chart.kind: not allowed"), err
+    assert "(rendered for en, line" in err[0]
+
+
+def test_an_unknown_claim_in_an_outline_suggests_the_nearest(tmp_path, capsys):
+    text = BIKESHARE.with_suffix(".yaml.j2").read_text(encoding="utf-8")
+    data = copy_bikeshare(tmp_path)
+    (tmp_path / "bikeshare.yaml.j2").write_text(text.replace("claims: [stations]",
+                                                             "claims: [station]", 1),
+                                                encoding="utf-8")
+    status, err = run(capsys, str(data), "--out", str(tmp_path / "out"))
+    assert status == 2
+    assert err[0].startswith(f"{tmp_path / 'bikeshare.yaml.j2'}:32:"), err
+    assert "unknown claim; expected a claim id of the data file (did you mean 'stations'?), " \
+           "got 'station'" in err[0]
