@@ -9,15 +9,18 @@ a floor, then continues on a new slide. Pure: no pptx, no XML, no files.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from . import colors
 from . import model as m
 from .l10n import Labels, fill
 from .measure import SAFETY, Measurer
 from .outline import Bullet, Chart, Diagram, Picture, Slide, Table
+from .roles import Place, Roles
 
 EMU_PER_PT = m.EMU_PER_PT
 PARA_SPACE_PT = 6  # space before each paragraph after the first
@@ -52,18 +55,6 @@ class Sizes:
     diagram: float = 11
 
 
-@dataclass(frozen=True, slots=True)
-class Roles:
-    """Which placeholder of a template layout serves each part of a logical layout."""
-
-    layout: m.LayoutRef
-    title: m.Slot
-    main: m.Slot | None  # subtitle, body, table, or the graphic's place
-    side: m.Slot | None  # the second column / the text beside a graphic
-    footer: m.Slot | None
-    number: m.Slot | None
-
-
 @dataclass(frozen=True)
 class FitContext:
     """Everything fitting depends on besides the slide: a value, so it can key a memo."""
@@ -73,58 +64,6 @@ class FitContext:
     heading: Measurer
     body: Measurer
     sizes: Sizes = Sizes()
-
-
-# ------------------------------------------------------------------------------------------
-# roles: which placeholder does what
-
-
-_NOT_CONTENT = {"title", "ctrTitle", "ftr", "sldNum", "dt", "hdr"}
-_GRAPHIC = {"chart", "tbl"}
-
-
-def plan_roles(logical: str, layout: m.LayoutInfo) -> Roles:
-    """Assign a layout's placeholders to the parts of a logical layout; raise ValueError
-    naming what is missing."""
-    title = next((s for s in layout.slots if s.type in ("title", "ctrTitle")), None)
-    if title is None:
-        raise ValueError(f"layout {layout.name!r} has no title placeholder; expected one")
-    others = sorted((s for s in layout.slots if s.type not in _NOT_CONTENT),
-                    key=lambda s: (s.box.left_emu, s.box.top_emu))
-    main, side = _main_and_side(logical, layout.name, others)
-    footer = next((s for s in layout.slots if s.type == "ftr"), None)
-    number = next((s for s in layout.slots if s.type == "sldNum"), None)
-    return Roles(layout.ref, title, main, side, footer, number)
-
-
-def _main_and_side(logical: str, name: str,
-                   others: list[m.Slot]) -> tuple[m.Slot, m.Slot | None]:
-    graphic = [s for s in others if s.type in _GRAPHIC]
-    text = [s for s in others if s.type not in _GRAPHIC]
-    if logical in ("title", "section"):
-        sub = [s for s in others if s.type == "subTitle"] or text
-        if not sub:
-            raise ValueError(f"layout {name!r} needs a subtitle or body placeholder")
-        return sub[0], None
-    if logical in ("table", "sources"):
-        if not (graphic or text):
-            raise ValueError(f"layout {name!r} needs a table or content placeholder")
-        return max(graphic or text, key=lambda s: s.box.width_emu * s.box.height_emu), None
-    if logical in ("chart", "two_content"):
-        if graphic:
-            if not text:
-                raise ValueError(f"layout {name!r} needs a text placeholder beside the chart")
-            return graphic[0], text[0]
-        if len(text) < 2:
-            raise ValueError(f"layout {name!r} needs two content placeholders; expected 2, "
-                             f"got {len(text)}")
-        if logical == "two_content":
-            return text[0], text[1]
-        by_area = sorted(text[:2], key=lambda s: -s.box.width_emu * s.box.height_emu)
-        return by_area[0], by_area[1]
-    if not text:
-        raise ValueError(f"layout {name!r} needs a content placeholder")
-    return text[0], None
 
 
 # ------------------------------------------------------------------------------------------
@@ -171,21 +110,135 @@ def runs(text: str, ctx: FitContext, size_pt: float | None, *, major: bool = Fal
                  for seg, lang in split_by_script(text, ctx.lang))
 
 
-def _flush(text: str, ctx: FitContext, size_pt: float, first: bool, *,
-           major: bool = False) -> m.Paragraph:
+def _flush(text: str, ctx: FitContext, size_pt: float, first: bool, *, major: bool = False,
+           color: m.Paint | None = None) -> m.Paragraph:
     """A paragraph with no bullet and no indent."""
-    return m.Paragraph(runs(text, ctx, size_pt, major=major), style="flush",
+    return m.Paragraph(runs(text, ctx, size_pt, major=major, color=color), style="flush",
                        space_before_pt=0 if first else PARA_SPACE_PT,
                        end_size_pt=size_pt, end_lang=ctx.lang)
 
 
-def _bullet(b: Bullet, ctx: FitContext, size_pt: float, first: bool) -> m.Paragraph:
-    marks = runs(" " + b.marks, ctx, size_pt * MARKS_SCALE, color=MUTED) if b.marks else ()
-    return m.Paragraph(runs(b.text, ctx, size_pt) + marks, style="bullet", level=b.level,
+def _bullet(b: Bullet, ctx: FitContext, size_pt: float, first: bool, ink: _Ink) -> m.Paragraph:
+    marks = runs(" " + b.marks, ctx, size_pt * MARKS_SCALE,
+                 color=ink.marks(size_pt * MARKS_SCALE)) if b.marks else ()
+    return m.Paragraph(runs(b.text, ctx, size_pt, color=ink.text(size_pt)) + marks,
+                       style="bullet", level=b.level,
                        margin_left_emu=BULLET_INDENT_EMU + b.level * LEVEL_INDENT_EMU,
                        indent_emu=-BULLET_INDENT_EMU,
                        space_before_pt=0 if first else PARA_SPACE_PT,
-                       end_size_pt=size_pt, end_lang=ctx.lang)
+                       end_size_pt=size_pt, end_lang=ctx.lang,
+                       bullet_char="•" if ink.place.free else None)
+
+
+# ------------------------------------------------------------------------------------------
+# colour: every text the build sets is legible on what it sits on
+
+
+def resolve(paint: m.Paint, layout: m.LayoutInfo) -> str:
+    """The RGB a paint shows on ``layout``'s master."""
+    return paint.rgb or colors.brightness(layout.color(paint.color), paint.brightness)
+
+
+def _reads(rgb: str, backdrop: tuple[str, ...], size_pt: float, bold: bool) -> bool:
+    need = colors.required(size_pt, bold)
+    return all(colors.contrast(rgb, c) >= need for c in backdrop)
+
+
+def legible(backdrop: tuple[str, ...], size_pt: float, bold: bool, layout: m.LayoutInfo,
+            prefer: m.Paint | None = None) -> m.Paint | None:
+    """``prefer`` if it reads on every colour of ``backdrop`` at WCAG AA, else the first theme
+    text or background colour that does, else black or white; None if none does."""
+    for paint in ([prefer] if prefer else []) + [INK, WHITE, HEADER_FILL, ZEBRA_FILL]:
+        if _reads(resolve(paint, layout), backdrop, size_pt, bold):
+            return paint
+    for rgb in ("000000", "FFFFFF"):
+        if _reads(rgb, backdrop, size_pt, bold):
+            return m.Paint("tx1", 0.0, rgb)
+    return None
+
+
+def on_fill(fill: m.Paint, size_pt: float, bold: bool, layout: m.LayoutInfo,
+            prefer: m.Paint | None = None) -> m.Paint:
+    """A text colour legible on one solid fill (black or white always is, one of them)."""
+    found = legible((resolve(fill, layout),), size_pt, bold, layout, prefer)
+    assert found is not None  # on one colour, black or white reaches 4.5:1
+    return found
+
+
+def muted(backdrop: tuple[str, ...], size_pt: float, layout: m.LayoutInfo) -> m.Paint:
+    """The lightest tint of the text colour still legible on ``backdrop`` (for markers)."""
+    base = legible(backdrop, size_pt, False, layout) or m.Paint("tx1", 0.0, "000000")
+    for amount in (0.45, 0.35, 0.25, 0.15):
+        for sign in (1, -1):
+            paint = m.Paint(base.color, sign * amount, None if base.rgb is None else
+                            colors.brightness(base.rgb, sign * amount))
+            if _reads(resolve(paint, layout), backdrop, size_pt, False):
+                return paint
+    return base
+
+
+@dataclass(frozen=True)
+class _Ink:
+    """The colours of text in one place. ``backing`` is a fill put behind the text where no
+    colour reads on everything the place sits on (a picture, several colours); text keeps the
+    place's own colour (None) where that reads and the master's styles set it."""
+
+    place: Place
+    layout: m.LayoutInfo
+    backing: m.Paint | None = None
+
+    @property
+    def backdrop(self) -> tuple[str, ...]:
+        if self.backing is not None:
+            return (resolve(self.backing, self.layout),)
+        return self.place.behind.colors
+
+    def text(self, size_pt: float, bold: bool = False) -> m.Paint | None:
+        p = self.place
+        if self.backing is None and _reads(p.text_rgb, self.backdrop, size_pt, bold):
+            # a colour read off LibreOffice's sample text is set, so PowerPoint shows it too
+            return m.Paint("tx1", 0.0, p.text_rgb) if p.text_rgb_sampled else None
+        return legible(self.backdrop, size_pt, bold, self.layout) or on_fill(
+            WHITE, size_pt, bold, self.layout)
+
+    def marks(self, size_pt: float) -> m.Paint:
+        return muted(self.backdrop, size_pt, self.layout)
+
+
+def ink_for(place: Place, layout: m.LayoutInfo) -> _Ink:
+    """The colours for text in ``place`` (with the backing :func:`backed` chose)."""
+    return _Ink(place, layout, place.backing)
+
+
+#: a backing fill keeps its text this far from its edges at least
+BACKING_INSETS = m.Insets(91440, 45720, 91440, 45720)
+
+
+def backed(place: Place | None, layout: m.LayoutInfo, smallest_pt: float,
+           bold: bool = False) -> Place | None:
+    """``place`` with a backing fill (and insets to keep text off its edges) where no colour
+    reads, at ``smallest_pt``, on everything behind it: a picture, or several colours."""
+    if place is None or place.backing is not None:
+        return place
+    behind = place.behind
+    own = m.Paint("tx1", 0.0, place.text_rgb)
+    if not behind.textured and legible(behind.colors, smallest_pt, bold, layout, own):
+        return place
+    ins = place.insets
+    padded = m.Insets(max(ins.left_emu, BACKING_INSETS.left_emu),
+                      max(ins.top_emu, BACKING_INSETS.top_emu),
+                      max(ins.right_emu, BACKING_INSETS.right_emu),
+                      max(ins.bottom_emu, BACKING_INSETS.bottom_emu))
+    return dataclasses.replace(place, backing=WHITE, insets=padded)
+
+
+def with_backings(roles: Roles, sizes: Sizes) -> Roles:
+    """The roles with a backing where their smallest text would not read on the slide."""
+    layout = roles.layout
+    return dataclasses.replace(
+        roles, title=backed(roles.title, layout, sizes.title[1], True),
+        main=backed(roles.main, layout, sizes.side[1] * MARKS_SCALE),
+        side=backed(roles.side, layout, sizes.side[1] * MARKS_SCALE))
 
 
 def bullet_text(b: Bullet) -> str:
@@ -193,12 +246,12 @@ def bullet_text(b: Bullet) -> str:
     return f"{b.text} {b.marks}" if b.marks else b.text
 
 
-def inner_width_pt(slot: m.Slot) -> float:
-    return (slot.box.width_emu - slot.insets.left_emu - slot.insets.right_emu) / EMU_PER_PT
+def inner_width_pt(place: Place | m.Slot) -> float:
+    return (place.box.width_emu - place.insets.left_emu - place.insets.right_emu) / EMU_PER_PT
 
 
-def inner_height_pt(slot: m.Slot) -> float:
-    return (slot.box.height_emu - slot.insets.top_emu - slot.insets.bottom_emu) / EMU_PER_PT
+def inner_height_pt(place: Place | m.Slot) -> float:
+    return (place.box.height_emu - place.insets.top_emu - place.insets.bottom_emu) / EMU_PER_PT
 
 
 def bullets_height_pt(bullets: tuple[Bullet, ...], width_pt: float, size_pt: float,
@@ -237,9 +290,9 @@ def fit_size(height_at: Callable[[float], float], box_height_pt: float,
     return None
 
 
-def text_frame(slot: m.Slot, paragraphs: tuple[m.Paragraph, ...], *,
-               autofit: bool = True) -> m.TextFrame:
-    return m.TextFrame(slot, slot.box, slot.insets, paragraphs, autofit)
+def text_frame(place: Place, paragraphs: tuple[m.Paragraph, ...], *, autofit: bool = True,
+               fill: m.Paint | None = None) -> m.TextFrame:
+    return m.TextFrame(place.slot, place.box, place.insets, paragraphs, autofit, fill)
 
 
 def emu(points: float) -> int:
@@ -264,6 +317,7 @@ class _Page:
 
 def fit_slide(slide: Slide, roles: Roles, ctx: FitContext) -> tuple[m.Slide, ...]:
     """One outline slide as one or more model slides (continuations), numbered 0."""
+    roles = with_backings(roles, ctx.sizes)
     pages = _paginate(slide, roles, ctx)
     total = len(pages)
     return tuple(_build(page, n, total, roles, ctx) for n, page in enumerate(pages, start=1))
@@ -287,9 +341,12 @@ def _build(page: _Page, n: int, total: int, roles: Roles, ctx: FitContext) -> m.
     s = page.slide
     title_text = continued_title(s.title, n, total, ctx.labels)
     size = _fit_title(title_text, roles.title, ctx)
+    ink = ink_for(roles.title, roles.layout)
     base = dict(
-        key=s.key, part=n, parts=total, layout=roles.layout,
-        title=text_frame(roles.title, (_flush(title_text, ctx, size, True, major=True),)),
+        key=s.key, part=n, parts=total, layout=roles.ref,
+        title=text_frame(roles.title, (_flush(title_text, ctx, size, True, major=True,
+                                               color=ink.text(size, True)),),
+                         fill=ink.backing),
         footer=_footer(s.footer, roles.footer, ctx),
         number=m.SlideNumber(roles.number, 0, ctx.lang) if roles.number else None,
         notes=tuple(_flush(t, ctx, ctx.sizes.notes, i == 0) for i, t in enumerate(s.notes)))
@@ -298,21 +355,23 @@ def _build(page: _Page, n: int, total: int, roles: Roles, ctx: FitContext) -> m.
 
 def _body(page: _Page, roles: Roles, ctx: FitContext, base: dict) -> m.Slide:
     s = page.slide
+    layout = roles.layout
     if s.layout in ("title", "section"):
         kind = m.TitleSlide if s.layout == "title" else m.SectionSlide
-        return kind(**base, subtitle=_subtitle(s.subtitle, roles.main, ctx))
+        return kind(**base, subtitle=_subtitle(s.subtitle, roles.main, ctx, layout))
     if s.table is not None:
         kind = m.SourcesSlide if s.layout == "sources" else m.TableSlide
-        return kind(**base, table=_table(s.table, roles.main, page.table_pt, ctx))
-    side_slot = roles.side if s.layout in ("chart", "two_content") else None
-    side = _bullets_frame(side_slot, _side_bullets(s), page.side_pt, ctx)
+        return kind(**base, table=_table(s.table, roles.main, page.table_pt, ctx, layout))
+    side_place = roles.side if s.layout in ("chart", "two_content") else None
+    side = _bullets_frame(side_place, _side_bullets(s), page.side_pt, ctx, layout)
     if s.chart is not None:
-        return m.ChartSlide(**base, chart=_chart(s.chart, roles.main, ctx), side=side)
+        return m.ChartSlide(**base, chart=_chart(s.chart, roles.main, ctx, layout), side=side)
     if s.diagram is not None:
-        return m.DiagramSlide(**base, diagram=_diagram(s.diagram, roles.main, ctx), side=side)
+        return m.DiagramSlide(**base, diagram=_diagram(s.diagram, roles.main, ctx, layout),
+                              side=side)
     if s.picture is not None:
         return m.PictureSlide(**base, picture=_picture(s.picture, roles.main), side=side)
-    body = _bullets_frame(roles.main, s.bullets, page.body_pt, ctx)
+    body = _bullets_frame(roles.main, s.bullets, page.body_pt, ctx, layout)
     if s.layout == "two_content":
         return m.TwoColumnSlide(**base, left=body, right=side)
     return m.BulletsSlide(**base, body=body)
@@ -331,31 +390,35 @@ def _side_bullets(s: Slide) -> tuple[Bullet, ...]:
     return s.right
 
 
-def _fit_title(title: str, slot: m.Slot, ctx: FitContext) -> float:
-    width = inner_width_pt(slot)
-    size = fit_size(lambda s: slot.line_spacing * ctx.heading.text_height_pt(title, width, s,
-                                                                             True),
-                    inner_height_pt(slot), ctx.sizes.title)
+def _fit_title(title: str, place: Place, ctx: FitContext) -> float:
+    width = inner_width_pt(place)
+    size = fit_size(lambda s: place.line_spacing * ctx.heading.text_height_pt(title, width, s,
+                                                                              True),
+                    inner_height_pt(place), ctx.sizes.title)
     return size if size is not None else ctx.sizes.title[1]
 
 
-def _subtitle(text: str, slot: m.Slot | None, ctx: FitContext) -> m.TextFrame | None:
-    if slot is None or not text:
+def _subtitle(text: str, place: Place | None, ctx: FitContext,
+              layout: m.LayoutInfo) -> m.TextFrame | None:
+    if place is None or not text:
         return None
     lines = text.split("\n")
-    width = inner_width_pt(slot)
+    width = inner_width_pt(place)
     size = fit_size(lambda s: lines_height_pt(lines, width, s, ctx.body,
-                                              spacing=slot.line_spacing),
-                    inner_height_pt(slot), ctx.sizes.subtitle) or ctx.sizes.subtitle[1]
-    return text_frame(slot, tuple(_flush(t, ctx, size, i == 0) for i, t in enumerate(lines)))
+                                              spacing=place.line_spacing),
+                    inner_height_pt(place), ctx.sizes.subtitle) or ctx.sizes.subtitle[1]
+    ink = ink_for(place, layout)
+    return text_frame(place, tuple(_flush(t, ctx, size, i == 0, color=ink.text(size))
+                                   for i, t in enumerate(lines)), fill=ink.backing)
 
 
-def _bullets_frame(slot: m.Slot | None, bullets: tuple[Bullet, ...], size_pt: float | None,
-                   ctx: FitContext) -> m.TextFrame | None:
-    if slot is None or not bullets or size_pt is None:
+def _bullets_frame(place: Place | None, bullets: tuple[Bullet, ...], size_pt: float | None,
+                   ctx: FitContext, layout: m.LayoutInfo) -> m.TextFrame | None:
+    if place is None or not bullets or size_pt is None:
         return None
-    return text_frame(slot, tuple(_bullet(b, ctx, size_pt, i == 0)
-                                  for i, b in enumerate(bullets)))
+    ink = ink_for(place, layout)
+    return text_frame(place, tuple(_bullet(b, ctx, size_pt, i == 0, ink)
+                                   for i, b in enumerate(bullets)), fill=ink.backing)
 
 
 def _footer(text: str, slot: m.Slot | None, ctx: FitContext) -> m.TextFrame | None:
@@ -382,7 +445,7 @@ def _paginate(slide: Slide, roles: Roles, ctx: FitContext) -> list[_Page]:
         return _paginate_table(slide, roles.main, ctx)
     if slide.layout in ("title", "section"):
         return [_Page(slide)]
-    parts: list[tuple[str, m.Slot | None, tuple[float, float]]]
+    parts: list[tuple[str, Place | None, tuple[float, float]]]
     if slide.layout in ("chart", "two_content") and has_graphic(slide):
         parts = [("side", roles.side, ctx.sizes.side)]
     elif slide.layout in ("chart", "two_content"):
@@ -404,7 +467,7 @@ def _paginate(slide: Slide, roles: Roles, ctx: FitContext) -> list[_Page]:
                   **chosen) for i in range(count)]
 
 
-def _fit_bullets(bullets: tuple[Bullet, ...], slot: m.Slot, sizes: tuple[float, float],
+def _fit_bullets(bullets: tuple[Bullet, ...], slot: Place, sizes: tuple[float, float],
                  ctx: FitContext) -> tuple[float, list[tuple[Bullet, ...]]]:
     """The size bullets take in ``slot``, and their pages: one if they fit at some size, else
     as many as they need at the floor size."""
@@ -456,7 +519,7 @@ def row_heights_pt(table: Table, rows: tuple[tuple[str, ...], ...], width_emu: i
             for r, row in enumerate((table.columns,) + rows)]
 
 
-def _paginate_table(slide: Slide, slot: m.Slot, ctx: FitContext) -> list[_Page]:
+def _paginate_table(slide: Slide, slot: Place, ctx: FitContext) -> list[_Page]:
     table = slide.table
     assert table is not None
     avail = slot.box.height_emu / EMU_PER_PT
@@ -485,21 +548,23 @@ def _paginate_table(slide: Slide, slot: m.Slot, ctx: FitContext) -> list[_Page]:
 # graphics
 
 
-def _table(table: Table, slot: m.Slot | None, size: float | None,
-           ctx: FitContext) -> m.TableFrame:
-    assert slot is not None and size is not None
-    box = slot.box
+def _table(table: Table, place: Place | None, size: float | None, ctx: FitContext,
+           layout: m.LayoutInfo) -> m.TableFrame:
+    assert place is not None and size is not None
+    box = place.box
     heights = row_heights_pt(table, table.rows, box.width_emu, size, ctx.body)
+    header_ink = on_fill(HEADER_FILL, size, True, layout, WHITE)
+    inks = {fill: on_fill(fill, size, False, layout, INK) for fill in (WHITE, ZEBRA_FILL)}
     rows = []
     for i, row in enumerate((table.columns,) + table.rows):
         fill_paint = HEADER_FILL if i == 0 else (ZEBRA_FILL if i % 2 == 0 else WHITE)
-        header = i == 0
+        ink = header_ink if i == 0 else inks[fill_paint]
         cells = tuple(m.TableCell((m.Paragraph(
-            runs(text, ctx, size, bold=True if header else None, color=WHITE if header else None),
-            style="inherit", end_size_pt=size, end_lang=ctx.lang),), fill_paint) for text in row)
+            runs(text, ctx, size, bold=True if i == 0 else None, color=ink), style="inherit",
+            end_size_pt=size, end_lang=ctx.lang),), fill_paint) for text in row)
         rows.append(m.TableRow(emu(heights[i]), cells))
     alt = f"{table.columns[0]}: " + ", ".join(table.columns[1:])
-    return m.TableFrame(slot, box, column_widths_emu(table, box.width_emu), tuple(rows),
+    return m.TableFrame(place.slot, box, column_widths_emu(table, box.width_emu), tuple(rows),
                         CELL_INSETS, alt)
 
 
@@ -521,47 +586,66 @@ def plan_category_labels(kind: str, categories: tuple[str, ...], box: m.Box,
     return (size, 0) if size is not None else (sizes[1], -45)
 
 
-def _chart(chart: Chart, slot: m.Slot | None, ctx: FitContext) -> m.ChartFrame:
-    assert slot is not None
-    size, rotation = plan_category_labels(chart.kind, chart.categories, slot.box,
+def value_labels_fit(chart: Chart, box: m.Box, size_pt: float, measure: Measurer) -> bool:
+    """Whether a horizontal value axis (bar charts) has room for its tick labels: about six
+    labels as wide as the largest value would take, in the plot's width. Where they would run
+    together the axis shows none: every bar carries its value as a data label anyway."""
+    if chart.kind != "bar":
+        return True
+    literal = "".join(re.findall(r'"([^"]*)"', chart.number_format))
+    widest = max((abs(v) for s in chart.series for v in s.values), default=0)
+    label = f"{widest:,.0f}{literal}"
+    return 6 * measure.text_width_pt(label + "  ", size_pt) <= box.width_emu * PLOT_SHARE / \
+        EMU_PER_PT
+
+
+def _chart(chart: Chart, place: Place | None, ctx: FitContext,
+           layout: m.LayoutInfo) -> m.ChartFrame:
+    assert place is not None
+    size, rotation = plan_category_labels(chart.kind, chart.categories, place.box,
                                           ctx.sizes.chart_labels, ctx.body)
     lo = min(min(s.values) for s in chart.series)
+    ticks_pt = 11
+    ink = ink_for(backed(dataclasses.replace(place, text_rgb=layout.color("tx1")), layout,
+                         min(size, ticks_pt)), layout)
     return m.ChartFrame(
-        slot=slot, box=slot.box, kind=chart.kind, categories=chart.categories,
-        series=chart.series,
-        number_format=chart.number_format, log_scale=chart.log_scale,
+        slot=place.slot, box=place.box, kind=chart.kind, categories=chart.categories,
+        series=chart.series, number_format=chart.number_format, log_scale=chart.log_scale,
         minimum_zero=not chart.log_scale and lo >= 0, highlight=chart.highlight,
         title=chart.title, value_axis_title=chart.value_axis_title, alt=chart.alt, lang=ctx.lang,
-        text_pt=12, title_pt=14, data_labels_pt=12, value_ticks_pt=11, axis_title_pt=11,
+        text_pt=12, title_pt=14, data_labels_pt=12, value_ticks_pt=ticks_pt, axis_title_pt=11,
         category_pt=size, category_rotation=rotation, legend=len(chart.series) > 1,
         series_paint=ACCENT, other_paint=MUTED, highlight_paint=HIGHLIGHT,
-        gap_width=0 if chart.kind == "line" else 60)
+        gap_width=0 if chart.kind == "line" else 60,
+        text_paint=ink.text(min(size, ticks_pt)) or INK, fill=ink.backing,
+        value_ticks=value_labels_fit(chart, place.box, ticks_pt, ctx.body))
 
 
-def _picture(picture: Picture, slot: m.Slot | None) -> m.PictureFrame:
+def _picture(picture: Picture, place: Place | None) -> m.PictureFrame:
     """The picture scaled to fit the main area, centred, aspect kept."""
-    assert slot is not None
-    box = slot.box
+    assert place is not None
+    box = place.box
     scale = min(box.width_emu / picture.width_px, box.height_emu / picture.height_px)
     pw, ph = int(picture.width_px * scale), int(picture.height_px * scale)
-    return m.PictureFrame(slot, m.Box(box.left_emu + (box.width_emu - pw) // 2,
-                                      box.top_emu + (box.height_emu - ph) // 2, pw, ph),
+    return m.PictureFrame(place.slot, m.Box(box.left_emu + (box.width_emu - pw) // 2,
+                                            box.top_emu + (box.height_emu - ph) // 2, pw, ph),
                           picture.path, picture.alt)
 
 
-def _diagram(d: Diagram, slot: m.Slot | None, ctx: FitContext) -> m.ShapeGroup:
+def _diagram(d: Diagram, place: Place | None, ctx: FitContext,
+             layout: m.LayoutInfo) -> m.ShapeGroup:
     """Mixture of Experts as native shapes: input -> router -> experts (few active) -> output.
 
     Columns in tenths of the area: prompt 0-1.8, router 2.3-4.3, experts 5-7.7, answer 8.2-10.
     """
-    assert slot is not None
-    box = slot.box
+    assert place is not None
+    box = place.box
     n = len(d.experts)
     box_h = min(box.height_emu // (n + 1), emu(40))
     gap = (box.height_emu - n * box_h) // (n + 1)
     node_h = min(emu(60), box.height_emu // 3)
     mid = box.top_emu + box.height_emu // 2 - node_h // 2
-    node = _node_maker(box, ctx)
+    node = _node_maker(box, ctx, layout)
     inp = node(0, 1.8, mid, node_h, d.input, ZEBRA_FILL, MUTED, INK)
     router = node(2.3, 4.3, mid, node_h, d.router, HEADER_FILL, HEADER_FILL, WHITE, True)
     items: list[m.Node | m.Line] = [inp, router, _connect(inp.box, router.box, MUTED, 1.25)]
@@ -576,18 +660,20 @@ def _diagram(d: Diagram, slot: m.Slot | None, ctx: FitContext) -> m.ShapeGroup:
         if active:
             items.append(_connect(router.box, ex.box, HIGHLIGHT, 2.25))
             items += [_connect(ex.box, out.box, HIGHLIGHT, 2.25)] if out else []
-    return m.ShapeGroup(slot, "MoE diagram", d.alt, tuple(items), 1.0)
+    return m.ShapeGroup(place.slot, "MoE diagram", d.alt, tuple(items), 1.0)
 
 
-def _node_maker(box: m.Box, ctx: FitContext) -> Callable[..., m.Node]:
-    """Makes the diagram's labelled boxes, placed in tenths of ``box``'s width."""
+def _node_maker(box: m.Box, ctx: FitContext, layout: m.LayoutInfo) -> Callable[..., m.Node]:
+    """Makes the diagram's labelled boxes, placed in tenths of ``box``'s width; each label in
+    its colour where that is legible on the box's fill, else in one that is."""
     u = box.width_emu / 10
     inset = m.Insets(91440 // 3, 45720, 91440 // 3, 45720)
     size = ctx.sizes.diagram
 
     def node(x0: float, x1: float, y: int, h: int, text: str, fill_paint: m.Paint,
              line: m.Paint, color: m.Paint, bold: bool = False) -> m.Node:
-        para = m.Paragraph(runs(text, ctx, size, bold=bold, color=color), style="inherit",
+        ink = on_fill(fill_paint, size, bold, layout, color)
+        para = m.Paragraph(runs(text, ctx, size, bold=bold, color=ink), style="inherit",
                            align="center", end_size_pt=size, end_lang=ctx.lang)
         return m.Node(m.Box(int(box.left_emu + x0 * u), y, int((x1 - x0) * u), h), (para,),
                       fill_paint, line, inset)

@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import hashlib
 import io
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
+from PIL import Image
 from pptx import Presentation
 from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.oxml.ns import qn
 from pydantic import BaseModel, ConfigDict, create_model
 
+from . import colors, ooxml
 from . import model as m
 from .diagnostics import Diagnostic, Diagnostics, UserError
 from .outline import LAYOUTS
+from .output import pack_parts
 from .yamlsrc import line_of, read_yaml_file, validate
 
 _DEFAULT_INSETS = m.Insets(91440, 45720, 91440, 45720)
@@ -42,71 +46,107 @@ class Mapping(BaseModel):
 
 @dataclass(frozen=True)
 class Template:
-    """A template read once: its bytes and digest, every layout's geometry, its theme fonts,
-    the mapping of logical layouts to its layouts, and where that mapping lies."""
+    """A template read once: its bytes (a .potx made a .pptx) and digest, every layout of
+    every master as plain geometry, its theme fonts, the layout mapping if it has a mapping
+    file, and what the writer repairs in it."""
 
     path: Path
     data: bytes
     digest: str
-    info: m.MasterInfo
+    slide_width_emu: int
+    slide_height_emu: int
+    fonts: m.ThemeFonts
+    layouts: tuple[m.LayoutInfo, ...]
+    masters: tuple[str, ...]  # each master's name ("" where it has none)
+    mapping: dict[str, str] | None  # logical layout -> layout name; None: no mapping file
     mapping_path: Path
     mapping_lines: dict[tuple, int]
+    repairs: tuple[str, ...]  # what the writer adds or mends that the template lacks
 
     def mapping_line(self, logical: str) -> int | None:
         return line_of(self.mapping_lines, ("layouts", logical))
+
+    def find(self, name: str) -> m.LayoutInfo | None:
+        """A layout by name, or by ``Master / Layout`` where several masters have one of that
+        name (the master by its name or its number, 1-based); unqualified, the first."""
+        master, sep, layout = name.rpartition(" / ")
+        for info in self.layouts:
+            if sep and info.name == layout and (
+                    master == self.masters[info.ref.master] or master == str(info.ref.master + 1)):
+                return info
+            if not sep and info.name == name:
+                return info
+        return None
 
 
 def mapping_path(template: Path) -> Path:
     return template.with_suffix(".yaml")
 
 
+_TEMPLATE_TYPE = b"application/vnd.openxmlformats-officedocument.presentationml.template.main+xml"
+_PRESENTATION_TYPE = (b"application/vnd.openxmlformats-officedocument.presentationml."
+                      b"presentation.main+xml")
+
+
+def as_presentation(data: bytes) -> bytes:
+    """A PowerPoint template (.potx) as a presentation (.pptx): only the main part's content
+    type differs, and python-pptx opens only the latter."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        types = z.read("[Content_Types].xml")
+        if _TEMPLATE_TYPE not in types:
+            return data
+        parts = {name: z.read(name) for name in z.namelist()}
+    parts["[Content_Types].xml"] = types.replace(_TEMPLATE_TYPE, _PRESENTATION_TYPE)
+    return pack_parts(parts)
+
+
 def read_template(path: Path) -> Template:
-    """Open a template and its mapping; raise :class:`UserError` with every problem."""
+    """Open a template (.pptx or .potx) and its mapping file if it has one; raise
+    :class:`UserError` with every problem."""
     try:
-        data = path.read_bytes()
+        data = as_presentation(path.read_bytes())
+        prs = Presentation(io.BytesIO(data))
     except FileNotFoundError:
         raise UserError([Diagnostic(str(path), None, "--template", "template not found; "
-                                    "expected a .pptx file, got no such file")]) from None
+                                    "expected a .pptx or .potx file, got no such file")]) from None
     except OSError as exc:
         raise UserError([Diagnostic(str(path), None, "--template",
                                     f"cannot read the template: {exc.strerror}")]) from None
-    try:
-        prs = Presentation(io.BytesIO(data))
-    except Exception as exc:  # python-pptx raises many kinds for a broken package
+    except Exception as exc:  # zipfile and python-pptx raise many kinds for a broken package
         raise UserError([Diagnostic(str(path), None, "--template",
-                                    f"not a usable .pptx; expected a PowerPoint template, got "
-                                    f"{type(exc).__name__}: {exc}")]) from None
-    names, lines = read_mapping(mapping_path(path))
-    layouts = [_layout_info(layout, i, j) for i, master in enumerate(prs.slide_masters)
-               for j, layout in enumerate(master.slide_layouts)]
-    by_name: dict[str, m.LayoutInfo] = {}
-    for info in layouts:
-        by_name.setdefault(info.name, info)
-    problems = Diagnostics()
-    chosen = []
-    for logical in LAYOUTS:
-        name = getattr(names, logical)
-        if name in by_name:
-            chosen.append((logical, by_name[name]))
-        else:
-            problems.error(str(mapping_path(path)), line_of(lines, ("layouts", logical)),
-                           f"layouts.{logical}", f"couldn't find layout named {name!r} in the "
-                           f"template; expected one of {sorted(by_name)}")
-    if problems.errors:
-        raise UserError(problems.errors)
-    info = m.MasterInfo(int(prs.slide_width), int(prs.slide_height), theme_fonts(prs),
-                        tuple(chosen))
-    return Template(path, data, hashlib.sha256(data).hexdigest(), info, mapping_path(path),
-                    lines)
+                                    f"not a usable template; expected a PowerPoint .pptx or "
+                                    f".potx, got {type(exc).__name__}: {exc}")]) from None
+    mapping, lines = (None, {})
+    if mapping_path(path).is_file():
+        names, lines = read_mapping(mapping_path(path))
+        mapping = names.model_dump()
+    masters = list(prs.slide_masters)
+    layouts = tuple(_layout_info(layout, i, j) for i, master in enumerate(masters)
+                    for j, layout in enumerate(master.slide_layouts))
+    return Template(path, data, hashlib.sha256(data).hexdigest(), int(prs.slide_width),
+                    int(prs.slide_height), theme_fonts(prs), layouts,
+                    tuple(master.name or "" for master in masters), mapping, mapping_path(path),
+                    lines, _repairs(prs))
+
+
+def _repairs(prs) -> tuple[str, ...]:
+    """What writing on this template will change in it, for the build to say."""
+    found = []
+    if len(prs.slides):
+        found.append(f"template's own {len(prs.slides)} slide(s) left out of the decks")
+    if not ooxml.has_view_properties(prs):
+        found.append("added ppt/viewProps.xml, which PowerPoint expects and the template lacks")
+    unnumbered = sum(1 for master in prs.slide_masters for layout in master.slide_layouts
+                     if ooxml.needs_numbering(layout))
+    if unnumbered:
+        found.append(f"numbered the placeholders of {unnumbered} layout(s) that share an index "
+                     "(slides find their layout's placeholders by index)")
+    return tuple(found)
 
 
 def read_mapping(path: Path) -> tuple[BaseModel, dict[tuple, int]]:
     """Read and validate a template's mapping file."""
     diags = Diagnostics()
-    if not path.is_file():
-        raise UserError([Diagnostic(str(path), None, "layouts", "template mapping not found; "
-                                    "expected a YAML file next to the template mapping "
-                                    f"{', '.join(LAYOUTS)} to layout names")])
     raw, lines = read_yaml_file(path, "template mapping", diags)
     mapping = validate(Mapping, raw, lines, str(path), diags)
     if mapping is None or diags.errors:
@@ -118,6 +158,7 @@ def read_mapping(path: Path) -> tuple[BaseModel, dict[tuple, int]]:
 
 
 def _layout_info(layout, master_index: int, index: int) -> m.LayoutInfo:
+    palette = _palette(layout.slide_master)
     slots = []
     for ordinal, ph in enumerate(layout.placeholders):
         pf = ph.placeholder_format
@@ -125,9 +166,157 @@ def _layout_info(layout, master_index: int, index: int) -> m.LayoutInfo:
         kind = el.get("type") or "obj"
         box = m.Box(int(ph.left or 0), int(ph.top or 0), int(ph.width or 0), int(ph.height or 0))
         chain = _level_one(ph, kind)
+        text_rgb, sampled = _text_color(ph, chain, palette)
         slots.append(m.Slot(kind, pf.idx, ordinal, box, inherited_insets(ph), _size_pt(chain),
-                            _line_spacing(chain)))
-    return m.LayoutInfo(m.LayoutRef(layout.name, master_index, index), tuple(slots))
+                            _line_spacing(chain), text_rgb, sampled))
+    background, picture = _background(layout, palette)
+    return m.LayoutInfo(m.LayoutRef(layout.name, master_index, index), tuple(slots),
+                        background, picture, _fills(layout, palette),
+                        tuple(sorted(palette.items())))
+
+
+# ------------------------------------------------------------------------------------------
+# colours
+
+
+_SCHEME = ("dk1", "lt1", "dk2", "lt2", "accent1", "accent2", "accent3", "accent4", "accent5",
+           "accent6", "hlink", "folHlink")
+_MAPPED = ("bg1", "tx1", "bg2", "tx2")
+_DEFAULT_MAP = {"bg1": "lt1", "tx1": "dk1", "bg2": "lt2", "tx2": "dk2"}
+
+
+def _palette(master) -> dict[str, str]:
+    """The master's theme colours, with ``bg1``/``tx1``/``bg2``/``tx2`` as its colour map
+    resolves them."""
+    base = {name: "000000" if name.startswith("dk") else "FFFFFF" for name in _SCHEME}
+    try:
+        theme = etree.fromstring(master.part.part_related_by(RT.THEME).blob)
+    except KeyError:
+        theme = None
+    scheme = theme.find(".//" + qn("a:clrScheme")) if theme is not None else None
+    for child in scheme if scheme is not None else ():
+        name = etree.QName(child).localname
+        found = _color(child, base)
+        if name in base and found:
+            base[name] = found
+    clr_map = master._element.find(qn("p:clrMap"))
+    mapping = dict(_DEFAULT_MAP, **(dict(clr_map.attrib) if clr_map is not None else {}))
+    palette = dict(base)
+    for name in _MAPPED:
+        palette[name] = base.get(mapping.get(name, _DEFAULT_MAP[name]), "000000")
+    return palette
+
+
+def _color(el, palette: dict[str, str]) -> str | None:
+    """The RGB of the first colour inside ``el`` (srgbClr, schemeClr, sysClr, prstClr), with
+    its lumMod/lumOff/tint/shade transforms."""
+    for child in el.iter():
+        name = etree.QName(child).localname
+        if name == "srgbClr":
+            value = child.get("val", "000000")
+        elif name == "sysClr":
+            value = child.get("lastClr", "000000")
+        elif name == "schemeClr":
+            value = palette.get(child.get("val", "tx1"), palette.get("tx1", "000000"))
+        elif name == "prstClr":
+            value = {"black": "000000", "white": "FFFFFF"}.get(child.get("val"), "808080")
+        else:
+            continue
+        return _transformed(value, child)
+    return None
+
+
+def _transformed(value: str, el) -> str:
+    mods = {etree.QName(c).localname: int(c.get("val", "100000")) / 100000 for c in el}
+    if "lumMod" in mods or "lumOff" in mods:
+        value = colors.luminance_shift(value, mods.get("lumMod", 1.0), mods.get("lumOff", 0.0))
+    if "tint" in mods:
+        value = colors.tint(value, mods["tint"])
+    if "shade" in mods:
+        value = colors.shade(value, mods["shade"])
+    return value.upper()
+
+
+def _fill(sppr, palette: dict[str, str], part) -> tuple[str, bool] | None:
+    """The colour a shape's or background's fill shows, and whether it is a picture (then its
+    mean colour)."""
+    if sppr is None:
+        return None
+    for child in sppr:
+        name = etree.QName(child).localname
+        if name == "solidFill":
+            found = _color(child, palette)
+            return (found, False) if found else None
+        if name == "gradFill":
+            stops = [(_color(gs, palette) or "FFFFFF", 1.0) for gs in child.iter(qn("a:gs"))]
+            return (colors.average(stops), False) if stops else None
+        if name == "blipFill":
+            found = _picture_color(child, part)
+            return (found, True) if found else None
+    return None
+
+
+def _picture_color(blip_fill, part) -> str | None:
+    blip = blip_fill.find(qn("a:blip"))
+    rid = blip.get(qn("r:embed")) if blip is not None else None
+    try:
+        with Image.open(io.BytesIO(part.related_part(rid).blob)) as im:
+            pixel = im.convert("RGB").resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
+    except Exception:  # an image Pillow cannot read: its colour is unknown  # noqa: BLE001
+        return None
+    return "".join(f"{c:02X}" for c in pixel)
+
+
+def _background(layout, palette: dict[str, str]) -> tuple[str, bool]:
+    """The colour of the layout's background (its own, else its master's), white if none,
+    and whether it is a picture."""
+    for owner in (layout, layout.slide_master):
+        bg = owner._element.find(qn("p:cSld") + "/" + qn("p:bg"))
+        if bg is None:
+            continue
+        pr = bg.find(qn("p:bgPr"))
+        found = _fill(pr, palette, owner.part) if pr is not None else (
+            (_color(bg, palette), False) if _color(bg, palette) else None)
+        if found:
+            return found
+    return palette.get("bg1", "FFFFFF"), False
+
+
+def _fills(layout, palette: dict[str, str]) -> tuple[m.Fill, ...]:
+    """Filled shapes and pictures the master (unless the layout hides them) and the layout
+    draw behind the slide's content, bottom first."""
+    owners = [layout]
+    if layout._element.get("showMasterSp") not in ("0", "false"):
+        owners.insert(0, layout.slide_master)
+    fills = []
+    for owner in owners:
+        for shape in owner.shapes:
+            if shape.is_placeholder or shape.width is None or shape.height is None:
+                continue
+            el = shape._element
+            found = _fill(el if el.tag == qn("p:pic") else el.find(qn("p:spPr")), palette,
+                          owner.part)
+            if found:
+                fills.append(m.Fill(m.Box(int(shape.left), int(shape.top), int(shape.width),
+                                          int(shape.height)), *found))
+    return tuple(fills)
+
+
+def _text_color(ph, chain: list, palette: dict[str, str]) -> tuple[str, bool]:
+    """The colour a placeholder's text takes: from its list styles and the master's text
+    styles; else, as LibreOffice reads masters it wrote, from the master's sample text (then
+    True: the writer must set it for PowerPoint to show the same); else the theme's tx1."""
+    for lvl in chain:
+        rpr = lvl.find(qn("a:defRPr"))
+        fill = rpr.find(qn("a:solidFill")) if rpr is not None else None
+        if fill is not None:
+            return _color(fill, palette) or palette["tx1"], False
+    for shape in reversed(_chain(ph)):
+        fill = shape._element.find(".//" + qn("a:r") + "/" + qn("a:rPr") + "/" +
+                                   qn("a:solidFill"))
+        if fill is not None:
+            return _color(fill, palette) or palette["tx1"], True
+    return palette["tx1"], False
 
 
 def _chain(ph) -> list:

@@ -36,23 +36,55 @@ _SYSTEM_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"),
 
 @dataclass(frozen=True, slots=True)
 class Family:
-    """Where to find a typeface: its own files (regular, bold) and a free stand-in's."""
+    """Where to find a typeface: its own font files (regular, bold), and the metric-compatible
+    free fonts that stand in for it, bundled or installed (regular, bold), in order."""
 
-    files: tuple[str, ...]
-    bold_files: tuple[str, ...]
-    standin: tuple[str, str]  # bundled file names (regular, bold)
+    own: tuple[tuple[str, str], ...]
+    standins: tuple[tuple[str, str], ...] = ()
+    hangul: bool = False  # it has Hangul glyphs (else renderers fall back for Korean)
 
 
 _LIBERATION = ("LiberationSans-Regular.ttf", "LiberationSans-Bold.ttf")
 _NOTO_KR = ("NotoSansKR-Subset-Regular.otf", "NotoSansKR-Subset-Bold.otf")
-#: typefaces by lower-case name; each names its own files and the stand-in measured otherwise
-FAMILIES = {
-    "arial": Family(("arial.ttf", "Arial.ttf"), ("arialbd.ttf", "Arial Bold.ttf"), _LIBERATION),
-    "liberation sans": Family(_LIBERATION[:1], _LIBERATION[1:], _LIBERATION),
-    "malgun gothic": Family(("malgun.ttf",), ("malgunbd.ttf",), _NOTO_KR),
-    "맑은 고딕": Family(("malgun.ttf",), ("malgunbd.ttf",), _NOTO_KR),
-}
+_CARLITO = ("Carlito-Regular.ttf", "Carlito-Bold.ttf")
+_CALADEA = ("Caladea-Regular.ttf", "Caladea-Bold.ttf")
+_LIBERATION_SERIF = ("LiberationSerif-Regular.ttf", "LiberationSerif-Bold.ttf")
+_LIBERATION_MONO = ("LiberationMono-Regular.ttf", "LiberationMono-Bold.ttf")
+_DEJAVU = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
 _DEFAULT = {"latin": _LIBERATION, "ea": _NOTO_KR}
+_KOREAN = Family((("malgun.ttf", "malgunbd.ttf"),), (_NOTO_KR,), hangul=True)
+#: typefaces by lower-case name. Liberation Sans and the Noto KR subset are bundled (so the
+#: bundled theme measures the same everywhere); Carlito, Caladea, Liberation Serif/Mono and
+#: DejaVu Sans are looked for where fonts are installed (Debian: fonts-crosextra-carlito,
+#: fonts-crosextra-caladea, fonts-liberation2, fonts-dejavu-core).
+FAMILIES = {
+    "arial": Family((("arial.ttf", "arialbd.ttf"), ("Arial.ttf", "Arial Bold.ttf")),
+                    (_LIBERATION,)),
+    "helvetica": Family((), (_LIBERATION,)),
+    "liberation sans": Family((_LIBERATION,), (_LIBERATION,)),
+    "calibri": Family((("calibri.ttf", "calibrib.ttf"),), (_CARLITO,)),
+    "carlito": Family((_CARLITO,)),
+    "cambria": Family((("cambria.ttc", "cambriab.ttf"),), (_CALADEA,)),
+    "caladea": Family((_CALADEA,)),
+    "times new roman": Family((("times.ttf", "timesbd.ttf"),), (_LIBERATION_SERIF,)),
+    "liberation serif": Family((_LIBERATION_SERIF,)),
+    "courier new": Family((("cour.ttf", "courbd.ttf"),), (_LIBERATION_MONO,)),
+    "liberation mono": Family((_LIBERATION_MONO,)),
+    "verdana": Family((("verdana.ttf", "verdanab.ttf"),), (_DEJAVU,)),
+    "dejavu sans": Family((_DEJAVU,)),
+    "malgun gothic": _KOREAN,
+    "맑은 고딕": _KOREAN,
+    "noto sans cjk kr": Family((), (_NOTO_KR,), hangul=True),
+    "noto sans kr": Family((), (_NOTO_KR,), hangul=True),
+    "nanumgothic": Family((("NanumGothic.ttf", "NanumGothicBold.ttf"),), (_NOTO_KR,),
+                          hangul=True),
+    "나눔고딕": Family((("NanumGothic.ttf", "NanumGothicBold.ttf"),), (_NOTO_KR,), hangul=True),
+    "gulim": Family((), (_NOTO_KR,), hangul=True),
+    "굴림": Family((), (_NOTO_KR,), hangul=True),
+    "dotum": Family((), (_NOTO_KR,), hangul=True),
+    "돋움": Family((), (_NOTO_KR,), hangul=True),
+    "apple sd gothic neo": Family((), (_NOTO_KR,), hangul=True),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,25 +126,36 @@ class Fonts:
         return self._measurers[faces]
 
     def _pair(self, typeface: str, slot: str) -> tuple[Path, Path]:
-        family = FAMILIES.get(typeface.strip().lower())
-        bundled = fonts_dir()
-        if family is None:
-            self.approximated.add(typeface)
-            regular, bold = _DEFAULT[slot]
-            return bundled / regular, bundled / bold
-        own = self._installed(family.files), self._installed(family.bold_files)
-        if own[0] is not None and own[1] is not None:
-            return own[0], own[1]
-        return bundled / family.standin[0], bundled / family.standin[1]
+        """The font files measured for ``typeface`` in a Latin or East Asian (Hangul) slot:
+        its own if installed, else its first stand-in found, else the bundled default (and
+        the typeface is noted as approximated). Hangul set in a typeface without Hangul falls
+        back, as renderers do, to a Korean font."""
+        name = typeface.strip()
+        family = FAMILIES.get(name.casefold())
+        if slot == "ea" and (family is None or not family.hangul):
+            if family is None and name:
+                self.approximated.add(name)
+            family = FAMILIES["noto sans kr"]
+        elif family is None:
+            if name:
+                self.approximated.add(name)
+            family = FAMILIES["liberation sans"]
+        for pair in family.own + family.standins:
+            found = self._find(pair[0]), self._find(pair[1])
+            if found[0] is not None and found[1] is not None:
+                return found[0], found[1]
+        self.approximated.add(name)
+        return fonts_dir() / _DEFAULT[slot][0], fonts_dir() / _DEFAULT[slot][1]
 
-    def _installed(self, names: tuple[str, ...]) -> Path | None:
-        for name in names:
-            if name not in self._files:
-                self._files[name] = next((hit for d in self._dirs for hit in _safe_glob(d, name)),
-                                         None)
-            if self._files[name] is not None:
-                return self._files[name]
-        return None
+    def _find(self, file_name: str) -> Path | None:
+        """A font file: bundled, else installed (looked up once per session)."""
+        bundled = fonts_dir() / file_name
+        if bundled.is_file():
+            return bundled
+        if file_name not in self._files:
+            self._files[file_name] = next(
+                (hit for d in self._dirs for hit in _safe_glob(d, file_name)), None)
+        return self._files[file_name]
 
 
 def _safe_glob(directory: Path, name: str) -> list[Path]:

@@ -22,10 +22,12 @@ ThemeColor = Literal["tx1", "tx2", "bg1", "bg2", "accent1", "accent2", "accent3"
 
 @dataclass(frozen=True, slots=True)
 class Paint:
-    """A theme colour with a brightness shift (-1 darker .. 0 as is .. 1 lighter)."""
+    """A theme colour with a brightness shift (-1 darker .. 0 as is .. 1 lighter), or, where
+    ``rgb`` is set, that exact colour (used only where no theme colour is legible)."""
 
     color: ThemeColor
     brightness: float = 0.0
+    rgb: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,8 @@ class Slot:
     insets: Insets
     size_pt: float | None = None
     line_spacing: float = 1.0
+    text_rgb: str = "000000"  # the colour its text takes
+    text_rgb_sampled: bool = False  # ...read off the master's sample text, not its styles
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,17 +88,68 @@ class LayoutRef:
     master: int
     index: int
 
+    def __str__(self) -> str:
+        return f"{self.master + 1} / {self.name}" if self.master else self.name
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """A filled shape the master or layout draws behind the slide's content (a picture by its
+    mean colour)."""
+
+    box: Box
+    rgb: str
+    picture: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Backdrop:
+    """What a box sits on: the colours drawn behind some part of it, and whether a picture is
+    among them (then no single colour can be sure to read on it)."""
+
+    colors: tuple[str, ...]
+    textured: bool = False
+
 
 @dataclass(frozen=True, slots=True)
 class LayoutInfo:
-    """A layout of the template and every placeholder on it, in document order."""
+    """A layout of the template: every placeholder on it (document order), its background,
+    the filled shapes drawn behind the content (bottom first), and its theme colours
+    (``tx1``, ``bg1``, ``accent1``... as the master's colour map resolves them)."""
 
     ref: LayoutRef
     slots: tuple[Slot, ...]
+    background: str = "FFFFFF"
+    background_picture: bool = False
+    fills: tuple[Fill, ...] = ()
+    palette: tuple[tuple[str, str], ...] = ()
 
     @property
     def name(self) -> str:
         return self.ref.name
+
+    def color(self, name: str) -> str:
+        """A theme colour's RGB (``tx1``, ``accent2``...); black if the theme lacks it."""
+        return dict(self.palette).get(name, "000000")
+
+    def behind(self, box: Box) -> Backdrop:
+        """The colours drawn behind ``box``: every fill that reaches into it, topmost first,
+        down to one that covers it whole, or else the background too. Shapes count by their
+        bounding boxes, so a colour may be listed that is not quite there."""
+        found: list[str] = []
+        textured = False
+        for fill in reversed(self.fills):
+            b = fill.box
+            if b.right_emu <= box.left_emu or b.left_emu >= box.right_emu or \
+                    b.bottom_emu <= box.top_emu or b.top_emu >= box.bottom_emu:
+                continue
+            found.append(fill.rgb)
+            textured = textured or fill.picture
+            if b.left_emu <= box.left_emu and b.right_emu >= box.right_emu and \
+                    b.top_emu <= box.top_emu and b.bottom_emu >= box.bottom_emu:
+                return Backdrop(tuple(dict.fromkeys(found)), textured)
+        found.append(self.background)
+        return Backdrop(tuple(dict.fromkeys(found)), textured or self.background_picture)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +221,7 @@ class Paragraph:
     align: Literal["left", "center", "right"] | None = None
     end_size_pt: float | None = None
     end_lang: str = ""
+    bullet_char: str | None = None  # set where no placeholder style gives the bullet
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +236,7 @@ class TextFrame:
     insets: Insets
     paragraphs: tuple[Paragraph, ...]
     autofit: bool = True
+    fill: Paint | None = None  # a backing where the text would not read on the slide
 
 
 # ------------------------------------------------------------------------------------------
@@ -222,6 +279,9 @@ class ChartFrame:
     other_paint: Paint
     highlight_paint: Paint
     gap_width: int
+    text_paint: Paint  # axis, data and legend labels, legible on what is behind the chart
+    value_ticks: bool  # False where the value axis's labels would run together
+    fill: Paint | None = None  # the chart area's, where its text would not read on the slide
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,12 @@ import copy
 
 from lxml import etree
 from pptx.enum.shapes import PP_PLACEHOLDER
+from pptx.opc.constants import CONTENT_TYPE as CT
 from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+from pptx.opc.package import Part
+from pptx.opc.packuri import PackURI
 from pptx.oxml.ns import qn
+from pptx.oxml.xmlchemy import OxmlElement
 
 #: placeholders python-pptx does not copy onto a new slide
 LATENT_PLACEHOLDERS = (PP_PLACEHOLDER.DATE, PP_PLACEHOLDER.FOOTER, PP_PLACEHOLDER.SLIDE_NUMBER)
@@ -114,6 +118,86 @@ def set_no_bullet(ppr) -> None:
         ppr.append(ppr.makeelement(qn("a:buNone"), {}))
 
 
+def set_bullet_char(ppr, char: str) -> None:
+    """A bullet of its own (``a:buChar``) where no placeholder style gives one (text boxes)."""
+    if ppr.find(qn("a:buChar")) is None:
+        ppr.append(ppr.makeelement(qn("a:buChar"), {"char": char}))
+
+
+def drop_slides(prs) -> int:
+    """Remove every slide of a template (with its notes; masters, layouts, theme and media
+    stay), and the sections and custom shows that list them. Returns how many."""
+    pres = prs.part._element
+    ids = pres.find(qn("p:sldIdLst"))
+    dropped = 0
+    for sld_id in list(ids) if ids is not None else []:
+        ids.remove(sld_id)
+        prs.part.drop_rel(sld_id.get(qn("r:id")))
+        dropped += 1
+    for shows in pres.findall(qn("p:custShowLst")):
+        pres.remove(shows)
+    for ext in pres.findall(qn("p:extLst") + "/" + qn("p:ext")):
+        if any(etree.QName(child).localname == "sectionLst" for child in ext):
+            ext.getparent().remove(ext)
+    return dropped
+
+
+def _colliding(layout) -> tuple[list, set[int]]:
+    """A layout's placeholders whose index another already has (or that count as 0 without
+    being the title), and the indexes in use."""
+    phs = [sp.find(".//" + qn("p:ph")) for sp in layout.shapes._spTree.iter_ph_elms()]
+    used: set[int] = set()
+    colliding = []
+    for ph in phs:
+        idx = int(ph.get("idx", "0"))
+        if idx in used or (idx == 0 and ph.get("type", "obj") not in ("title", "ctrTitle")):
+            colliding.append(ph)
+        else:
+            used.add(idx)
+    return colliding, used
+
+
+def needs_numbering(layout) -> bool:
+    return bool(_colliding(layout)[0])
+
+
+def number_placeholders(layout) -> None:
+    """Give each placeholder of a layout an index of its own.
+
+    Slides find their layout's placeholder by index; masters written by LibreOffice leave it
+    off, so every placeholder counts as 0 and a slide's content placeholder would inherit the
+    title's position. The title keeps 0; the others that collide get the next free numbers.
+    """
+    colliding, used = _colliding(layout)
+    next_idx = max(used, default=0) + 1
+    for ph in colliding:
+        while next_idx in used:
+            next_idx += 1
+        ph.set("idx", str(next_idx))
+        used.add(next_idx)
+
+
+_VIEW_PROPS = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+               b'<p:viewPr xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+               b'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" '
+               b'xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main">'
+               b'<p:normalViewPr><p:restoredLeft sz="15620"/><p:restoredTop sz="94660"/>'
+               b'</p:normalViewPr><p:gridSpacing cx="76200" cy="76200"/></p:viewPr>')
+
+
+def has_view_properties(prs) -> bool:
+    return any(rel.reltype == RT.VIEW_PROPS for rel in prs.part.rels.values())
+
+
+def ensure_view_properties(prs) -> None:
+    """Add ``ppt/viewProps.xml`` where a template lacks it (LibreOffice omits it; PowerPoint
+    and validators expect it)."""
+    if has_view_properties(prs):
+        return
+    part = Part(PackURI("/ppt/viewProps.xml"), CT.PML_VIEW_PROPS, prs.part.package, _VIEW_PROPS)
+    prs.part.relate_to(part, RT.VIEW_PROPS)
+
+
 def set_end_properties(p, size_pt: float, lang: str) -> None:
     """Size and language of an empty paragraph's end mark, which gives it its height."""
     end = p._p.get_or_add_endParaRPr()
@@ -183,6 +267,17 @@ def fix_chart_axis_ids(chart) -> None:
         if old is None:
             continue
         el.set("val", new_ids.setdefault(old, str(len(new_ids) + 1)))
+
+
+def chart_space_properties(chart):
+    """The chart area's shape properties (``c:chartSpace/c:spPr``), made where missing, in
+    schema order (after ``c:chart``)."""
+    space = chart._chartSpace
+    sppr = space.find(qn("c:spPr"))
+    if sppr is None:
+        sppr = OxmlElement("c:spPr")
+        space.find(qn("c:chart")).addnext(sppr)
+    return sppr
 
 
 def set_axis_label_rotation(axis, degrees: int) -> None:

@@ -24,12 +24,13 @@ from . import l10n
 from . import model as m
 from .data import LoadedBriefing, load_briefing
 from .diagnostics import Diagnostic, Diagnostics, UserError
-from .fit import FitContext, Roles, fit_slide, number_slides, plan_roles
+from .fit import FitContext, fit_slide, number_slides
 from .master import Template, mapping_path, read_template
 from .measure import Fonts
 from .outline import LAYOUTS, Outline, Rendered, parse_outline, resolve_outline
 from .output import check_writable, normalise_package, pack_parts, refuse_edited, save_decks
 from .resources import labels_dir, outlines_dir, theme_path
+from .roles import Roles, default_layout, plan_roles, qualifying
 from .templating import (
     OutlineEnvironment,
     article_title,
@@ -110,6 +111,7 @@ class _Inputs:
     warnings: tuple[Diagnostic, ...]
     template: Template
     roles: dict[str, Roles]
+    notes: tuple[Diagnostic, ...]  # what the template needed: placeholders passed over, repairs
     labels: dict[str, l10n.Labels]
     langs: tuple[str, ...]
 
@@ -122,7 +124,7 @@ class BuildSession:
 
     def __init__(self) -> None:
         self.fonts = Fonts()
-        self._templates: Memo[tuple[bytes, bytes], tuple[Template, dict[str, Roles]]] = Memo(4)
+        self._templates: Memo[tuple[bytes, bytes], _Planned] = Memo(4)
         self._labels: Memo[tuple[Path, bytes], l10n.Labels] = Memo(16)
         self._envs: Memo[tuple[Path, ...], OutlineEnvironment] = Memo(8)
         self._fitted: Memo[tuple, tuple[m.Slide, ...]] = Memo(4096)
@@ -150,7 +152,11 @@ class BuildSession:
                                    time.perf_counter() - t0, data))
         backups = refuse_edited([d.path for d in decks], request.force)
         save_decks({d.path: d.data for d in decks})
-        return BuildResult(tuple(decks), inputs.warnings, tuple(backups))
+        fonts = tuple(Diagnostic(str(inputs.template.path), None, "", f"font {name!r} measured "
+                                 "with a stand-in that is not metric-compatible; text may fit "
+                                 "less exactly", "note")
+                      for name in sorted(self.fonts.approximated))
+        return BuildResult(tuple(decks), inputs.warnings + inputs.notes + fonts, tuple(backups))
 
     def read_inputs(self, request: BuildRequest) -> _Inputs:
         """Load the data file, the template with its mapping, and each language's labels;
@@ -158,7 +164,7 @@ class BuildSession:
         problems: list[Diagnostic] = []
         read = _collect(problems, lambda: load_briefing(request.data, strict=request.strict))
         loaded, warnings = read if read is not None else (None, Diagnostics())
-        template_roles = _collect(problems, lambda: self.template(request.template))
+        planned = _collect(problems, lambda: self.template(request.template))
         langs: tuple[str, ...] = ()
         labels: dict[str, l10n.Labels] = {}
         if loaded is not None:
@@ -170,11 +176,11 @@ class BuildSession:
                     labels[lang] = found
         if problems:
             raise UserError(problems)
-        assert loaded is not None and template_roles is not None
-        return _Inputs(loaded, tuple(warnings.items), template_roles[0], template_roles[1],
-                       labels, langs)
+        assert loaded is not None and planned is not None
+        return _Inputs(loaded, tuple(warnings.items), planned.template, planned.roles,
+                       planned.notes, labels, langs)
 
-    def template(self, path: Path | None) -> tuple[Template, dict[str, Roles]]:
+    def template(self, path: Path | None) -> _Planned:
         """A template read, mapped and planned, once per content of the .pptx and mapping."""
         path = Path(path) if path else theme_path()
         key = (_bytes_or_empty(path), _bytes_or_empty(mapping_path(path)))
@@ -228,7 +234,7 @@ class BuildSession:
                 request: BuildRequest) -> m.Presentation:
         """The fit stage for one language, one memoised slide at a time."""
         tag = l10n.lang_tag(lang)
-        fonts = inputs.template.info.fonts
+        fonts = inputs.template.fonts
         ctx = FitContext(tag, inputs.labels[lang],
                          self.fonts.measurer(fonts.major_latin, fonts.major_ea),
                          self.fonts.measurer(fonts.minor_latin, fonts.minor_ea))
@@ -282,19 +288,57 @@ def _languages(request: BuildRequest, loaded: LoadedBriefing,
     return langs
 
 
-def _plan(template: Template) -> tuple[Template, dict[str, Roles]]:
-    """Which placeholder serves each part of each logical layout; every problem reported."""
+@dataclass(frozen=True)
+class _Planned:
+    """A template with a layout and its parts planned for every logical layout."""
+
+    template: Template
+    roles: dict[str, Roles]
+    notes: tuple[Diagnostic, ...]
+
+
+def _plan(template: Template) -> _Planned:
+    """Which layout serves each logical layout (the mapping's, or by standard names and
+    geometry), and which placeholder does what; every problem reported at once."""
     problems = Diagnostics()
     roles = {}
+    where = str(template.mapping_path if template.mapping else template.path)
     for logical in LAYOUTS:
+        layout = _layout_for(template, logical, problems)
+        if layout is None:
+            continue
         try:
-            roles[logical] = plan_roles(logical, template.info.layout(logical))
+            roles[logical] = plan_roles(logical, layout, template.slide_width_emu,
+                                        template.slide_height_emu)
         except ValueError as exc:
-            problems.error(str(template.mapping_path), template.mapping_line(logical),
-                           f"layouts.{logical}", str(exc))
+            problems.error(where, template.mapping_line(logical), f"layouts.{logical}", str(exc))
+            continue
+        for note in roles[logical].notes:
+            problems.warn(where, template.mapping_line(logical), f"layouts.{logical}", note)
     if problems.errors:
         raise UserError(problems.errors)
-    return template, roles
+    notes = tuple(Diagnostic(str(template.path), None, "", r, "note") for r in template.repairs)
+    return _Planned(template, roles, tuple(problems.warnings) + notes)
+
+
+def _layout_for(template: Template, logical: str, problems: Diagnostics):
+    """The layout the mapping names for ``logical`` (or the default one without a mapping)."""
+    size = (template.slide_width_emu, template.slide_height_emu)
+    if template.mapping is None:
+        layout = default_layout(logical, template.layouts, *size)
+        if layout is None:
+            problems.error(str(template.path), None, "--template", "no layout with a title "
+                           "placeholder; expected at least one (a 'Title Only' layout will do)")
+        return layout
+    name = template.mapping[logical]
+    layout = template.find(name)
+    if layout is None:
+        suited = qualifying(logical, template.layouts, *size)
+        problems.error(str(template.mapping_path), template.mapping_line(logical),
+                       f"layouts.{logical}", f"couldn't find layout named {name!r} in the "
+                       f"template; expected one of {sorted({str(i.ref) for i in template.layouts})}"
+                       f" (these suit {logical}: {suited or 'none; Title Only will do'})")
+    return layout
 
 
 def document_time(loaded: LoadedBriefing, source_date_epoch: str | None) -> dt.datetime:

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
-from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION
+from pptx.dml.color import RGBColor
+from pptx.dml.fill import FillFormat
+from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_TICK_LABEL_POSITION
 from pptx.enum.dml import MSO_THEME_COLOR
 from pptx.enum.shapes import MSO_CONNECTOR, MSO_SHAPE
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
@@ -71,9 +73,22 @@ def write_presentation(pres: m.Presentation, template: bytes, template_digest: s
         patched = _patch(pres, template, previous)
         if patched is not None:
             return patched
-    prs = Presentation(io.BytesIO(template))
+    prs = _open(template)
     written = tuple(_written(_write_slide(prs, s), s) for s in pres.slides)
     return WrittenDeck(basis, _save_parts(prs, pres.properties), written)
+
+
+def _open(template: bytes):
+    """The template, ready to take our slides: its own sample slides dropped (masters,
+    layouts, theme and media stay), every placeholder of a layout with an index of its own,
+    and the parts PowerPoint expects present."""
+    prs = Presentation(io.BytesIO(template))
+    ooxml.drop_slides(prs)
+    for master in prs.slide_masters:
+        for layout in master.slide_layouts:
+            ooxml.number_placeholders(layout)
+    ooxml.ensure_view_properties(prs)
+    return prs
 
 
 def _written(slide, value: m.Slide) -> WrittenSlide:
@@ -100,7 +115,7 @@ def _patch(pres: m.Presentation, template: bytes, previous: WrittenDeck) -> Writ
     slides = list(previous.slides)
     if changed:
         # write the changed slides into a scratch deck of the same template, take their XML
-        prs = Presentation(io.BytesIO(template))
+        prs = _open(template)
         for i in changed:
             slide = _write_slide(prs, pres.slides[i])
             parts[slides[i].part] = serialize_part_xml(slide.part._element)
@@ -164,7 +179,7 @@ def _write_slide(prs, value: m.Slide):
 def _apply(slide, ph, frame) -> None:
     match frame:
         case m.TextFrame():
-            _apply_text(ph, frame)
+            _apply_text(ph, frame, slide)
         case m.ChartFrame():
             _write_chart(slide, ph, frame)
         case m.TableFrame():
@@ -201,19 +216,33 @@ def _remove(shape) -> None:
 
 
 def _paint(color, paint: m.Paint) -> None:
-    """Set a python-pptx ColorFormat to a theme colour (with brightness)."""
+    """Set a python-pptx ColorFormat to a theme colour (with brightness), or an exact one."""
+    if paint.rgb is not None:
+        color.rgb = RGBColor.from_string(paint.rgb)
+        return
     color.theme_color = _THEME_COLORS[paint.color]
     if paint.brightness:
         color.brightness = paint.brightness
 
 
-def _apply_text(shape, frame: m.TextFrame) -> None:
-    if shape is None:
-        return
+def _apply_text(shape, frame: m.TextFrame, slide=None) -> None:
+    """Fill a placeholder with the frame's text; a frame with no placeholder becomes a text
+    box at its box."""
+    if frame.slot is None:
+        b = frame.box
+        shape = slide.shapes.add_textbox(Emu(b.left_emu), Emu(b.top_emu), Emu(b.width_emu),
+                                         Emu(b.height_emu))
+        shape.name = "Text"
+    elif shape is None:  # the model names a placeholder the layout does not have: a bug
+        raise RuntimeError(f"no placeholder {frame.slot.type} {frame.slot.ordinal} on the "
+                           "slide for its text")
     tf = shape.text_frame
     _apply_paragraphs(tf, frame.paragraphs, autofit=frame.autofit)
-    if frame.slot is None:  # a free text box: the insets are ours, not a placeholder's
-        ooxml.set_insets(tf, frame.insets)
+    if frame.slot is None or frame.insets != frame.slot.insets:
+        ooxml.set_insets(tf, frame.insets)  # a free text box's, or widened for a backing fill
+    if frame.fill is not None:
+        shape.fill.solid()
+        _paint(shape.fill.fore_color, frame.fill)
 
 
 def _apply_paragraphs(tf, paragraphs: tuple[m.Paragraph, ...], *, autofit: bool,
@@ -239,6 +268,8 @@ def _apply_paragraph(p, para: m.Paragraph) -> None:
         ppr.set("indent", str(para.indent_emu))
         if para.style == "flush":
             ooxml.set_no_bullet(ppr)
+        elif para.bullet_char:
+            ooxml.set_bullet_char(ppr, para.bullet_char)
         p.space_before = Pt(para.space_before_pt)
     if para.align is not None:
         p.alignment = _ALIGN[para.align]
@@ -311,6 +342,11 @@ def _write_chart(slide, ph, c: m.ChartFrame) -> None:
     chart = frame.chart
     ooxml.fix_chart_axis_ids(chart)
     ooxml.set_chart_text_language(chart, c.lang, c.text_pt)
+    _paint(chart.font.color, c.text_paint)
+    if c.fill is not None:
+        fill = FillFormat.from_fill_parent(ooxml.chart_space_properties(chart))
+        fill.solid()
+        _paint(fill.fore_color, c.fill)
     chart.has_legend = c.legend
     if c.legend:
         chart.legend.include_in_layout = False
@@ -349,6 +385,8 @@ def _style_axes(chart, c: m.ChartFrame) -> None:
     va.tick_labels.font.size = Pt(c.value_ticks_pt)
     va.tick_labels.number_format = c.number_format
     va.tick_labels.number_format_is_linked = False
+    if not c.value_ticks:
+        va.tick_label_position = XL_TICK_LABEL_POSITION.NONE
     if c.log_scale:
         ooxml.set_log_scale(va)
     else:

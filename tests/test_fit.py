@@ -10,7 +10,7 @@ import dataclasses
 
 import pytest
 
-from deck import fit
+from deck import fit, roles
 from deck import model as m
 from deck.l10n import read_labels
 from deck.measure import Fonts
@@ -34,8 +34,21 @@ BODY = slot("body", 36, 100, 880, 300, 1)
 LEFT = slot("body", 36, 100, 430, 300, 1)
 RIGHT = slot("body", 490, 100, 430, 300, 2)
 FOOTER = slot("ftr", 36, 500, 300, 20, 3, size=10)
-ROLES = fit.Roles(REF, TITLE, BODY, None, FOOTER, None)
-TWO = fit.Roles(REF, TITLE, LEFT, RIGHT, FOOTER, None)
+PALETTE = (("accent1", "4472C4"), ("accent2", "ED7D31"), ("bg1", "FFFFFF"), ("bg2", "E7E6E6"),
+           ("tx1", "000000"), ("tx2", "44546A"))
+SLIDE_W, SLIDE_H = 960 * PT, 540 * PT
+
+
+def layout(*slots: m.Slot, background: str = "FFFFFF",
+           fills: tuple[m.Fill, ...] = ()) -> m.LayoutInfo:
+    return m.LayoutInfo(REF, slots, background, False, fills, PALETTE)
+
+
+LAYOUT = layout(TITLE, BODY, LEFT, RIGHT, FOOTER)
+ROLES = roles.Roles(LAYOUT, roles.place_of(TITLE, LAYOUT), roles.place_of(BODY, LAYOUT), None,
+                    FOOTER, None)
+TWO = roles.Roles(LAYOUT, roles.place_of(TITLE, LAYOUT), roles.place_of(LEFT, LAYOUT),
+                  roles.place_of(RIGHT, LAYOUT), FOOTER, None)
 
 
 @pytest.fixture(scope="module", params=["en", "ko"])
@@ -161,10 +174,6 @@ def test_fit_context_is_a_value(ctx):
     assert other == ctx and hash(other) == hash(ctx)
 
 
-def layout(*slots: m.Slot) -> m.LayoutInfo:
-    return m.LayoutInfo(REF, slots)
-
-
 @pytest.mark.parametrize(("logical", "slots", "main", "side"), [
     ("content", (TITLE, BODY), BODY, None),
     ("two_content", (TITLE, RIGHT, LEFT), LEFT, RIGHT),  # by position, left first
@@ -172,17 +181,48 @@ def layout(*slots: m.Slot) -> m.LayoutInfo:
     ("table", (TITLE, dataclasses.replace(BODY, type="tbl")), "tbl", None),
 ])
 def test_roles_by_type_and_position(logical, slots, main, side):
-    roles = fit.plan_roles(logical, layout(*slots))
-    assert roles.title == TITLE
-    assert (roles.main.type if isinstance(main, str) else roles.main) == main
-    assert roles.side == side
+    planned = roles.plan_roles(logical, layout(*slots), SLIDE_W, SLIDE_H)
+    assert planned.title.slot == TITLE
+    assert (planned.main.slot.type if isinstance(main, str) else planned.main.slot) == main
+    assert (planned.side.slot if planned.side else None) == side
 
 
-@pytest.mark.parametrize(("logical", "slots", "message"), [
-    ("content", (BODY,), "has no title placeholder"),
-    ("content", (TITLE,), "needs a content placeholder"),
-    ("two_content", (TITLE, BODY), "needs two content placeholders; expected 2, got 1"),
+def test_a_layout_without_a_title_is_refused():
+    with pytest.raises(ValueError, match="has no title placeholder"):
+        roles.plan_roles("content", layout(BODY), SLIDE_W, SLIDE_H)
+
+
+@pytest.mark.parametrize(("logical", "slots", "free"), [
+    ("content", (TITLE,), ["main"]),  # Title Only: the content takes the free area
+    ("two_content", (TITLE, BODY), ["main", "side"]),  # one placeholder: two free columns
+    ("chart", (TITLE, slot("body", 36, 90, 880, 30, 1)), ["main", "side"]),  # a header strip
 ])
-def test_roles_name_what_a_layout_lacks(logical, slots, message):
-    with pytest.raises(ValueError, match=message):
-        fit.plan_roles(logical, layout(*slots))
+def test_parts_without_a_suitable_placeholder_go_to_the_free_area(logical, slots, free):
+    planned = roles.plan_roles(logical, layout(*slots, FOOTER), SLIDE_W, SLIDE_H)
+    area = roles.free_area(layout(*slots, FOOTER), TITLE, SLIDE_W, SLIDE_H)
+    for name in free:
+        place = getattr(planned, name)
+        assert place.free
+        b = place.box  # below the title, above the footer, inside the margins
+        assert b.top_emu >= TITLE.box.bottom_emu and b.bottom_emu <= FOOTER.box.top_emu
+        assert area.left_emu <= b.left_emu and b.right_emu <= area.right_emu
+
+
+def test_text_on_a_dark_background_is_made_legible(ctx):
+    dark = layout(TITLE, BODY, FOOTER, background="101010")
+    planned = roles.plan_roles("content", dark, SLIDE_W, SLIDE_H)
+    [slide] = fit.fit_slide(outline_slide(bullets=(Bullet("On black", 0, "[1]"),)), planned,
+                            ctx)
+    text, marks = slide.body.paragraphs[0].runs
+    for run in (text, marks):
+        rgb = fit.resolve(run.color, dark)
+        assert fit.colors.contrast(rgb, "101010") >= 4.5, run
+
+
+def test_text_over_a_picture_gets_a_backing(ctx):
+    photo = layout(TITLE, BODY, FOOTER, fills=(m.Fill(m.Box(0, 0, SLIDE_W, SLIDE_H), "808080",
+                                                      picture=True),))
+    planned = roles.plan_roles("content", photo, SLIDE_W, SLIDE_H)
+    [slide] = fit.fit_slide(outline_slide(bullets=(Bullet("Over a photo"),)), planned, ctx)
+    assert slide.body.fill == fit.WHITE and slide.title.fill == fit.WHITE
+    assert slide.body.insets.left_emu >= fit.BACKING_INSETS.left_emu
