@@ -27,6 +27,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--lang", help="comma-separated languages (default: all in the file)")
     parser.add_argument("--template", type=Path, help="a company .pptx master (layouts "
                         "mapped by name in a .yaml beside it)")
+    parser.add_argument("--layouts", action="store_true",
+                        help="print the template's masters and layouts, which outline layouts "
+                        "each suits, and a starter mapping file; build nothing")
     parser.add_argument("--force", action="store_true",
                         help="overwrite hand-edited decks after keeping a timestamped backup")
     parser.add_argument("--strict", action="store_true",
@@ -50,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     """``python build.py``, ``python -m deck`` and ``deck``: build, print, return the status."""
     args = parse_args(argv)
     session = BuildSession()
+    if args.layouts:
+        return _describe(session, args)
     if args.watch:
         return watch(args, session)
     status, result = run_build(session, request_from(args), args.debug)
@@ -89,12 +94,20 @@ def run_build(session: BuildSession, request: BuildRequest,
     return 0, result
 
 
-def _report(exc: UserError) -> None:
+def _describe(session: BuildSession, args: argparse.Namespace) -> int:
+    try:
+        print(session.describe_template(args.template))
+    except UserError as exc:
+        _report(exc, "nothing was described")
+        return 2
+    return 0
+
+
+def _report(exc: UserError, outcome: str = "nothing was written") -> None:
     for d in exc.diagnostics:
         print(str(d), file=sys.stderr)
     n = len(exc.diagnostics)
-    print(f"build failed: {n} problem{'s' if n != 1 else ''}; nothing was written",
-          file=sys.stderr)
+    print(f"build failed: {n} problem{'s' if n != 1 else ''}; {outcome}", file=sys.stderr)
 
 
 def _previews(result: BuildResult) -> None:

@@ -20,7 +20,7 @@ from . import model as m
 from .l10n import Labels, fill
 from .measure import SAFETY, Measurer
 from .outline import Bullet, Chart, Diagram, Picture, Slide, Table
-from .roles import Place, Roles
+from .roles import Place, Roles, place_of
 
 EMU_PER_PT = m.EMU_PER_PT
 PARA_SPACE_PT = 6  # space before each paragraph after the first
@@ -127,7 +127,8 @@ def _bullet(b: Bullet, ctx: FitContext, size_pt: float, first: bool, ink: _Ink) 
                        indent_emu=-BULLET_INDENT_EMU,
                        space_before_pt=0 if first else PARA_SPACE_PT,
                        end_size_pt=size_pt, end_lang=ctx.lang,
-                       bullet_char="•" if ink.place.free else None)
+                       bullet_char="•" if ink.place.free else None,
+                       bullet_color=ink.bullet(size_pt))
 
 
 # ------------------------------------------------------------------------------------------
@@ -203,6 +204,13 @@ class _Ink:
 
     def marks(self, size_pt: float) -> m.Paint:
         return muted(self.backdrop, size_pt, self.layout)
+
+    def bullet(self, size_pt: float) -> m.Paint | None:
+        """The bullets' colour where the master's would not read (else theirs stays)."""
+        own = self.place.slot.bullet_rgb if self.place.slot is not None else None
+        if own is None or _reads(own, self.backdrop, size_pt, False):
+            return None
+        return self.text(size_pt) or INK
 
 
 def ink_for(place: Place, layout: m.LayoutInfo) -> _Ink:
@@ -347,8 +355,8 @@ def _build(page: _Page, n: int, total: int, roles: Roles, ctx: FitContext) -> m.
         title=text_frame(roles.title, (_flush(title_text, ctx, size, True, major=True,
                                                color=ink.text(size, True)),),
                          fill=ink.backing),
-        footer=_footer(s.footer, roles.footer, ctx),
-        number=m.SlideNumber(roles.number, 0, ctx.lang) if roles.number else None,
+        footer=_footer(s.footer, roles.footer, ctx, roles.layout),
+        number=_number(roles.number, ctx, roles.layout),
         notes=tuple(_flush(t, ctx, ctx.sizes.notes, i == 0) for i, t in enumerate(s.notes)))
     return _body(page, roles, ctx, base)
 
@@ -421,18 +429,35 @@ def _bullets_frame(place: Place | None, bullets: tuple[Bullet, ...], size_pt: fl
                                    for i, b in enumerate(bullets)), fill=ink.backing)
 
 
-def _footer(text: str, slot: m.Slot | None, ctx: FitContext) -> m.TextFrame | None:
-    """The footer at the placeholder's own size if it fits its box, else smaller."""
-    if slot is None or not text:
+def _number(slot: m.Slot | None, ctx: FitContext, layout: m.LayoutInfo) -> m.SlideNumber | None:
+    """The slide number in the layout's placeholder, in a colour that reads there."""
+    if slot is None:
+        return None
+    place = backed(place_of(slot, layout), layout, slot.size_pt or 10)
+    ink = ink_for(place, layout)
+    return m.SlideNumber(slot, 0, ctx.lang, ink.text(slot.size_pt or 10), ink.backing)
+
+
+def _footer(texts: tuple[str, ...], slot: m.Slot | None, ctx: FitContext,
+            layout: m.LayoutInfo) -> m.TextFrame | None:
+    """The footer at the placeholder's own size if it fits its box, else smaller, else in a
+    shorter form."""
+    if slot is None or not texts:
         return None
     own = slot.size_pt or 10
     width = inner_width_pt(slot)
-    room = max(inner_height_pt(slot), ctx.body.line_height_pt(text, own))
-    size = fit_size(lambda s: ctx.body.text_height_pt(text, width, s), room,
-                    (own, ctx.sizes.footer_floor))
+    for text in texts:
+        size = fit_size(lambda s, t=text: slot.line_spacing * ctx.body.text_height_pt(
+            t, width, s), inner_height_pt(slot), (own, ctx.sizes.footer_floor))
+        if size is not None:
+            break
     chosen = None if size == own else (size or ctx.sizes.footer_floor)
-    para = m.Paragraph(runs(text, ctx, chosen, east_asian=True), style="inherit")
-    return m.TextFrame(slot, slot.box, slot.insets, (para,), autofit=False)
+    place = backed(place_of(slot, layout), layout, chosen or own)
+    ink = ink_for(place, layout)
+    # flush: no space before from the master's body style, which readers apply differently
+    para = m.Paragraph(runs(text, ctx, chosen, east_asian=True,
+                            color=ink.text(chosen or own)), style="flush")
+    return m.TextFrame(slot, slot.box, place.insets, (para,), autofit=False, fill=ink.backing)
 
 
 # ------------------------------------------------------------------------------------------
@@ -612,6 +637,7 @@ def _chart(chart: Chart, place: Place | None, ctx: FitContext,
         slot=place.slot, box=place.box, kind=chart.kind, categories=chart.categories,
         series=chart.series, number_format=chart.number_format, log_scale=chart.log_scale,
         minimum_zero=not chart.log_scale and lo >= 0, highlight=chart.highlight,
+        maximum=_headroom(chart),
         title=chart.title, value_axis_title=chart.value_axis_title, alt=chart.alt, lang=ctx.lang,
         text_pt=12, title_pt=14, data_labels_pt=12, value_ticks_pt=ticks_pt, axis_title_pt=11,
         category_pt=size, category_rotation=rotation, legend=len(chart.series) > 1,
@@ -619,6 +645,20 @@ def _chart(chart: Chart, place: Place | None, ctx: FitContext,
         gap_width=0 if chart.kind == "line" else 60,
         text_paint=ink.text(min(size, ticks_pt)) or INK, fill=ink.backing,
         value_ticks=value_labels_fit(chart, place.box, ticks_pt, ctx.body))
+
+
+def _headroom(chart: Chart) -> float | None:
+    """Where the value axis ends: room beyond the longest bar or column for its data label
+    (left to itself the axis may end right at it). On a log axis the next power of ten; on a
+    linear one a round number at least a quarter above the largest value."""
+    top = max((v for s in chart.series for v in s.values), default=0.0)
+    if top <= 0 or chart.kind == "line":
+        return None
+    if chart.log_scale:
+        return 10.0 ** (math.floor(math.log10(top)) + 1)
+    target = top * 1.25
+    step = 10.0 ** math.floor(math.log10(target))
+    return next(n * step for n in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if n * step >= target)
 
 
 def _picture(picture: Picture, place: Place | None) -> m.PictureFrame:

@@ -225,6 +225,7 @@ class Labels(BaseModel):
     place_heading: str
     citation: str
     footer: str
+    footer_short: str  # where the footer has no room for the long one
     said_by: str
     claim_marker: str
     falls: str
@@ -260,6 +261,7 @@ PATTERN_FIELDS: dict[str, frozenset[str]] = {
     "para": frozenset({"n"}),
     "citation": frozenset({"outlet", "title", "reporter", "published", "updated"}),
     "footer": frozenset({"outlet", "date"}),
+    "footer_short": frozenset({"outlet", "date"}),
     "said_by": frozenset({"who", "where"}),
     "claim_marker": frozenset({"n"}),
     "threshold_at_least": frozenset({"value"}),

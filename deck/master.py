@@ -168,7 +168,8 @@ def _layout_info(layout, master_index: int, index: int) -> m.LayoutInfo:
         chain = _level_one(ph, kind)
         text_rgb, sampled = _text_color(ph, chain, palette)
         slots.append(m.Slot(kind, pf.idx, ordinal, box, inherited_insets(ph), _size_pt(chain),
-                            _line_spacing(chain), text_rgb, sampled))
+                            _line_spacing(chain), text_rgb, sampled, _vertical(ph),
+                            _bullet_color(chain, palette)))
     background, picture = _background(layout, palette)
     return m.LayoutInfo(m.LayoutRef(layout.name, master_index, index), tuple(slots),
                         background, picture, _fills(layout, palette),
@@ -253,6 +254,9 @@ def _fill(sppr, palette: dict[str, str], part) -> tuple[str, bool] | None:
         if name == "blipFill":
             found = _picture_color(child, part)
             return (found, True) if found else None
+        if name == "pattFill":  # a pattern: its two colours mixed, and no single colour
+            pair = [(_color(c, palette) or "FFFFFF", 1.0) for c in child]
+            return (colors.average(pair), True) if pair else None
     return None
 
 
@@ -302,6 +306,17 @@ def _fills(layout, palette: dict[str, str]) -> tuple[m.Fill, ...]:
     return tuple(fills)
 
 
+def _bullet_color(chain: list, palette: dict[str, str]) -> str | None:
+    """The colour of first-level bullets, where a style sets one (``a:buClr``)."""
+    for lvl in chain:
+        if lvl.find(qn("a:buClrTx")) is not None:
+            return None
+        clr = lvl.find(qn("a:buClr"))
+        if clr is not None:
+            return _color(clr, palette)
+    return None
+
+
 def _text_color(ph, chain: list, palette: dict[str, str]) -> tuple[str, bool]:
     """The colour a placeholder's text takes: from its list styles and the master's text
     styles; else, as LibreOffice reads masters it wrote, from the master's sample text (then
@@ -325,6 +340,15 @@ def _chain(ph) -> list:
     while (base := getattr(out[-1], "_base_placeholder", None)) is not None:
         out.append(base)
     return out
+
+
+def _vertical(ph) -> bool:
+    """Whether the placeholder sets its text vertically (``a:bodyPr/@vert``)."""
+    for shape in _chain(ph):
+        body = shape._element.find(".//" + qn("a:bodyPr"))
+        if body is not None and body.get("vert") is not None:
+            return body.get("vert") != "horz"
+    return False
 
 
 def inherited_insets(ph) -> m.Insets:

@@ -78,6 +78,8 @@ class Slot:
     line_spacing: float = 1.0
     text_rgb: str = "000000"  # the colour its text takes
     text_rgb_sampled: bool = False  # ...read off the master's sample text, not its styles
+    vertical: bool = False  # its text runs top to bottom (no use for ours)
+    bullet_rgb: str | None = None  # the colour of its bullets, where the master sets one
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +224,7 @@ class Paragraph:
     end_size_pt: float | None = None
     end_lang: str = ""
     bullet_char: str | None = None  # set where no placeholder style gives the bullet
+    bullet_color: Paint | None = None  # set where the master's bullet colour would not read
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +265,7 @@ class ChartFrame:
     number_format: str
     log_scale: bool
     minimum_zero: bool
+    maximum: float | None  # the value axis's end, leaving room for the data labels
     highlight: tuple[int, ...]  # indexes into the first series drawn in the highlight colour
     title: str
     value_axis_title: str
@@ -367,6 +371,8 @@ class SlideNumber:
     slot: Slot
     value: int
     lang: str
+    color: Paint | None = None  # set where the master's colour would not read
+    fill: Paint | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,17 +84,20 @@ def copy_layout_placeholder(slide, layout, ordinal: int):
     return next(s for s in slide.shapes if s.element is new)
 
 
-def add_slide_number(slide, layout, ordinal: int, value: int, lang: str) -> None:
+def add_slide_number(slide, layout, ordinal: int, value: int, lang: str):
     """The layout's slide-number placeholder with a live ``slidenum`` field (right when slides
-    are moved by hand), showing ``value`` until the viewer updates it."""
+    are moved by hand), showing ``value`` until the viewer updates it. Returns the shape and
+    the field's run properties."""
     shape = copy_layout_placeholder(slide, layout, ordinal)
     para = shape.element.find(qn("p:txBody")).find(qn("a:p"))
     fld = etree.SubElement(para, qn("a:fld"))
     fld.set("id", "{B6F15528-21DE-4FAA-801E-634DDDAF4B2B}")
     fld.set("type", "slidenum")
-    rpr = etree.SubElement(fld, qn("a:rPr"))
+    rpr = OxmlElement("a:rPr")
+    fld.append(rpr)
     rpr.set("lang", lang)
     etree.SubElement(fld, qn("a:t")).text = str(value)
+    return shape, rpr
 
 
 def set_insets(tf, insets) -> None:
@@ -122,6 +125,30 @@ def set_bullet_char(ppr, char: str) -> None:
     """A bullet of its own (``a:buChar``) where no placeholder style gives one (text boxes)."""
     if ppr.find(qn("a:buChar")) is None:
         ppr.append(ppr.makeelement(qn("a:buChar"), {"char": char}))
+
+
+_PPR_BULLET_ORDER = ["a:lnSpc", "a:spcBef", "a:spcAft", "a:buClrTx", "a:buClr", "a:buSzTx",
+                     "a:buSzPct", "a:buSzPts", "a:buFontTx", "a:buFont", "a:buNone",
+                     "a:buAutoNum", "a:buChar", "a:buBlip", "a:tabLst", "a:defRPr", "a:extLst"]
+
+
+def set_bullet_color(ppr, rgb: str | None, scheme: str, brightness: float) -> None:
+    """``a:buClr`` on a paragraph: an exact colour, or a theme colour made lighter or darker
+    (lumMod/lumOff, as python-pptx writes brightness)."""
+    for old in ppr.findall(qn("a:buClr")):
+        ppr.remove(old)
+    clr = etree.Element(qn("a:buClr"))
+    if rgb is not None:
+        etree.SubElement(clr, qn("a:srgbClr")).set("val", rgb)
+    else:
+        scheme_clr = etree.SubElement(clr, qn("a:schemeClr"))
+        scheme_clr.set("val", scheme)
+        mod, off = (1 - abs(brightness), max(brightness, 0.0))
+        if brightness:
+            etree.SubElement(scheme_clr, qn("a:lumMod")).set("val", str(round(mod * 100000)))
+        if off:
+            etree.SubElement(scheme_clr, qn("a:lumOff")).set("val", str(round(off * 100000)))
+    insert_in_order(ppr, clr, _PPR_BULLET_ORDER)
 
 
 def drop_slides(prs) -> int:

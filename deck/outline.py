@@ -203,7 +203,7 @@ class Slide:
     diagram: Diagram | None
     picture: Picture | None
     notes: tuple[str, ...]
-    footer: str
+    footer: tuple[str, ...]  # the footer, then shorter forms for a narrow footer placeholder
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,15 +324,16 @@ class _Resolver:
             chart=self.chart(loc + ("chart",), s.chart, s.title) if s.chart else None,
             table=table, diagram=diagram,
             picture=self.picture(loc + ("picture",), s.picture) if s.picture else None,
-            notes=s.notes, footer=s.footer)
+            notes=s.notes, footer=(s.footer,) if s.footer else ())
 
 
 def resolve_outline(spec: OutlineSpec, lines: dict[tuple, int], rendered: Rendered,
                     loaded: LoadedBriefing, markers: dict[str, str],
-                    default_footer: str) -> Outline:
+                    default_footer: tuple[str, ...]) -> Outline:
     """Fill in what the outline names: claim markers, chart values, pictures, alt text.
 
-    Every slide gets a footer (its own, the outline's, or ``default_footer``). Raises
+    Every slide gets a footer (its own, the outline's, or ``default_footer``: the footer
+    and its shorter forms). Raises
     :class:`UserError` for every claim, figure or image the data file does not have, at the
     template line that named it, with the nearest ids suggested.
     """
@@ -348,13 +349,13 @@ def resolve_outline(spec: OutlineSpec, lines: dict[tuple, int], rendered: Render
                     f"the data file{hint}, got {got!r}")
 
     resolver = _Resolver(loaded, rendered.lang, markers, report)
-    slides = tuple(
-        _with_footer(resolver.slide(("slides", i), s), spec.footer or default_footer)
-        for i, s in enumerate(spec.slides))
+    footer = (spec.footer,) if spec.footer else default_footer
+    slides = tuple(_with_footer(resolver.slide(("slides", i), s), footer)
+                   for i, s in enumerate(spec.slides))
     if diags.errors:
         raise UserError(diags.errors)
     return Outline(rendered.lang, slides)
 
 
-def _with_footer(slide: Slide, footer: str) -> Slide:
+def _with_footer(slide: Slide, footer: tuple[str, ...]) -> Slide:
     return slide if slide.footer else replace(slide, footer=footer)

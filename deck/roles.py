@@ -9,6 +9,7 @@ placeholder geometry, choose the layouts. Pure: no pptx.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -113,7 +114,7 @@ def plan_roles(logical: str, layout: m.LayoutInfo, width: int, height: int) -> R
     if title is None:
         raise ValueError(f"layout {str(layout.ref)!r} has no title placeholder; expected one")
     area = free_area(layout, title, width, height)
-    content = [s for s in layout.slots if s.type in _CONTENT]
+    content = [s for s in layout.slots if s.type in _CONTENT and not s.vertical]
     fits = [s for s in content if s.box.height_emu >= area.height_emu * MIN_HEIGHT_SHARE]
     notes = tuple(f"layout {str(layout.ref)!r}: placeholder {s.type} {s.ordinal + 1} is too "
                   f"small ({s.box.height_emu / EMU_PER_INCH:.1f} in tall) for a main area; "
@@ -122,8 +123,26 @@ def plan_roles(logical: str, layout: m.LayoutInfo, width: int, height: int) -> R
     main, side = _parts(logical, layout, fits, content, area)
     footer = next((s for s in layout.slots if s.type == "ftr"), None)
     number = next((s for s in layout.slots if s.type == "sldNum"), None)
+    chrome = [s.box for s in (footer, number) if s is not None]
+    main, side = (_clear_of(p, chrome, layout) for p in (main, side))
     return Roles(layout, place_of(title, layout), main, side, footer, number,
                  notes if _uses_free(main, side) else ())
+
+
+def _clear_of(place: Place | None, chrome: list[m.Box],
+              layout: m.LayoutInfo) -> Place | None:
+    """A place cut short above the footer row where the layout lets it reach into it (the
+    footer and slide number are written on every slide)."""
+    if place is None:
+        return None
+    box = place.box
+    for other in chrome:
+        if _overlaps(box, other) and other.top_emu > box.top_emu:
+            box = m.Box(box.left_emu, box.top_emu, box.width_emu,
+                        max(other.top_emu - GAP_EMU - box.top_emu, 1))
+    if box == place.box:
+        return place
+    return dataclasses.replace(place, box=box, behind=layout.behind(box))
 
 
 def _uses_free(*places: Place | None) -> bool:
@@ -205,6 +224,10 @@ def default_layout(logical: str, layouts: tuple[m.LayoutInfo, ...], width: int,
             break
     candidates = candidates or [i for i in layouts if suits(logical, i, width, height)]
     if candidates:
+        # those that carry a footer and slide number first: without them LibreOffice still
+        # shows the master's, in colours nobody checked
+        chrome = [i for i in candidates if {"ftr", "sldNum"} <= {s.type for s in i.slots}]
+        candidates = chrome or candidates
         if logical in ("title", "section"):
             return candidates[0]
         return max(candidates, key=lambda i: _room(logical, i, width, height))

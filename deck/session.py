@@ -31,6 +31,7 @@ from .outline import LAYOUTS, Outline, Rendered, parse_outline, resolve_outline
 from .output import check_writable, normalise_package, pack_parts, refuse_edited, save_decks
 from .resources import labels_dir, outlines_dir, theme_path
 from .roles import Roles, default_layout, plan_roles, qualifying
+from .roles import suits as suits_layout
 from .templating import (
     OutlineEnvironment,
     article_title,
@@ -38,7 +39,9 @@ from .templating import (
     deck_footer,
     expand_figures,
     render_outline,
+    short_footer,
 )
+from .templating import yaml_quote as quote_name
 from .writer import WrittenDeck, write_presentation
 
 K = TypeVar("K", bound=Hashable)
@@ -186,6 +189,27 @@ class BuildSession:
         key = (_bytes_or_empty(path), _bytes_or_empty(mapping_path(path)))
         return self._templates.get(key, lambda: _plan(read_template(path)))
 
+    def describe_template(self, path: Path | None) -> str:
+        """What ``--layouts`` prints: every layout of every master with its placeholders and
+        the logical layouts it suits, then a starter mapping file."""
+        template = read_template(Path(path) if path else theme_path())
+        size = (template.slide_width_emu, template.slide_height_emu)
+        lines = [f"# {template.path}: {len(template.layouts)} layouts in "
+                 f"{len(template.masters)} master(s), "
+                 f"{size[0] / 914400:.2f} x {size[1] / 914400:.2f} in"]
+        for info in template.layouts:
+            suits = [logical for logical in LAYOUTS if suits_layout(logical, info, *size)]
+            slots = ", ".join(f"{s.type} {s.box.width_emu / 914400:.1f}x"
+                              f"{s.box.height_emu / 914400:.1f} in" for s in info.slots)
+            lines.append(f"#   {str(info.ref)!r}: {slots or 'no placeholders'}"
+                         + (f"; suits {', '.join(suits)}" if suits else ""))
+        lines += ["# a starter mapping: save as " + str(mapping_path(template.path)),
+                  "layouts:"]
+        for logical in LAYOUTS:
+            chosen = default_layout(logical, template.layouts, *size)
+            lines.append(f"  {logical}: {quote_name(str(chosen.ref)) if chosen else '~'}")
+        return "\n".join(lines)
+
     def labels(self, lang: str, beside: Path | None = None) -> l10n.Labels:
         """A language's label catalog: ``labels/<lang>.yaml`` beside the data file if there is
         one (a team's own wording, or a language the package lacks), else the package's.
@@ -219,8 +243,10 @@ class BuildSession:
         """One language's outline, parsed and resolved against the data file."""
         rendered = self.render(inputs, lang)
         spec, lines = parse_outline(rendered)
+        labels = inputs.labels[lang]
         return resolve_outline(spec, lines, rendered, inputs.loaded, inputs.markers(lang),
-                               deck_footer(inputs.loaded, lang, inputs.labels[lang]))
+                               (deck_footer(inputs.loaded, lang, labels),
+                                short_footer(inputs.loaded, lang, labels)))
 
     def make_deck(self, inputs: _Inputs, lang: str, outline: Outline,
                   request: BuildRequest) -> tuple[bytes, int]:

@@ -169,6 +169,13 @@ def deck_footer(loaded: LoadedBriefing, lang: str, labels: Labels) -> str:
                 date=l10n.format_day(a.published.date(), lang))
 
 
+def short_footer(loaded: LoadedBriefing, lang: str, labels: Labels) -> str:
+    """The footer where a template's footer has no room for :func:`deck_footer`."""
+    a = loaded.briefing.article
+    return fill(labels.footer_short, outlet=a.outlet[lang],
+                date=l10n.format_day(a.published.date(), lang))
+
+
 # ------------------------------------------------------------------------------------------
 # the environment
 

@@ -21,6 +21,7 @@ from pptx.enum.dml import MSO_THEME_COLOR
 from pptx.enum.shapes import MSO_CONNECTOR, MSO_SHAPE
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.opc.oxml import serialize_part_xml
+from pptx.text.text import Font
 from pptx.util import Emu, Pt
 
 from . import model as m
@@ -197,12 +198,25 @@ def _write_footer(slide, layout, value: m.Slide) -> None:
     (python-pptx leaves them off); the number is a live field."""
     if value.footer is not None:
         shape = ooxml.copy_layout_placeholder(slide, layout, value.footer.slot.ordinal)
-        _apply_paragraphs(shape.text_frame, value.footer.paragraphs, autofit=False,
-                          wrap=False)
-    if value.number is not None:
-        ooxml.add_slide_number(slide, layout, value.number.slot.ordinal, value.number.value,
-                               value.number.lang)
+        _apply_text(shape, value.footer)
+    number = value.number
+    if number is not None:
+        shape, rpr = ooxml.add_slide_number(slide, layout, number.slot.ordinal, number.value,
+                                            number.lang)
+        if number.color is not None:
+            _paint(Font(rpr).color, number.color)
+        if number.fill is not None:
+            shape.fill.solid()
+            _paint(shape.fill.fore_color, number.fill)
     ooxml.renumber_shape_ids(slide)
+
+
+def _place(shape, box: m.Box, slot: m.Slot | None) -> None:
+    """Give a shape made from a placeholder the frame's own box where that differs from the
+    placeholder's (cut short above the footer row, say); else it keeps inheriting."""
+    if slot is not None and box != slot.box:
+        shape.left, shape.top = Emu(box.left_emu), Emu(box.top_emu)
+        shape.width, shape.height = Emu(box.width_emu), Emu(box.height_emu)
 
 
 def _remove(shape) -> None:
@@ -236,6 +250,8 @@ def _apply_text(shape, frame: m.TextFrame, slide=None) -> None:
     elif shape is None:  # the model names a placeholder the layout does not have: a bug
         raise RuntimeError(f"no placeholder {frame.slot.type} {frame.slot.ordinal} on the "
                            "slide for its text")
+    else:
+        _place(shape, frame.box, frame.slot)
     tf = shape.text_frame
     _apply_paragraphs(tf, frame.paragraphs, autofit=frame.autofit)
     if frame.slot is None or frame.insets != frame.slot.insets:
@@ -245,12 +261,10 @@ def _apply_text(shape, frame: m.TextFrame, slide=None) -> None:
         _paint(shape.fill.fore_color, frame.fill)
 
 
-def _apply_paragraphs(tf, paragraphs: tuple[m.Paragraph, ...], *, autofit: bool,
-                      wrap: bool = True) -> None:
+def _apply_paragraphs(tf, paragraphs: tuple[m.Paragraph, ...], *, autofit: bool) -> None:
     """Write paragraphs with their sizes, indents and spacing as the fit stage set them."""
     tf.clear()
-    if wrap:
-        tf.word_wrap = True
+    tf.word_wrap = True
     if autofit:
         # measured to fit; PowerPoint may still shrink it after a hand edit
         ooxml.set_norm_autofit(tf)
@@ -270,6 +284,9 @@ def _apply_paragraph(p, para: m.Paragraph) -> None:
             ooxml.set_no_bullet(ppr)
         elif para.bullet_char:
             ooxml.set_bullet_char(ppr, para.bullet_char)
+        if para.bullet_color is not None:
+            c = para.bullet_color
+            ooxml.set_bullet_color(ppr, c.rgb, c.color, c.brightness)
         p.space_before = Pt(para.space_before_pt)
     if para.align is not None:
         p.alignment = _ALIGN[para.align]
@@ -301,6 +318,7 @@ def _write_table(slide, ph, t: m.TableFrame) -> None:
     rows, cols = len(t.rows), len(t.column_widths_emu)
     if ph is not None and hasattr(ph, "insert_table"):
         frame = ph.insert_table(rows, cols)
+        _place(frame, t.box, t.slot)
     else:
         _remove(ph)
         b = t.box
@@ -332,6 +350,7 @@ def _write_chart(slide, ph, c: m.ChartFrame) -> None:
     kind = _CHART_TYPES[c.kind]
     if ph is not None and hasattr(ph, "insert_chart"):
         frame = ph.insert_chart(kind, data)
+        _place(frame, c.box, c.slot)
     else:
         _remove(ph)
         b = c.box
@@ -387,6 +406,7 @@ def _style_axes(chart, c: m.ChartFrame) -> None:
     va.tick_labels.number_format_is_linked = False
     if not c.value_ticks:
         va.tick_label_position = XL_TICK_LABEL_POSITION.NONE
+    va.maximum_scale = c.maximum
     if c.log_scale:
         ooxml.set_log_scale(va)
     else:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import corpus as template_corpus
 import pytest
 from helpers import DEFAULT_DATA, build
 
@@ -18,3 +21,20 @@ def built_decks(tmp_path_factory) -> dict[str, BuiltDeck]:
 @pytest.fixture()
 def data_text() -> str:
     return DEFAULT_DATA.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory) -> dict[str, Path | str]:
+    """Templates nobody on the project wrote (tests/corpus.py): name -> path, or the reason
+    it could not be made on this machine."""
+    return template_corpus.make_corpus(tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.fixture(scope="session")
+def corpus_decks(corpus, tmp_path_factory) -> dict[str, dict[str, BuiltDeck] | str]:
+    """The bundled article built on each corpus template, with no mapping file:
+    name -> {lang: BuiltDeck}, or the reason the template is missing."""
+    out = tmp_path_factory.mktemp("corpus-decks")
+    return {name: path if isinstance(path, str) else
+            {b.lang: b for b in build(DEFAULT_DATA, out / name, template=path)}
+            for name, path in corpus.items()}

@@ -258,7 +258,7 @@ def test_template_undefined_name_names_line(tmp_path):
     with pytest.raises(UserError) as info:
         build(data, tmp_path / "out")
     [d] = info.value.diagnostics
-    assert "ridez" in d.message and d.line == 12  # "title: {{ deck.headings.rides }}"
+    assert "ridez" in d.message and d.line == 11  # "title: {{ deck.headings.rides }}"
 
 
 def test_template_cannot_reach_python_internals(tmp_path):

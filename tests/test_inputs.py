@@ -137,7 +137,7 @@ def test_a_template_runtime_error_is_the_templates(tmp_path, capsys):
         text.replace("{{ deck.takeaway }}", "{{ 1 + 'a' }}", 1), encoding="utf-8")
     status, err = run(capsys, str(data), "--out", str(tmp_path / "out"))
     assert status == 2
-    assert err[0].startswith(f"{tmp_path / 'bikeshare.yaml.j2'}:7:"), err
+    assert err[0].startswith(f"{tmp_path / 'bikeshare.yaml.j2'}:6:"), err
     assert "template error" in err[0]
 
 
@@ -148,7 +148,7 @@ def test_a_bad_fill_pattern_in_a_template_is_the_templates(tmp_path, capsys):
         text.replace("{{ deck.takeaway }}", "{{ fill('{x.__class__}', x=1) }}", 1),
         encoding="utf-8")
     status, err = run(capsys, str(data), "--out", str(tmp_path / "out"))
-    assert status == 2 and "fill(" in err[0] and ":7:" in err[0], err
+    assert status == 2 and "fill(" in err[0] and ":6:" in err[0], err
 
 
 def test_a_bug_in_our_code_is_exit_1_not_the_users_fault(tmp_path, capsys, monkeypatch):
@@ -166,13 +166,13 @@ def test_a_bug_in_our_code_is_exit_1_not_the_users_fault(tmp_path, capsys, monke
 def test_an_outline_parse_error_names_the_template_line(tmp_path, capsys):
     text = BIKESHARE.with_suffix(".yaml.j2").read_text(encoding="utf-8")
     data = copy_bikeshare(tmp_path)
-    # line 14 of the template: a chart kind the outline does not know
+    # line 13 of the template: a chart kind the outline does not know
     (tmp_path / "bikeshare.yaml.j2").write_text(text.replace("kind: line", "kind: pie", 1),
                                                 encoding="utf-8")
     status, err = run(capsys, str(data), "--out", str(tmp_path / "out"))
     assert status == 2
     template = tmp_path / "bikeshare.yaml.j2"
-    assert err[0].startswith(f"{template}:14: slides[1].chart.kind: not allowed"), err
+    assert err[0].startswith(f"{template}:13: slides[1].chart.kind: not allowed"), err
     assert "(rendered for en, line" in err[0]
 
 
@@ -184,6 +184,6 @@ def test_an_unknown_claim_in_an_outline_suggests_the_nearest(tmp_path, capsys):
                                                 encoding="utf-8")
     status, err = run(capsys, str(data), "--out", str(tmp_path / "out"))
     assert status == 2
-    assert err[0].startswith(f"{tmp_path / 'bikeshare.yaml.j2'}:32:"), err
+    assert err[0].startswith(f"{tmp_path / 'bikeshare.yaml.j2'}:31:"), err
     assert "unknown claim; expected a claim id of the data file (did you mean 'stations'?), " \
            "got 'station'" in err[0]
