@@ -73,6 +73,14 @@ class FitContext:
     heading: Measurer
     body: Measurer
     sizes: Sizes = Sizes()
+    rtl: bool = False  # the deck's language is written right to left
+
+    def direction(self, align: str | None = None) -> dict:
+        """Paragraph settings for the deck's writing direction: right to left and aligned
+        right (or as ``align`` says) for Arabic or Hebrew; nothing else otherwise."""
+        if not self.rtl:
+            return {"align": align} if align else {}
+        return {"rtl": True, "align": align or "right"}
 
 
 # ------------------------------------------------------------------------------------------
@@ -166,7 +174,7 @@ def runs(text: str, ctx: FitContext, size_pt: float | None, *, major: bool = Fal
          east_asian: bool = False) -> tuple[m.Run, ...]:
     """Text as runs, one per script; Hangul (and every run of a Korean deck) gets the East
     Asian face, as do all runs where ``east_asian`` is set."""
-    ea = east_asian or ctx.lang.startswith("ko")
+    ea = east_asian or ctx.lang.split("-")[0] in ("ko", "ja", "zh")
     return tuple(m.Run(seg, lang, size_pt, ea or lang.startswith("ko"), major, bold, color)
                  for seg, lang in split_by_script(text, ctx.lang))
 
@@ -176,7 +184,7 @@ def _flush(text: str, ctx: FitContext, size_pt: float, first: bool, *,
     """A paragraph with no bullet and no indent."""
     return m.Paragraph(runs(text, ctx, size_pt, major=major), style="flush",
                        space_before_pt=0 if first else PARA_SPACE_PT,
-                       end_size_pt=size_pt, end_lang=ctx.lang)
+                       end_size_pt=size_pt, end_lang=ctx.lang, **ctx.direction())
 
 
 def _bullet(b: Bullet, ctx: FitContext, size_pt: float, first: bool) -> m.Paragraph:
@@ -185,7 +193,7 @@ def _bullet(b: Bullet, ctx: FitContext, size_pt: float, first: bool) -> m.Paragr
                        margin_left_emu=BULLET_INDENT_EMU + b.level * LEVEL_INDENT_EMU,
                        indent_emu=-BULLET_INDENT_EMU,
                        space_before_pt=0 if first else PARA_SPACE_PT,
-                       end_size_pt=size_pt, end_lang=ctx.lang)
+                       end_size_pt=size_pt, end_lang=ctx.lang, **ctx.direction())
 
 
 def bullet_text(b: Bullet) -> str:
@@ -368,7 +376,8 @@ def _footer(text: str, slot: m.Slot | None, ctx: FitContext) -> m.TextFrame | No
     size = fit_size(lambda s: ctx.body.text_height_pt(text, width, s), room,
                     (own, ctx.sizes.footer_floor))
     chosen = None if size == own else (size or ctx.sizes.footer_floor)
-    para = m.Paragraph(runs(text, ctx, chosen, east_asian=True), style="inherit")
+    para = m.Paragraph(runs(text, ctx, chosen, east_asian=True), style="inherit",
+                       **ctx.direction())
     return m.TextFrame(slot, slot.box, slot.insets, (para,), autofit=False)
 
 
@@ -496,7 +505,8 @@ def _table(table: Table, slot: m.Slot | None, size: float | None,
         header = i == 0
         cells = tuple(m.TableCell((m.Paragraph(
             runs(text, ctx, size, bold=True if header else None, color=WHITE if header else None),
-            style="inherit", end_size_pt=size, end_lang=ctx.lang),), fill_paint) for text in row)
+            style="inherit", end_size_pt=size, end_lang=ctx.lang, **ctx.direction()),),
+            fill_paint) for text in row)
         rows.append(m.TableRow(emu(heights[i]), cells))
     alt = f"{table.columns[0]}: " + ", ".join(table.columns[1:])
     return m.TableFrame(slot, box, column_widths_emu(table, box.width_emu), tuple(rows),
@@ -535,7 +545,7 @@ def _chart(chart: Chart, slot: m.Slot | None, ctx: FitContext) -> m.ChartFrame:
         text_pt=12, title_pt=14, data_labels_pt=12, value_ticks_pt=11, axis_title_pt=11,
         category_pt=size, category_rotation=rotation, legend=len(chart.series) > 1,
         series_paint=ACCENT, other_paint=MUTED, highlight_paint=HIGHLIGHT,
-        gap_width=0 if chart.kind == "line" else 60)
+        gap_width=0 if chart.kind == "line" else 60, major_unit=chart.major_unit)
 
 
 def _picture(picture: Picture, slot: m.Slot | None) -> m.PictureFrame:
@@ -588,7 +598,7 @@ def _node_maker(box: m.Box, ctx: FitContext) -> Callable[..., m.Node]:
     def node(x0: float, x1: float, y: int, h: int, text: str, fill_paint: m.Paint,
              line: m.Paint, color: m.Paint, bold: bool = False) -> m.Node:
         para = m.Paragraph(runs(text, ctx, size, bold=bold, color=color), style="inherit",
-                           align="center", end_size_pt=size, end_lang=ctx.lang)
+                           end_size_pt=size, end_lang=ctx.lang, **ctx.direction("center"))
         return m.Node(m.Box(int(box.left_emu + x0 * u), y, int((x1 - x0) * u), h), (para,),
                       fill_paint, line, inset)
 

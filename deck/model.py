@@ -154,7 +154,8 @@ class Paragraph:
 
     ``style`` "bullet" sets level, indents and spacing; "flush" no bullet, zero indents and
     the spacing; "inherit" only the alignment, leaving the rest to the frame's own style.
-    An empty paragraph (no runs) keeps the height of ``end_size_pt``.
+    An empty paragraph (no runs) keeps the height of ``end_size_pt``. ``rtl`` sets the
+    paragraph right to left (Arabic, Hebrew).
     """
 
     runs: tuple[Run, ...]
@@ -166,6 +167,7 @@ class Paragraph:
     align: Literal["left", "center", "right"] | None = None
     end_size_pt: float | None = None
     end_lang: str = ""
+    rtl: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +224,7 @@ class ChartFrame:
     other_paint: Paint
     highlight_paint: Paint
     gap_width: int
+    major_unit: float | None = None  # value axis step; None leaves it to the viewer
 
 
 @dataclass(frozen=True, slots=True)
