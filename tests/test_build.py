@@ -432,3 +432,34 @@ def test_rebuild_after_one_change_equals_a_fresh_build(tmp_path, old, new):
     rebuilt = {b.lang: b.data for b in build(data, tmp_path / "a", session=session)}
     fresh = {b.lang: b.data for b in build(data, tmp_path / "b")}
     assert rebuilt == fresh and rebuilt != first
+
+
+# ------------------------------------------------------------------------------------------
+# numbers on slides
+
+
+def test_a_hedge_written_next_to_an_approximate_figure_is_an_error(tmp_path):
+    """The docs once wrote '(약 {fig:...})': the slide read '약 약 16조 3,000억 원'."""
+    old = 'text: {en: "Spring total: {fig:rides_total}"}'
+    text = BIKESHARE.read_text(encoding="utf-8")
+    assert old in text
+    line = text[:text.index(old)].count("\n") + 1
+    data = copy_bikeshare(tmp_path, text.replace(old, old.replace("{fig", "about {fig")))
+    with pytest.raises(UserError) as info:
+        build(data, tmp_path / "out")
+    [d] = info.value.diagnostics
+    assert (d.path, d.line, d.field) == (str(data), line, "claims[total].text.en")
+    assert "'about' written next to {fig:rides_total}, which already reads 'about 1 million'" \
+        in d.message
+
+
+def test_a_chart_mixing_units_is_an_error_at_the_template_line(tmp_path):
+    outline = CUSTOM.replace("points: [rides_mar, rides_apr, rides_may]",
+                             "points: [rides_mar, commute_share, rides_may]", 1)
+    data = _article_with_template(tmp_path, outline)
+    with pytest.raises(UserError) as info:
+        build(data, tmp_path / "out")
+    [d] = info.value.diagnostics
+    assert d.path.endswith("custom.yaml.j2") and d.line == 17, d
+    assert "a chart of figures in different units; expected one unit like rides_mar (count), " \
+           "got commute_share in percent" in d.message
