@@ -199,14 +199,16 @@ def plan_section(section: Section, loaded: LoadedBriefing, lang: str, tr) -> Sec
     ids = asked or [f.id for cid in section.claims for f in claims[cid].figures]
     figures = [loaded.figures[i] for i in dict.fromkeys(ids)]
     visual = plan_visual(section, figures)
-    chart = _chart_view(section, figures, lang, tr) if visual == "chart" else None
+    heading = tr(section.heading or loaded.briefing.deck.headings[section.key])
+    chart = _chart_view(section, figures, lang, tr, heading) if visual == "chart" else None
     shown = chart.points if chart else tuple(f.id for f in figures)
-    return SectionView(section.key, tr(section.heading), tuple(section.claims), visual,
+    return SectionView(section.key, heading, tuple(section.claims), visual,
                        shown if visual in ("chart", "table") else (), chart,
                        section.image or "", tr(section.notes))
 
 
-def _chart_view(section: Section, figures: list[FigureValue], lang: str, tr) -> ChartView:
+def _chart_view(section: Section, figures: list[FigureValue], lang: str, tr,
+                heading: str) -> ChartView:
     dated = all(f.as_of for f in figures) and len({f.as_of for f in figures}) == len(figures)
     if dated:
         figures = sorted(figures, key=lambda f: f.as_of)
@@ -216,5 +218,5 @@ def _chart_view(section: Section, figures: list[FigureValue], lang: str, tr) -> 
     values = [f.value for f in figures]
     log = min(values) > 0 and max(values) / min(values) >= 100
     return ChartView("column" if dated else "bar", categories, tuple(f.id for f in figures),
-                     tr(section.series) or tr(section.heading), tr(section.axis),
+                     tr(section.series) or heading, tr(section.axis),
                      tr(section.number_format), log, any(f.approx for f in figures))

@@ -109,7 +109,7 @@ class Section(_Model):
     """A slide of the default outline: a heading, its claims, and what to draw (figure ids)."""
 
     key: str = Field(pattern=r"^[a-z0-9]+(?:[_-][a-z0-9]+)*$")
-    heading: Text
+    heading: Text | None = None  # default: deck.headings[key]
     claims: list[str] = Field(min_length=1)
     chart: list[str] = []  # figure ids of one unit: a chart of them
     table: list[str] = []  # figure ids: a table of them
@@ -624,6 +624,9 @@ def _check_sections(b: Briefing, figures: dict[str, FigureValue], images: set[st
             err(("key",), f"section key taken; expected a key not in {sorted(RESERVED_KEYS)} "
                 f"and used once, got {sec.key!r}")
         seen[sec.key] = line(loc)
+        if sec.heading is None and sec.key not in b.deck.headings:
+            err(("heading",), f"missing; expected heading: or deck.headings.{sec.key}, "
+                "got neither")
         if sum(bool(x) for x in (sec.chart, sec.table, sec.image)) > 1:
             err((), "a section shows one visual; expected one of chart, table, image, got "
                 "more than one")
