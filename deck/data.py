@@ -77,7 +77,7 @@ class Claim(_Model):
 
 class Derived(_Model):
     id: str = Field(pattern=ID_FIGURE)
-    op: Literal["ratio", "multiple", "difference", "sum", "product"]
+    op: Literal["ratio", "multiple", "change", "difference", "sum", "product"]
     of: list[str] = Field(min_length=2)
     unit: Unit
     reported: list[str] = []
@@ -285,6 +285,8 @@ def _compute(op: str, values: list[float]) -> float:
         return values[0] / values[1] * 100
     if op == "multiple":
         return values[0] / values[1]
+    if op == "change":
+        return (values[0] - values[1]) / values[1] * 100
     if op == "difference":
         return values[0] - values[1]
     if op == "sum":
@@ -666,8 +668,8 @@ def _near(got: str, known: set[str]) -> str:
 
 def derived_decimals(op: str, value: float, inputs: list[FigureValue]) -> int:
     """How many decimals a derived figure shows when the data file does not say: a sum or
-    difference keeps its inputs' precision, a product their combined precision, a ratio or
-    multiple three significant digits (enough to show 3.96x is not 4x).
+    difference keeps its inputs' precision, a product their combined precision, a ratio,
+    change or multiple three significant digits (enough to show 3.96x is not 4x).
 
     >>> derived_decimals("multiple", 3.9625, []), derived_decimals("ratio", 5.576, [])
     (2, 2)
@@ -690,12 +692,12 @@ def _check_derived(b: Briefing, figures: dict[str, FigureValue], path: str, line
         loc = ("derived", i)
         inputs = [figures[r] for r in d.of]
         units = {f.unit for f in inputs}
-        if d.op in ("ratio", "multiple", "difference", "sum") and len(units) > 1:
+        if d.op in ("ratio", "multiple", "change", "difference", "sum") and len(units) > 1:
             diags.error(path, line(loc + ("of",)), f"derived[{d.id}].of",
                         f"{d.op} of figures in different units; expected one unit, "
                         f"got {sorted(units)}")
             continue
-        if d.op in ("ratio", "multiple") and inputs[1].value == 0:
+        if d.op in ("ratio", "multiple", "change") and inputs[1].value == 0:
             diags.error(path, line(loc + ("of",)), f"derived[{d.id}].of",
                         f"division by zero; expected a non-zero {inputs[1].id}, got 0")
             continue

@@ -80,20 +80,48 @@ def korean_number(value: float) -> str:
     >>> korean_number(8_100_000_000), korean_number(5000), korean_number(16_300_000_000_000)
     ('81억', '5,000', '16조 3,000억')
     """
+    return myriad_number(value, "ko", ("조", "억", "만"), " ")
+
+
+def myriad_number(value: float, locale: str, words: tuple[str, str, str], sep: str) -> str:
+    """A whole number in groups of 10^12, 10^8 and 10^4 named by ``words``, as Korean,
+    Japanese and Chinese write large numbers.
+
+    >>> ja = ("兆", "億", "万")
+    >>> myriad_number(191_556, "ja", ja, ""), myriad_number(5000, "ja", ja, "")
+    ('19万1,556', '5,000')
+    """
     d = exact(value)
     if d != d.to_integral_value() or abs(d) < 10**4:
-        return _plain(d, "ko", places(d))
+        return _plain(d, locale, places(d))
     n = int(d)
     sign = "-" if n < 0 else ""
     n = abs(n)
     parts = []
-    for size, word in _KO_GROUPS:
+    for size, word in zip((10**12, 10**8, 10**4), words, strict=True):
         if n >= size:
-            parts.append(format_decimal(n // size, locale="ko") + word)
+            parts.append(format_decimal(n // size, locale=locale) + word)
             n %= size
     if n:
-        parts.append(format_decimal(n, locale="ko"))
-    return sign + " ".join(parts)
+        parts.append(format_decimal(n, locale=locale))
+    return sign + sep.join(parts)
+
+
+def myriad_words(locale: str) -> tuple[str, str, str] | None:
+    """CLDR's words for 10^12, 10^8 and 10^4 where the language counts in myriads (万, 億,
+    兆), else None.
+
+    >>> myriad_words("ja"), myriad_words("zh_Hant"), myriad_words("en")
+    (('兆', '億', '万'), ('兆', '億', '萬'), None)
+    """
+    patterns = Locale.parse(locale).compact_decimal_formats["long"]["other"]
+    found = []
+    for key in ("1000000000000", "100000000", "10000"):
+        pattern = patterns.get(key)
+        if pattern is None or pattern.pattern.count("0") != 1 or pattern.prefix[0]:
+            return None
+        found.append(_unquote(pattern.suffix[0]).strip())
+    return found[0], found[1], found[2]
 
 
 def compact_number(value: float, locale: str) -> str:
@@ -318,15 +346,19 @@ class Numbers:
         self.locale = babel_locale(lang)
         self.labels = labels
         self._ko = self.locale.startswith("ko")
+        # languages that count in myriads write 19万1,556; Korean adds spaces (19만 1,556)
+        self._myriads = None if self._ko else myriad_words(self.locale)
 
     def number(self, value: float, decimals: int | None = None, *, words: bool = True) -> str:
         """A bare number: myriad groups in Korean, CLDR's words for large whole numbers
         elsewhere (``words``), else grouped digits with the given decimals."""
         d = exact(value, decimals)
         if words and d == d.to_integral_value() and places(d) == 0:
-            if self._ko and abs(d) >= 10**4:
+            if self._ko:
                 return korean_number(float(d))
-            if not self._ko and abs(d) >= 10**6:
+            if self._myriads is not None:
+                return myriad_number(float(d), self.locale, self._myriads, "")
+            if abs(d) >= 10**6:
                 return compact_number(float(d), self.locale)
         return _plain(d, self.locale, places(d))
 

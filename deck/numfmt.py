@@ -1,11 +1,12 @@
 """Chart number formats: the Excel format code a chart's data labels and value axis use, made
-from its figures, so a chart says "6710억 개" or "USD 5.6M" as the slide text would.
+from its figures, so a chart says "6710억 개" or "USD 671B" as the slide text would.
 
 Excel formats scale only by thousands (a trailing ``,``) and allow two conditional sections.
-Korean units are built from that: 조 is 10^12 (four commas); 억 is 10^9 with a literal ``0``
-appended, exact for whole multiples of 10^9; 만 is 10^6 with ``00`` appended, exact for whole
-multiples of 10^6. A range of values that no section shows exactly, and everything below it,
-falls to plain grouped digits, which are always exact. The axis step is raised where needed so
+Myriad units (Korean 조/억/만, Japanese 兆/億/万 from CLDR) are built from that: 조 is 10^12
+(four commas); 억 is 10^9 with a literal ``0`` appended, exact for whole multiples of 10^9;
+만 is 10^6 with ``00`` appended, exact for whole multiples of 10^6. A range of values that
+no section shows exactly, and everything below it, falls to plain grouped digits, which are
+always exact. The axis step is raised where needed so
 every tick is exact too. Knows nothing of pptx.
 """
 
@@ -17,15 +18,15 @@ from decimal import Decimal
 
 from babel import Locale
 
-from .l10n import Numbers, exact, places
+from .l10n import Numbers, exact, myriad_words, places
 from .units import NOT_QUANTITIES, WORDS_FOR_LARGE
 
-#: (threshold, granularity, digits, words) for Korean sections, largest first; {d} is the
-#: decimals. ``words`` is the literal text after the digits ("0억": the digits count 10^9s)
-_KO_SECTIONS = (
-    (10**12, None, "#,##0{d},,,,", "조"),
-    (10**9, 10**9, "#,##0,,,", "0억"),
-    (10**6, 10**6, "#,##0,,", "00만"),
+#: (threshold, granularity, digits, zeros) for myriad sections, largest first; {d} is the
+#: decimals. ``zeros`` go before the unit's word ("0억": the digits count 10^9s)
+_MYRIAD_SECTIONS = (
+    (10**12, None, "#,##0{d},,,,", ""),
+    (10**9, 10**9, "#,##0,,,", "0"),
+    (10**6, 10**6, "#,##0,,", "00"),
 )
 
 
@@ -44,7 +45,9 @@ def chart_numbers(values: list[float], unit: str, decimals: int, numbers: Number
     >>> from deck.l10n import Numbers, _catalog
     >>> ko, en = Numbers("ko", _catalog("ko")), Numbers("en", _catalog("en"))
     >>> chart_numbers([671e9, 34e9, 37e9], "parameters", 0, ko).code
-    '[>=1000000000]#,##0,,,"0억 개";#,##0" 개"'
+    '[>=1000000000]#,##0,,,"0억 개";[>=1000000]#,##0,,"00만 개";#,##0" 개"'
+    >>> chart_numbers([815e9, 1.234e12], "KRW", 0, ko).code.split(";")[0]
+    '[>=1000000000000]#,##0.0##,,,,"조 원"'
     >>> chart_numbers([5000, 191556], "people", 0, ko).code
     '#,##0"명"'
     >>> chart_numbers([79.2, 79.8], "percent", 1, en).code
@@ -57,9 +60,11 @@ def chart_numbers(values: list[float], unit: str, decimals: int, numbers: Number
     if unit in NOT_QUANTITIES:
         plain = "0"
     sections: list[tuple[int, int, str, str]] = []
+    myriads = ("조", "억", "만") if numbers.locale.startswith("ko") else myriad_words(
+        numbers.locale)
     if unit in WORDS_FOR_LARGE and decimals == 0 and all(v >= 0 for v in values):
-        if numbers.locale.startswith("ko"):
-            sections = _korean_sections(values)
+        if myriads is not None:
+            sections = _myriad_sections(values, myriads)
         else:
             scaled = _scaled(values, numbers.locale)
             if scaled is not None:
@@ -81,22 +86,26 @@ def _code(before: str, digits: str, after: str) -> str:
     return quote(before) + digits + quote(after)
 
 
-def _korean_sections(values: list[float]) -> list[tuple[int, int, str, str]]:
-    """At most two sections (Excel's limit), from the largest unit down, while each shows its
-    range of values exactly."""
+def _myriad_sections(values: list[float],
+                     myriads: tuple[str, str, str]) -> list[tuple[int, int, str, str]]:
+    """At most two sections (Excel's limit), from the largest unit the values reach down,
+    while each shows its range of values exactly (an empty range still serves axis ticks)."""
     out: list[tuple[int, int, str, str]] = []
+    top = max(values, default=0)
     upper = math.inf
-    for threshold, grain, digits, words in _KO_SECTIONS:
+    for (threshold, grain, digits, zeros), word in zip(_MYRIAD_SECTIONS, myriads, strict=True):
+        words = zeros + word
         in_range = [exact(v) for v in values if threshold <= v < upper]
         upper = threshold
-        if not in_range:
+        if top < threshold:
             continue
-        if grain is None:  # 조: as many decimals as the values need, up to two
-            need = max(places((v / Decimal(threshold)).normalize()) for v in in_range)
-            if need > 2:
+        if grain is None:  # 조: the decimals the values need (up to 억), at least one shown
+            need = max((places((v / Decimal(threshold)).normalize()) for v in in_range),
+                       default=0)
+            if need > 4:
                 break
-            out.append((threshold, 10**12 // 10**need,
-                        digits.format(d="." + "0" * need if need else ""), words))
+            shown = "." + "0" + "#" * (need - 1) if need else ""
+            out.append((threshold, 10**12 // 10**need, digits.format(d=shown), words))
         elif all(v % grain == 0 for v in in_range):
             out.append((threshold, grain, digits, words))
         else:

@@ -65,7 +65,8 @@ def test_qualifiers(qualifier, ko, en, ja):
 
 @pytest.mark.parametrize(("value", "unit", "approx", "ja"), [
     (40, "people", True, "約40人"),
-    (5_576_000, "USD", False, "557.6万ドル"),
+    (5_576_000, "USD", False, "557万6,000ドル"),
+    (191_556, "people", False, "19万1,556人"),
     (2, "rank", False, "2位"),
     (140e9, "KRW", True, "約1,400億ウォン"),
     (2022, "year", False, "2022年"),
@@ -90,6 +91,7 @@ def test_english_deck_never_gets_korean_units():
 @pytest.mark.parametrize(("lang", "value", "expected"), [
     ("de", 1450.5, "1.450,5"), ("fr", 1450.5, "1\u202f450,5"), ("en", 1450.5, "1,450.5"),
     ("de", 5_576_000, "5,576 Millionen"), ("ja", 140e9, "1,400億"),
+    ("zh-Hant", 191_556, "19萬1,556"),
 ])
 def test_grouping_and_words_follow_cldr(lang, value, expected):
     assert l10n.Numbers(lang, numbers("en").labels).number(value) == expected
