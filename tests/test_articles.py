@@ -400,3 +400,15 @@ def test_a_language_without_a_catalog_is_a_clear_error(tmp_path):
         build(path, tmp_path / "out")
     assert "no label catalog for 'fr'" in str(info.value)
     assert "unit words are never taken from another language" in str(info.value)
+
+
+def test_the_citation_says_only_what_the_data_file_gives(decks):
+    """No 'updated' without an update time; the URL on the title slide where there is one."""
+    prs = Presentation(str(decks["bikeshare.en"]))
+    title = "\n".join(s.text_frame.text for s in prs.slides[0].shapes if s.has_text_frame)
+    assert "https://example.org/local/bike-share-million-rides" in title
+    text = _deck_text(decks["bikeshare.en"])
+    assert "published June 3, 2024, 07:30 (UTC-4)" in text and "updated" not in text
+    hanul = _deck_text(decks["hanul.en"])
+    assert "published October 28, 2025, 09:30 (UTC+9), updated October 28, 2025, 17:05 " \
+           "(UTC+9)" in hanul  # times without an offset, in the article's time zone
