@@ -128,7 +128,8 @@ def briefing_context(loaded: LoadedBriefing, lang: str, labels: Labels,
         "footer": deck_footer(loaded, lang, labels), "sections": sections,
         "words": IdMap("word", ((k, tr(v)) for k, v in b.deck.words.items())),
         "key_points": deck["summary"] or [
-            {"text": claims[s.claims[0]].short, "claims": [s.claims[0]]} for s in sections],
+            {"text": claims[cid].short, "claims": [cid]}
+            for cid in ([s.claims[0] for s in sections] or list(claims))],
     }
 
 

@@ -412,3 +412,55 @@ def test_the_citation_says_only_what_the_data_file_gives(decks):
     hanul = _deck_text(decks["hanul.en"])
     assert "published October 28, 2025, 09:30 (UTC+9), updated October 28, 2025, 17:05 " \
            "(UTC+9)" in hanul  # times without an offset, in the article's time zone
+
+
+def test_a_data_file_without_sections_or_summary_still_says_something(tmp_path):
+    data = yaml.safe_load(BIKESHARE.read_text(encoding="utf-8"))
+    del data["deck"]["sections"]
+    shutil.copy(BIKESHARE.with_name("stations.png"), tmp_path)
+    path = tmp_path / "bikeshare.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    [built] = build(path, tmp_path / "out")
+    key_points = Presentation(str(built.path)).slides[1]
+    body = [s for s in key_points.shapes if s.has_text_frame and s != key_points.shapes.title]
+    assert len(body[0].text_frame.paragraphs) == len(data["claims"])
+    assert check_deck(built.path) == []
+
+
+@pytest.mark.parametrize(("text", "lang", "expected"), [
+    ("1400억 원", "ko", (140_000_000_000, "KRW", False, None)),
+    ("557만 6000달러", "ko", (5_576_000, "USD", False, None)),
+    ("19만 1556명", "ko", (191_556, "people", False, None)),
+    ("6710억 개", "ko", (671_000_000_000, "count", False, None)),
+    ("5.5%", "ko", (5.5, "percent", False, None)),
+    ("80억", "ko", (8_000_000_000, None, False, None)),
+    ("약 81억원", "ko", (8_100_000_000, "KRW", True, None)),
+    ("5000여명", "ko", (5000, "people", True, None)),
+    ("1만2000명 가량", "ko", (12_000, "people", True, None)),
+    ("10% 이상", "ko", (10, "percent", False, "at_least")),
+    ("7.6%포인트", "ko", (7.6, "percentage_points", False, None)),
+    ("$5.576 million", "en", (5_576_000, "USD", False, None)),
+    ("about 40 people", "en", (40, "people", True, None)),
+    ("at least 10%", "en", (10, "percent", False, "at_least")),
+    ("under 5%", "en", (5, "percent", False, "under")),
+    ("2nd", "en", (2, "rank", False, None)),
+])
+def test_number_expressions_the_issue_names(text, lang, expected):
+    from deck.quantities import find_quantities
+
+    [q] = find_quantities(text, lang=lang)
+    assert (q.value, q.unit, q.approx, q.qualifier) == expected
+
+
+@pytest.mark.parametrize(("text", "day", "precision"), [
+    ("지난달 20일", "2025-01-20", "day"), ("지난해 12월", "2024-12-01", "month"),
+    ("25일", "2025-01-25", "day"), ("1일", "2025-02-01", "day"),
+    ("last December", "2024-12-01", "month"), ("Jan. 28", "2025-01-28", "day"),
+])
+def test_relative_dates_resolve_against_the_publication_date(text, day, precision):
+    import datetime as dt
+
+    from deck.quantities import find_dates
+
+    [d] = find_dates(text, dt.date(2025, 2, 2))
+    assert (str(d.day), d.precision) == (day, precision)
