@@ -61,6 +61,7 @@ def stub_text(article: ArticleText) -> str:
              "# Fill every TODO: restate each claim in your own words (never the article's),",
              "# say who made it (a key of sources:) and what kind it is; check each figure.",
              "# A number you leave out goes under skipped: with a reason (docs/data-format.md).",
+             "# The comments quote the article: delete them before sharing this file.",
              f"# Then: python build.py {article.path.with_suffix('.yaml').name} "
              f"--article {article.path.name}",
              "schema: 1", f"languages: [{', '.join(langs)}]", "template: briefing", ""]
