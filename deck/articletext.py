@@ -71,10 +71,11 @@ class ArticleText:
     blocks: list[Block] = field(default_factory=list)
 
     @property
-    def day(self) -> dt.date:
-        """The publication date, for resolving relative dates (today's if none was found)."""
+    def day(self) -> dt.date | None:
+        """The publication date, for resolving relative dates; None if the text gives none
+        (then only dates with their year are read: never the machine's today)."""
         p = self.published
-        return p.date() if isinstance(p, dt.datetime) else (p or dt.date.today())
+        return p.date() if isinstance(p, dt.datetime) else p
 
 
 def read_article(path: Path | str) -> ArticleText:

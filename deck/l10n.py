@@ -24,6 +24,7 @@ from babel.numbers import format_decimal
 from pydantic import BaseModel, ConfigDict
 
 from .diagnostics import Diagnostic, Diagnostics, UserError
+from .resources import labels_dir
 from .units import QUALIFIERS, UNITS, WORDS_FOR_LARGE
 from .yamlsrc import line_of, read_yaml_file, validate
 
@@ -387,8 +388,6 @@ class Numbers:
 
 def _catalog(lang: str) -> Labels:
     """A bundled catalog, for the examples in this module's docstrings."""
-    from .resources import labels_dir
-
     return read_labels(labels_dir() / f"{lang}.yaml")
 
 

@@ -117,9 +117,10 @@ _EN_DATES = [
 ]
 
 
-def find_dates(text: str, published: dt.date) -> list[DateMention]:
+def find_dates(text: str, published: dt.date | None) -> list[DateMention]:
     """Dates in ``text``, relative ones ("지난달 20일", "25일", "last December") resolved
     against ``published``; a day or month with no year is the latest one not after it.
+    Without ``published`` only dates that give their year are read.
 
     >>> p = dt.date(2025, 2, 2)
     >>> [(d.text, str(d.day), d.precision) for d in find_dates("지난달 20일과 지난해 12월", p)]
@@ -142,7 +143,9 @@ def find_dates(text: str, published: dt.date) -> list[DateMention]:
     return sorted(found, key=lambda d: d.start)
 
 
-def _resolve(kind: str, g: tuple, published: dt.date) -> tuple[dt.date, str] | None:
+def _resolve(kind: str, g: tuple, published: dt.date | None) -> tuple[dt.date, str] | None:
+    if published is None:
+        return _absolute(kind, g)
     try:
         if kind == "ymd":
             return dt.date(int(g[0]), int(g[1]), int(g[2] or 1)), "day" if g[2] else "month"
@@ -163,6 +166,19 @@ def _resolve(kind: str, g: tuple, published: dt.date) -> tuple[dt.date, str] | N
         return _latest_day(published, int(g[0])), "day"  # "d": a day of a recent month
     except ValueError:  # not a calendar date (e.g. "31일" in February)
         return None
+
+
+def _absolute(kind: str, g: tuple) -> tuple[dt.date, str] | None:
+    """A date that gives its year, read without a publication date."""
+    try:
+        if kind == "ymd":
+            return dt.date(int(g[0]), int(g[1]), int(g[2] or 1)), "day" if g[2] else "month"
+        if kind in ("en-md", "en-dm") and g[2]:
+            month, day = (g[0], g[1]) if kind == "en-md" else (g[1], g[0])
+            return dt.date(int(g[2]), _MONTHS[month.lower().rstrip(".")], int(day)), "day"
+    except ValueError:
+        return None
+    return None
 
 
 def _latest(published: dt.date, month: int, day: int, year: str | None) -> dt.date:
@@ -228,7 +244,7 @@ def find_quantities(text: str, published: dt.date | None = None,
     >>> [(q.value, q.unit) for q in find_quantities("GPT-4 on H800, 5,000 people", lang="en")]
     [(5000.0, 'people')]
     """
-    dates = find_dates(text, published) if published else []
+    dates = find_dates(text, published)
     found: list[Quantity] = []
     readings = [(_EN_QUANTITY, _english)]
     if lang != "en":
