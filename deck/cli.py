@@ -12,9 +12,13 @@ import sys
 import time
 from pathlib import Path
 
+from .articletext import read_article
+from .coverage import check_coverage
+from .data import load_briefing
 from .diagnostics import UserError
 from .resources import default_article, labels_dir, outlines_dir, theme_path
 from .session import BuildRequest, BuildResult, BuildSession
+from .stub import init_data_file
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -38,6 +42,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="also write a PNG per slide and a contact sheet (needs LibreOffice)")
     parser.add_argument("--watch", action="store_true",
                         help="rebuild when the data file, a template or the theme changes")
+    parser.add_argument("--init", type=Path, metavar="ARTICLE.txt",
+                        help="write ARTICLE.yaml beside the article's text: a data file to "
+                        "finish (never overwrites)")
+    parser.add_argument("--article", type=Path, metavar="ARTICLE.txt",
+                        help="check DATA against the article's text (numbers covered, no "
+                        "copied wording) instead of building; --strict: any shortfall exits 2")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser.parse_args(argv)
 
@@ -52,6 +62,8 @@ def request_from(args: argparse.Namespace) -> BuildRequest:
 def main(argv: list[str] | None = None) -> int:
     """``python build.py``, ``python -m deck`` and ``deck``: build, print, return the status."""
     args = parse_args(argv)
+    if args.init or args.article:
+        return _guarded(lambda: _init(args) if args.init else _check_article(args), args.debug)
     session = BuildSession()
     if args.layouts:
         return _describe(session, args)
@@ -101,6 +113,36 @@ def _describe(session: BuildSession, args: argparse.Namespace) -> int:
         _report(exc, "nothing was described")
         return 2
     return 0
+
+
+def _guarded(step, debug: bool) -> int:
+    """Run a step that reads user files: bad input is exit 2 with every problem listed."""
+    try:
+        return step()
+    except UserError as exc:
+        for d in exc.diagnostics:
+            print(str(d), file=sys.stderr)
+        if debug:
+            raise
+        return 2
+
+
+def _init(args: argparse.Namespace) -> int:
+    target = init_data_file(args.init)
+    todos = sum(line.count("TODO") for line in target.read_text(encoding="utf-8").splitlines()
+                if not line.lstrip().startswith("#"))
+    print(f"{target}: written; {todos} TODOs to fill, then: python build.py {target} "
+          f"--article {args.init}")
+    return 0
+
+
+def _check_article(args: argparse.Namespace) -> int:
+    loaded, _ = load_briefing(args.data or default_article())
+    result = check_coverage(loaded, read_article(args.article))
+    for d in result.problems:
+        print(str(d))
+    print(result.summary())
+    return 2 if args.strict and not result.complete else 0
 
 
 def _report(exc: UserError, outcome: str = "nothing was written") -> None:

@@ -7,10 +7,12 @@ with the file, line and field it concerns (``deck.diagnostics``). Knows nothing 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import io
 import math
 import re
+import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,8 +24,9 @@ from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, ConfigDict, Field
 
 from .diagnostics import Diagnostic, Diagnostics, UserError
-from .l10n import format_figure
+from .l10n import MAX_DIGITS, Numbers, digit_count, exact, places
 from .resources import assets_dir
+from .units import NOT_QUANTITIES, Qualifier, Unit
 from .yamlsrc import field_name, line_of, read_yaml_file, validate
 
 SCHEMA_VERSION = 1
@@ -37,10 +40,8 @@ _ID_STYLES = {ID_CLAIM: "kebab-case like 'v3-cost'", ID_FIGURE: "snake_case like
 #: data text is special: braces, Jinja syntax and markup stay literal.
 FIG_REF = re.compile(r"\{fig:([A-Za-z0-9_]+)\}")
 
-Unit = Literal[
-    "USD", "KRW", "percent", "people", "parameters", "score", "rank", "year", "count",
-    "gpu_hours", "usd_per_hour", "multiple",
-]
+#: a placeholder the data file still holds (``--init`` writes them); nothing builds with one
+TODO = re.compile(r"\bTODO\b")
 
 #: A text in every language of the file: ``{ko: ..., en: ...}``.
 Text = Annotated[dict[str, str], "translatable"]
@@ -52,9 +53,11 @@ class _Model(BaseModel):
 
 class Figure(_Model):
     id: str = Field(pattern=ID_FIGURE)
-    value: float
+    value: float = Field(allow_inf_nan=False)
     unit: Unit
     approx: bool = False
+    qualifier: Qualifier | None = None  # at_least, more_than, under, at_most, about
+    decimals: int | None = Field(default=None, ge=0, le=6)  # default: as the value is written
     as_of: dt.date | None = None
     label: Text | None = None
 
@@ -74,7 +77,7 @@ class Claim(_Model):
 
 class Derived(_Model):
     id: str = Field(pattern=ID_FIGURE)
-    op: Literal["ratio", "multiple", "difference", "sum", "product"]
+    op: Literal["ratio", "multiple", "change", "difference", "sum", "product"]
     of: list[str] = Field(min_length=2)
     unit: Unit
     reported: list[str] = []
@@ -102,11 +105,28 @@ class SummaryPoint(_Model):
     claims: list[str] = Field(min_length=1)
 
 
+class Section(_Model):
+    """A slide of the default outline: a heading, its claims, and what to draw (figure ids)."""
+
+    key: str = Field(pattern=r"^[a-z0-9]+(?:[_-][a-z0-9]+)*$")
+    heading: Text | None = None  # default: deck.headings[key]
+    claims: list[str] = Field(min_length=1)
+    chart: list[str] = []  # figure ids of one unit: a chart of them
+    table: list[str] = []  # figure ids: a table of them
+    image: str | None = None  # an image id: the picture beside the claims
+    series: Text | None = None  # the chart's series name (default: the heading)
+    axis: Text | None = None  # the chart's value axis title
+    number_format: Text | None = None  # the chart's number format (default: from the figures)
+    notes: Text | None = None  # a first speaker-note line
+
+
 class DeckText(_Model):
     takeaway: Text
-    headings: dict[str, Text]
+    headings: dict[str, Text] = {}
     summary: list[SummaryPoint] = []
     notes: dict[str, Text] = {}
+    sections: list[Section] = []
+    words: dict[str, Text] = {}  # the article's own words for its outline (series, axes...)
 
 
 class Article(_Model):
@@ -115,9 +135,17 @@ class Article(_Model):
     series: Text | None = None
     section: Text
     reporter: Text
-    published: dt.datetime
-    updated: dt.datetime | None = None
+    published: dt.datetime | dt.date
+    updated: dt.datetime | dt.date | None = None
+    timezone: str | None = None  # IANA zone for times written without an offset
     url: str | None = None
+
+
+class Skipped(_Model):
+    """A number of the article deliberately not made a figure (``--article`` coverage)."""
+
+    text: str = Field(min_length=1)  # as the article writes it, e.g. "2025.01.28."
+    reason: str = Field(min_length=1)
 
 
 class Briefing(_Model):
@@ -132,6 +160,7 @@ class Briefing(_Model):
     derived: list[Derived] = []
     checks: list[Check] = []
     images: list[ImageRef] = []
+    skipped: list[Skipped] = []
     deck: DeckText
 
 
@@ -145,13 +174,22 @@ class FigureValue:
     approx: bool
     origin: str  # claim id, check id, or "derived"
     label: dict[str, str] | None
-    decimals: int | None = None  # for derived figures: how many decimals to show
+    decimals: int | None = None  # decimals shown; None: as many as the value has
     as_of: dt.date | None = None
+    qualifier: str | None = None  # at_least, more_than, under, at_most
 
-    def text(self, lang: str) -> str:
-        """The figure with its unit, as a reader of ``lang`` expects it."""
-        return format_figure(self.value, self.unit, lang, approx=self.approx,
-                             decimals=self.decimals)
+    def text(self, numbers: Numbers) -> str:
+        """The figure with its unit, hedge and bound, as a reader of that language expects."""
+        return numbers.figure(self.value, self.unit, approx=self.approx,
+                              qualifier=self.qualifier, decimals=self.decimals)
+
+    def number(self, numbers: Numbers) -> str:
+        """The figure's number alone, without unit or hedge."""
+        return numbers.number(self.value, self.decimals, words=False)
+
+    @property
+    def shown_decimals(self) -> int:
+        return self.decimals if self.decimals is not None else places(exact(self.value))
 
     def label_in(self, lang: str) -> str:
         """The figure's short label in ``lang``, or its id where it has none."""
@@ -178,6 +216,8 @@ class LoadedBriefing:
     claim_numbers: dict[str, int]  # claim id -> 1-based number shown in markers and sources
     images: dict[str, ImageFile]  # image id -> checked file
     lines: dict[tuple, int]  # location path -> line number, for later stages' diagnostics
+    published: dt.datetime | dt.date  # with its zone resolved (or a date alone)
+    updated: dt.datetime | dt.date | None
 
     def line_of(self, loc: tuple) -> int | None:
         return line_of(self.lines, loc)
@@ -187,15 +227,18 @@ class LoadedBriefing:
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def _walk_strings(obj: Any, loc: tuple = ()) -> Iterator[tuple[tuple, str]]:
+def _walk_strings(obj: Any, loc: tuple = (), keys: bool = False) -> Iterator[tuple[tuple, str]]:
+    """Every string in raw YAML data with its location (and every key, with ``keys``)."""
     if isinstance(obj, str):
         yield loc, obj
     elif isinstance(obj, dict):
         for k, v in obj.items():
-            yield from _walk_strings(v, loc + (k,))
+            if keys and isinstance(k, str):
+                yield loc + (k,), k
+            yield from _walk_strings(v, loc + (k,), keys)
     elif isinstance(obj, list):
         for i, v in enumerate(obj):
-            yield from _walk_strings(v, loc + (i,))
+            yield from _walk_strings(v, loc + (i,), keys)
 
 
 def _walk_texts(model: Any, loc: tuple = ()) -> Iterator[tuple[tuple, dict[str, str]]]:
@@ -242,6 +285,8 @@ def _compute(op: str, values: list[float]) -> float:
         return values[0] / values[1] * 100
     if op == "multiple":
         return values[0] / values[1]
+    if op == "change":
+        return (values[0] - values[1]) / values[1] * 100
     if op == "difference":
         return values[0] - values[1]
     if op == "sum":
@@ -271,12 +316,20 @@ def reporting_tolerance(reported: float, approx: bool) -> float:
     return float(Decimal(1).scaleb(exponent))
 
 
-def agrees(computed: float, reported: float, approx: bool) -> bool:
-    """True when ``reported`` is ``computed`` rounded or cut to the digits it states.
+def agrees(computed: float, reported: float, approx: bool, qualifier: str | None = None) -> bool:
+    """True when ``reported`` is ``computed`` rounded or cut to the digits it states, or, for a
+    bound ("at least", "more than", "under", "at most"), when ``computed`` keeps it.
 
     >>> agrees(5.576, 5.5, False), agrees(5.576, 5, False), agrees(5.576, 5.4, False)
     (True, True, False)
+    >>> agrees(3.9625, 4, False, "more_than"), agrees(4.2, 4, False, "at_least")
+    (False, True)
     """
+    slack = 1e-9 * max(1.0, abs(reported))
+    bounds = {"at_least": computed >= reported - slack, "more_than": computed > reported + slack,
+              "under": computed < reported - slack, "at_most": computed <= reported + slack}
+    if qualifier in bounds:
+        return bounds[qualifier]
     return abs(computed - reported) < reporting_tolerance(reported, approx) + 1e-9
 
 
@@ -287,12 +340,14 @@ def load_briefing(path: Path | str, *, strict: bool = False) -> tuple[LoadedBrie
     """Read, validate and cross-check a data file; raise :class:`UserError` listing every problem.
 
     Returns the briefing and the warnings (derived figures that disagree with reported ones).
-    With ``strict`` warnings are errors too.
+    With ``strict`` warnings are errors too. A file that still holds a ``TODO`` (``--init``
+    writes them) fails with every TODO listed, and nothing else.
     """
     path = Path(path)
     shown = str(path)
     diags = Diagnostics()
-    raw, lines = read_yaml_file(path, "data file", diags)
+    literals: dict[tuple, str] = {}
+    raw, lines = read_yaml_file(path, "data file", diags, literals)
     if not isinstance(raw, dict):
         raise UserError([Diagnostic(shown, 1, "", "expected a mapping at the top level (schema, "
                                     "languages, article, sources, claims, deck), got "
@@ -301,6 +356,39 @@ def load_briefing(path: Path | str, *, strict: bool = False) -> tuple[LoadedBrie
     def line(loc: tuple) -> int | None:
         return line_of(lines, loc)
 
+    _refuse_todos(raw, shown, line)
+    _check_strings(raw, shown, line, diags)
+    briefing = validate(Briefing, raw, lines, shown, diags, _ID_STYLES)
+    if briefing is None:
+        raise UserError(diags.errors)
+    if briefing.schema_ != SCHEMA_VERSION:
+        diags.error(shown, line(("schema",)), "schema",
+                    f"unsupported schema version; expected {SCHEMA_VERSION}, "
+                    f"got {briefing.schema_}")
+    _check_languages(briefing, shown, line, diags)
+    times = _check_times(briefing.article, shown, line, diags)
+    figures, numbers = _check_references(briefing, shown, line, raw, diags, literals)
+    images = _check_images(briefing, path, shown, line, diags)
+    _check_sections(briefing, figures, set(images), shown, line, raw, diags)
+    if not diags.errors:
+        _check_derived(briefing, figures, shown, line, diags, strict)
+    if diags.errors:
+        raise UserError(diags.errors)
+    return LoadedBriefing(path, briefing, figures, numbers, images, lines, *times), diags
+
+
+def _refuse_todos(raw: dict, shown: str, line) -> None:
+    """Every TODO left in the file (a key or a value), one problem each; raised together."""
+    found = [Diagnostic(shown, line(loc), field_name(loc, raw) if loc else "",
+                        f"still a TODO; expected your own words or a value, got {s!r}")
+             for loc, s in _walk_strings(raw, keys=True) if TODO.search(s)]
+    if found:
+        raise UserError(found + [Diagnostic(shown, None, "", f"{len(found)} TODO(s) left; fill "
+                                            "them in (see the comment above each claim) and "
+                                            "build again")])
+
+
+def _check_strings(raw: dict, shown: str, line, diags: Diagnostics) -> None:
     for loc, s in _walk_strings(raw):
         m = _XML_BAD.search(s)
         if m:
@@ -309,22 +397,32 @@ def load_briefing(path: Path | str, *, strict: bool = False) -> tuple[LoadedBrie
                         "PowerPoint file; expected printable text, got it at position "
                         f"{m.start()}")
 
-    briefing = validate(Briefing, raw, lines, shown, diags, _ID_STYLES)
-    if briefing is None:
-        raise UserError(diags.errors)
 
-    if briefing.schema_ != SCHEMA_VERSION:
-        diags.error(shown, line(("schema",)), "schema",
-                    f"unsupported schema version; expected {SCHEMA_VERSION}, "
-                    f"got {briefing.schema_}")
-    _check_languages(briefing, shown, line, diags)
-    figures, numbers = _check_references(briefing, shown, line, raw, diags)
-    images = _check_images(briefing, path, shown, line, diags)
-    if not diags.errors:
-        _check_derived(briefing, figures, shown, line, diags, strict)
-    if diags.errors:
-        raise UserError(diags.errors)
-    return LoadedBriefing(path, briefing, figures, numbers, images, lines), diags
+def _check_times(a: Article, shown: str, line, diags: Diagnostics) -> tuple:
+    """``published`` and ``updated`` with their zone: an offset as written, else the
+    article's ``timezone``; a time with neither is an error (never the machine's zone)."""
+    zone = None
+    if a.timezone is not None:
+        try:
+            zone = zoneinfo.ZoneInfo(a.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            diags.error(shown, line(("article", "timezone")), "article.timezone",
+                        "unknown time zone; expected an IANA zone like Asia/Seoul or "
+                        f"America/New_York, got {a.timezone!r}")
+            return a.published, a.updated
+    out = []
+    for key in ("published", "updated"):
+        moment = getattr(a, key)
+        if isinstance(moment, dt.datetime) and moment.tzinfo is None:
+            if zone is None:
+                diags.error(shown, line(("article", key)), f"article.{key}",
+                            "time without a UTC offset; expected an offset "
+                            "(2025-02-02T08:00:00+09:00) or article.timezone (Asia/Seoul), "
+                            f"got {moment.isoformat()}")
+            else:
+                moment = moment.replace(tzinfo=zone)
+        out.append(moment)
+    return tuple(out)
 
 
 def _check_images(b: Briefing, path: Path, shown: str, line,
@@ -398,9 +496,11 @@ def _dotted_named(loc: tuple, b: Briefing) -> str:
     return field_name(loc, b.model_dump(by_alias=True))
 
 
-def _check_references(b: Briefing, path: str, line, raw: dict,
-                      diags: Diagnostics) -> tuple[dict[str, FigureValue], dict[str, int]]:
-    """Claims, checks and figures: ids unique, every reference resolves."""
+def _check_references(b: Briefing, path: str, line, raw: dict, diags: Diagnostics,
+                      literals: dict[tuple, str]) -> tuple[dict[str, FigureValue],
+                                                          dict[str, int]]:
+    """Claims, checks and figures: ids unique, every reference resolves, every figure's
+    text sensible."""
     figures: dict[str, FigureValue] = {}
     fig_loc: dict[str, tuple] = {}
 
@@ -410,9 +510,14 @@ def _check_references(b: Briefing, path: str, line, raw: dict,
                         f"duplicate figure id; expected unique ids, got {f.id!r} again "
                         f"(first on line {line(fig_loc[f.id] + ('id',))})")
             return
-        figures[f.id] = FigureValue(f.id, f.value, f.unit, f.approx, origin, f.label,
-                                    as_of=f.as_of)
+        decimals = f.decimals if f.decimals is not None else written_decimals(
+            literals.get(loc + ("value",), ""))
+        figures[f.id] = FigureValue(f.id, f.value, f.unit, f.approx or f.qualifier == "about",
+                                    origin, f.label, decimals, f.as_of,
+                                    f.qualifier if f.qualifier != "about" else None)
         fig_loc[f.id] = loc
+        _check_digits(f.value, decimals, path, line(loc + ("value",)),
+                      field_name(loc + ("value",), raw), diags)
 
     claim_ids = _check_claims(b, path, line, raw, diags, add_figure)
     for i, ch in enumerate(b.checks):
@@ -424,6 +529,28 @@ def _check_references(b: Briefing, path: str, line, raw: dict,
             add_figure(f, ch.id, loc + ("figures", j))
     _check_mentions(b, path, line, raw, diags, set(figures), claim_ids)
     return figures, {c.id: n for n, c in enumerate(b.claims, start=1)}
+
+
+def written_decimals(literal: str) -> int | None:
+    """The decimals a number is written with: ``"2.0"`` has 1, ``"5576000"`` none.
+
+    >>> written_decimals("2.0"), written_decimals("79.20"), written_decimals("5576000")
+    (1, 2, None)
+    """
+    if "." not in literal or "e" in literal.lower():
+        return None
+    return len(literal.split(".", 1)[1].replace("_", ""))
+
+
+def _check_digits(value: float, decimals: int | None, path: str, line: int | None, fld: str,
+                  diags: Diagnostics) -> None:
+    if not math.isfinite(value):
+        diags.error(path, line, fld, f"not a number a slide can show; expected a finite value, "
+                    f"got {value}")
+    elif digit_count(value, decimals) > MAX_DIGITS:
+        diags.error(path, line, fld, f"absurd figure: {digit_count(value, decimals)} digits; "
+                    f"expected at most {MAX_DIGITS} (a typing error, or the wrong unit?), "
+                    f"got {value:g}" + (f" with {decimals} decimals" if decimals else ""))
 
 
 def _check_claims(b: Briefing, path: str, line, raw: dict, diags: Diagnostics,
@@ -479,31 +606,153 @@ def _check_mentions(b: Briefing, path: str, line, raw: dict, diags: Diagnostics,
                                 f"{m.group(1)!r}")
 
 
+#: slide keys the default outline uses itself
+RESERVED_KEYS = frozenset({"title", "summary", "checks", "sources", "sources_intro"})
+
+
+def _check_sections(b: Briefing, figures: dict[str, FigureValue], images: set[str], path: str,
+                    line, raw: dict, diags: Diagnostics) -> None:
+    """Sections name claims, figures and images that exist; a chart shows one unit."""
+    claims = {c.id for c in b.claims}
+    known = set(figures) | {d.id for d in b.derived}
+    seen: dict[str, int | None] = {}
+    for i, sec in enumerate(b.deck.sections):
+        loc = ("deck", "sections", i)
+
+        def err(key: tuple, message: str, loc=loc) -> None:
+            diags.error(path, line(loc + key), field_name(loc + key, raw), message)
+
+        if sec.key in seen or sec.key in RESERVED_KEYS:
+            err(("key",), f"section key taken; expected a key not in {sorted(RESERVED_KEYS)} "
+                f"and used once, got {sec.key!r}")
+        seen[sec.key] = line(loc)
+        if sec.heading is None and sec.key not in b.deck.headings:
+            err(("heading",), f"missing; expected heading: or deck.headings.{sec.key}, "
+                "got neither")
+        if sum(bool(x) for x in (sec.chart, sec.table, sec.image)) > 1:
+            err((), "a section shows one visual; expected one of chart, table, image, got "
+                "more than one")
+        for j, ref in enumerate(sec.claims):
+            if ref not in claims:
+                err(("claims", j), f"unknown claim; expected a claim id{_near(ref, claims)}, "
+                    f"got {ref!r}")
+        for kind in ("chart", "table"):
+            for j, ref in enumerate(getattr(sec, kind)):
+                if ref not in known:
+                    err((kind, j), f"unknown figure; expected a figure id{_near(ref, known)}, "
+                        f"got {ref!r}")
+        if sec.image is not None and sec.image not in images:
+            err(("image",), f"unknown image; expected an image id{_near(sec.image, images)}, "
+                f"got {sec.image!r}")
+        _check_chart_units(sec, figures, b, err)
+
+
+def _check_chart_units(sec: Section, figures: dict[str, FigureValue], b: Briefing,
+                       err) -> None:
+    units = {ref: figures[ref].unit if ref in figures else next(
+        (d.unit for d in b.derived if d.id == ref), None) for ref in sec.chart}
+    kinds = sorted({u for u in units.values() if u is not None})
+    if len(kinds) > 1:
+        err(("chart",), f"a chart of figures in different units; expected one unit (a table "
+            f"shows mixed units: use table:), got {kinds}")
+    elif kinds and kinds[0] in NOT_QUANTITIES:
+        err(("chart",), f"a chart of {kinds[0]} figures; expected quantities (use table:), "
+            f"got {kinds[0]}")
+
+
+def _near(got: str, known: set[str]) -> str:
+    """`` (did you mean 'x'?)`` for the nearest known ids, or nothing."""
+    near = difflib.get_close_matches(got, sorted(known), n=3)
+    return f" (did you mean {', '.join(repr(n) for n in near)}?)" if near else ""
+
+
+def derived_decimals(op: str, value: float, inputs: list[FigureValue]) -> int:
+    """How many decimals a derived figure shows when the data file does not say: a sum or
+    difference keeps its inputs' precision, a product their combined precision, a ratio,
+    change or multiple three significant digits (enough to show 3.96x is not 4x).
+
+    >>> derived_decimals("multiple", 3.9625, []), derived_decimals("ratio", 5.576, [])
+    (2, 2)
+    >>> derived_decimals("multiple", 38.31, []), derived_decimals("ratio", 150.2, [])
+    (1, 0)
+    """
+    if op in ("sum", "difference"):
+        return max(f.shown_decimals for f in inputs)
+    if op == "product":
+        return min(6, sum(f.shown_decimals for f in inputs))
+    if value == 0:
+        return 0
+    whole = math.floor(math.log10(abs(value))) + 1
+    return max(0, min(4, 3 - whole))
+
+
 def _check_derived(b: Briefing, figures: dict[str, FigureValue], path: str, line,
                    diags: Diagnostics, strict: bool) -> None:
     for i, d in enumerate(b.derived):
         loc = ("derived", i)
         inputs = [figures[r] for r in d.of]
         units = {f.unit for f in inputs}
-        if d.op in ("ratio", "multiple", "difference", "sum") and len(units) > 1:
+        if d.op in ("ratio", "multiple", "change", "difference", "sum") and len(units) > 1:
             diags.error(path, line(loc + ("of",)), f"derived[{d.id}].of",
                         f"{d.op} of figures in different units; expected one unit, "
                         f"got {sorted(units)}")
             continue
-        if d.op in ("ratio", "multiple") and inputs[1].value == 0:
+        if d.op in ("ratio", "multiple", "change") and inputs[1].value == 0:
             diags.error(path, line(loc + ("of",)), f"derived[{d.id}].of",
                         f"division by zero; expected a non-zero {inputs[1].id}, got 0")
             continue
         value = _compute(d.op, [f.value for f in inputs])
-        decimals = d.decimals if d.decimals is not None else {"ratio": 2, "multiple": 1}.get(
-            d.op)
-        figures[d.id] = FigureValue(d.id, value, d.unit, any(f.approx for f in inputs),
-                                    "derived", d.label, decimals)
+        fld = f"derived[{d.id}]"
+        if not math.isfinite(value):
+            _check_digits(value, None, path, line(loc), fld, diags)
+            continue
+        decimals = d.decimals if d.decimals is not None else derived_decimals(
+            d.op, value, inputs)
+        _check_digits(value, decimals, path, line(loc), fld, diags)
+        # the figure shows the value rounded as it is written; the check uses all of it
+        figures[d.id] = FigureValue(d.id, float(exact(value, decimals)), d.unit,
+                                    any(f.approx for f in inputs), "derived", d.label, decimals)
         for j, ref in enumerate(d.reported):
             rep = figures[ref]
-            if not agrees(value, rep.value, rep.approx):
-                msg = (f"computed {d.op} of {', '.join(d.of)} is {value:.4g}, but {ref} reports "
-                       f"{rep.value:g}; expected them to agree within rounding "
-                       f"(±{reporting_tolerance(rep.value, rep.approx):g})")
+            if not agrees(value, rep.value, rep.approx, rep.qualifier):
                 (diags.error if strict else diags.warn)(
-                    path, line(loc + ("reported", j)), f"derived[{d.id}].reported", msg)
+                    path, line(loc + ("reported", j)), f"{fld}.reported",
+                    _disagreement(d, value, ref, rep))
+
+
+def _disagreement(d: Derived, value: float, ref: str, rep: FigureValue) -> str:
+    shown = f"{exact(float(f'{value:.6g}'))}"
+    if rep.qualifier:
+        bound = rep.qualifier.replace("_", " ")
+        return (f"computed {d.op} of {', '.join(d.of)} is {shown}, but {ref} reports "
+                f"{bound} {exact(rep.value)}; expected the computed value to be {bound} it")
+    return (f"computed {d.op} of {', '.join(d.of)} is {shown}, but {ref} reports "
+            f"{exact(rep.value)}; expected them to agree within rounding "
+            f"(±{reporting_tolerance(rep.value, rep.approx):g})")
+
+
+def check_hedges(loaded: LoadedBriefing, lang: str, numbers: Numbers) -> list[Diagnostic]:
+    """Texts that hedge or bound a figure which already does ("약 {fig:x}" where x is
+    approximate reads "약 약 81억 원"): one problem each, at the text's line."""
+    b = loaded.briefing
+    out = []
+    for loc, text in _walk_texts(b):
+        s = text.get(lang, "")
+        for m in FIG_REF.finditer(s):
+            f = loaded.figures.get(m.group(1))
+            if f is None:
+                continue
+            words = ([numbers.labels.hedges.about] if f.approx else []) + (
+                [getattr(numbers.labels.hedges, f.qualifier)] if f.qualifier else [])
+            for pattern in words:
+                before, _, after = (w.strip() for w in pattern.partition("{n}"))
+                if (before and s[:m.start()].rstrip().endswith(before)) or (
+                        after and s[m.end():].lstrip().startswith(after)):
+                    word = before or after
+                    out.append(Diagnostic(
+                        str(loaded.path), loaded.line_of(loc + (lang,)),
+                        _dotted_named(loc, b) + f".{lang}",
+                        f"{word!r} written next to {{fig:{f.id}}}, which already reads "
+                        f"{f.text(numbers)!r}; expected the figure alone (approx: or "
+                        f"qualifier: words it), got {s[max(0, m.start() - 12):m.end() + 12]!r}"))
+    return out

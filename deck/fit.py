@@ -64,6 +64,14 @@ class FitContext:
     heading: Measurer
     body: Measurer
     sizes: Sizes = Sizes()
+    rtl: bool = False  # the deck's language is written right to left
+
+    def direction(self, align: str | None = None) -> dict:
+        """Paragraph settings for the deck's writing direction: right to left and aligned
+        right (or as ``align`` says) for Arabic or Hebrew; nothing else otherwise."""
+        if not self.rtl:
+            return {"align": align} if align else {}
+        return {"rtl": True, "align": align or "right"}
 
 
 # ------------------------------------------------------------------------------------------
@@ -105,7 +113,7 @@ def runs(text: str, ctx: FitContext, size_pt: float | None, *, major: bool = Fal
          east_asian: bool = False) -> tuple[m.Run, ...]:
     """Text as runs, one per script; Hangul (and every run of a Korean deck) gets the East
     Asian face, as do all runs where ``east_asian`` is set."""
-    ea = east_asian or ctx.lang.startswith("ko")
+    ea = east_asian or ctx.lang.split("-")[0] in ("ko", "ja", "zh")
     return tuple(m.Run(seg, lang, size_pt, ea or lang.startswith("ko"), major, bold, color)
                  for seg, lang in split_by_script(text, ctx.lang))
 
@@ -115,7 +123,7 @@ def _flush(text: str, ctx: FitContext, size_pt: float, first: bool, *, major: bo
     """A paragraph with no bullet and no indent."""
     return m.Paragraph(runs(text, ctx, size_pt, major=major, color=color), style="flush",
                        space_before_pt=0 if first else PARA_SPACE_PT,
-                       end_size_pt=size_pt, end_lang=ctx.lang)
+                       end_size_pt=size_pt, end_lang=ctx.lang, **ctx.direction())
 
 
 def _bullet(b: Bullet, ctx: FitContext, size_pt: float, first: bool, ink: _Ink) -> m.Paragraph:
@@ -128,7 +136,7 @@ def _bullet(b: Bullet, ctx: FitContext, size_pt: float, first: bool, ink: _Ink) 
                        space_before_pt=0 if first else PARA_SPACE_PT,
                        end_size_pt=size_pt, end_lang=ctx.lang,
                        bullet_char="•" if ink.place.free else None,
-                       bullet_color=ink.bullet(size_pt))
+                       bullet_color=ink.bullet(size_pt), **ctx.direction())
 
 
 # ------------------------------------------------------------------------------------------
@@ -456,7 +464,7 @@ def _footer(texts: tuple[str, ...], slot: m.Slot | None, ctx: FitContext,
     ink = ink_for(place, layout)
     # flush: no space before from the master's body style, which readers apply differently
     para = m.Paragraph(runs(text, ctx, chosen, east_asian=True,
-                            color=ink.text(chosen or own)), style="flush")
+                            color=ink.text(chosen or own)), style="flush", **ctx.direction())
     return m.TextFrame(slot, slot.box, place.insets, (para,), autofit=False, fill=ink.backing)
 
 
@@ -586,7 +594,7 @@ def _table(table: Table, place: Place | None, size: float | None, ctx: FitContex
         ink = header_ink if i == 0 else inks[fill_paint]
         cells = tuple(m.TableCell((m.Paragraph(
             runs(text, ctx, size, bold=True if i == 0 else None, color=ink), style="inherit",
-            end_size_pt=size, end_lang=ctx.lang),), fill_paint) for text in row)
+            end_size_pt=size, end_lang=ctx.lang, **ctx.direction()),), fill_paint) for text in row)
         rows.append(m.TableRow(emu(heights[i]), cells))
     alt = f"{table.columns[0]}: " + ", ".join(table.columns[1:])
     return m.TableFrame(place.slot, box, column_widths_emu(table, box.width_emu), tuple(rows),
@@ -642,7 +650,7 @@ def _chart(chart: Chart, place: Place | None, ctx: FitContext,
         text_pt=12, title_pt=14, data_labels_pt=12, value_ticks_pt=ticks_pt, axis_title_pt=11,
         category_pt=size, category_rotation=rotation, legend=len(chart.series) > 1,
         series_paint=ACCENT, other_paint=MUTED, highlight_paint=HIGHLIGHT,
-        gap_width=0 if chart.kind == "line" else 60,
+        gap_width=0 if chart.kind == "line" else 60, major_unit=chart.major_unit,
         text_paint=ink.text(min(size, ticks_pt)) or INK, fill=ink.backing,
         value_ticks=value_labels_fit(chart, place.box, ticks_pt, ctx.body))
 
@@ -714,7 +722,7 @@ def _node_maker(box: m.Box, ctx: FitContext, layout: m.LayoutInfo) -> Callable[.
              line: m.Paint, color: m.Paint, bold: bool = False) -> m.Node:
         ink = on_fill(fill_paint, size, bold, layout, color)
         para = m.Paragraph(runs(text, ctx, size, bold=bold, color=ink), style="inherit",
-                           align="center", end_size_pt=size, end_lang=ctx.lang)
+                           end_size_pt=size, end_lang=ctx.lang, **ctx.direction("center"))
         return m.Node(m.Box(int(box.left_emu + x0 * u), y, int((x1 - x0) * u), h), (para,),
                       fill_paint, line, inset)
 

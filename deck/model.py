@@ -211,7 +211,8 @@ class Paragraph:
 
     ``style`` "bullet" sets level, indents and spacing; "flush" no bullet, zero indents and
     the spacing; "inherit" only the alignment, leaving the rest to the frame's own style.
-    An empty paragraph (no runs) keeps the height of ``end_size_pt``.
+    An empty paragraph (no runs) keeps the height of ``end_size_pt``. ``rtl`` sets the
+    paragraph right to left (Arabic, Hebrew).
     """
 
     runs: tuple[Run, ...]
@@ -225,6 +226,7 @@ class Paragraph:
     end_lang: str = ""
     bullet_char: str | None = None  # set where no placeholder style gives the bullet
     bullet_color: Paint | None = None  # set where the master's bullet colour would not read
+    rtl: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +288,7 @@ class ChartFrame:
     text_paint: Paint  # axis, data and legend labels, legible on what is behind the chart
     value_ticks: bool  # False where the value axis's labels would run together
     fill: Paint | None = None  # the chart area's, where its text would not read on the slide
+    major_unit: float | None = None  # value axis step; None leaves it to the viewer
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .data import LoadedBriefing
 from .diagnostics import Diagnostic, Diagnostics, UserError
+from .l10n import Numbers
 from .model import ChartSeries
+from .numfmt import ChartNumbers, chart_numbers
 from .yamlsrc import field_name, line_of, read_yaml, validate
 
 #: the logical layouts an outline may ask for; a template maps each to one of its layouts
@@ -49,7 +51,7 @@ class ChartSpec(_Spec):
     log_scale: bool = False
     highlight: tuple[str, ...] = ()  # figure ids drawn in the accent colour
     value_axis_title: str = ""
-    number_format: str = "#,##0"
+    number_format: str = ""  # Excel format code; "" makes one from the figures (deck.numfmt)
     alt: str = ""  # alt text; by default the title and every labelled value, in words
 
     @model_validator(mode="after")
@@ -162,6 +164,7 @@ class Chart:
     value_axis_title: str
     number_format: str
     alt: str
+    major_unit: float | None = None  # value axis step, where the number format needs one
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,7 +263,9 @@ class _Resolver:
     loaded: LoadedBriefing
     lang: str
     markers: dict[str, str]
+    numbers: Numbers
     report: Callable[[tuple, str, str, list[str]], None]
+    problem: Callable[[tuple, str], None]
 
     def marks(self, loc: tuple, claims: tuple[str, ...]) -> str:
         for k, cid in enumerate(claims):
@@ -291,11 +296,30 @@ class _Resolver:
             f.label_in(self.lang) if f else fid for f, fid in zip(first, spec.series[0].points,
                                                                    strict=True))
         alt = spec.alt or f"{spec.title or slide_title}: " + ", ".join(
-            f"{cat} {f.text(self.lang)}" for cat, f in zip(categories, first, strict=True) if f)
+            f"{cat} {f.text(self.numbers)}" for cat, f in zip(categories, first, strict=True)
+            if f)
         highlight = tuple(j for j, fid in enumerate(spec.series[0].points)
                           if fid in spec.highlight)
+        fmt = self.number_format(loc, spec)
         return Chart(spec.kind, spec.title, categories, tuple(series), spec.log_scale, highlight,
-                     spec.value_axis_title, spec.number_format, alt)
+                     spec.value_axis_title, fmt.code, alt, fmt.major_unit)
+
+    def number_format(self, loc: tuple, spec: ChartSpec):
+        """The chart's number format: the template's, else one made from its figures, which
+        must share one unit (a chart mixing units is an error at the template line)."""
+        figs = [(i, j, self.loaded.figures[fid]) for i, s in enumerate(spec.series)
+                for j, fid in enumerate(s.points) if fid in self.loaded.figures]
+        units = sorted({f.unit for _, _, f in figs})
+        if len(units) > 1:
+            i, j, odd = next(x for x in figs if x[2].unit != figs[0][2].unit)
+            self.problem(loc + ("series", i, "points", j),
+                         f"a chart of figures in different units; expected one unit like "
+                         f"{figs[0][2].id} ({figs[0][2].unit}), got {odd.id} in {odd.unit}")
+        if spec.number_format or not figs or len(units) > 1:
+            return ChartNumbers(spec.number_format or "#,##0")
+        decimals = max(f.shown_decimals for _, _, f in figs)
+        return chart_numbers([f.value for _, _, f in figs], units[0], decimals, self.numbers,
+                             log_scale=spec.log_scale)
 
     def picture(self, loc: tuple, spec: PictureSpec) -> Picture | None:
         ref = next((r for r in self.loaded.briefing.images if r.id == spec.image), None)
@@ -329,7 +353,7 @@ class _Resolver:
 
 def resolve_outline(spec: OutlineSpec, lines: dict[tuple, int], rendered: Rendered,
                     loaded: LoadedBriefing, markers: dict[str, str],
-                    default_footer: tuple[str, ...]) -> Outline:
+                    default_footer: tuple[str, ...], numbers: Numbers) -> Outline:
     """Fill in what the outline names: claim markers, chart values, pictures, alt text.
 
     Every slide gets a footer (its own, the outline's, or ``default_footer``: the footer
@@ -340,15 +364,17 @@ def resolve_outline(spec: OutlineSpec, lines: dict[tuple, int], rendered: Render
     diags = Diagnostics()
     raw = spec.model_dump()
 
-    def report(loc: tuple, what: str, got: str, known: list[str]) -> None:
+    def problem(loc: tuple, message: str) -> None:
         path, line = rendered.locate(line_of(lines, loc))
+        diags.error(path, line, field_name(loc, raw), message)
+
+    def report(loc: tuple, what: str, got: str, known: list[str]) -> None:
         near = difflib.get_close_matches(got, known, n=3)
         hint = f" (did you mean {', '.join(repr(n) for n in near)}?)" if near else ""
-        diags.error(path, line, field_name(loc, raw),
-                    f"unknown {what}; expected {'an' if what == 'image' else 'a'} {what} id of "
-                    f"the data file{hint}, got {got!r}")
+        problem(loc, f"unknown {what}; expected {'an' if what == 'image' else 'a'} {what} id "
+                f"of the data file{hint}, got {got!r}")
 
-    resolver = _Resolver(loaded, rendered.lang, markers, report)
+    resolver = _Resolver(loaded, rendered.lang, markers, numbers, report, problem)
     footer = (spec.footer,) if spec.footer else default_footer
     slides = tuple(_with_footer(resolver.slide(("slides", i), s), footer)
                    for i, s in enumerate(spec.slides))

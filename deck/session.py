@@ -22,7 +22,14 @@ from typing import Generic, TypeVar
 
 from . import l10n
 from . import model as m
-from .data import LoadedBriefing, load_briefing
+from .context import (
+    article_title,
+    briefing_context,
+    deck_footer,
+    expand_figures,
+    short_footer,
+)
+from .data import LoadedBriefing, check_hedges, load_briefing
 from .diagnostics import Diagnostic, Diagnostics, UserError
 from .fit import FitContext, fit_slide, number_slides
 from .master import Template, mapping_path, read_template
@@ -32,15 +39,7 @@ from .output import check_writable, normalise_package, pack_parts, refuse_edited
 from .resources import labels_dir, outlines_dir, theme_path
 from .roles import Roles, default_layout, plan_roles, qualifying
 from .roles import suits as suits_layout
-from .templating import (
-    OutlineEnvironment,
-    article_title,
-    briefing_context,
-    deck_footer,
-    expand_figures,
-    render_outline,
-    short_footer,
-)
+from .templating import OutlineEnvironment, render_outline
 from .templating import yaml_quote as quote_name
 from .writer import WrittenDeck, write_presentation
 
@@ -121,6 +120,9 @@ class _Inputs:
     def markers(self, lang: str) -> dict[str, str]:
         return l10n.claim_markers(self.loaded.claim_numbers, self.labels[lang])
 
+    def numbers(self, lang: str) -> l10n.Numbers:
+        return l10n.Numbers(lang, self.labels[lang])
+
 
 class BuildSession:
     """Runs builds; keeps what one build computed for the next (``--watch``, tests, batches)."""
@@ -177,6 +179,7 @@ class BuildSession:
                 found = _collect(problems, lambda lang=lang: self.labels(lang, beside))
                 if found is not None:
                     labels[lang] = found
+                    problems += check_hedges(loaded, lang, l10n.Numbers(lang, found))
         if problems:
             raise UserError(problems)
         assert loaded is not None and planned is not None
@@ -245,8 +248,9 @@ class BuildSession:
         spec, lines = parse_outline(rendered)
         labels = inputs.labels[lang]
         return resolve_outline(spec, lines, rendered, inputs.loaded, inputs.markers(lang),
-                               (deck_footer(inputs.loaded, lang, labels),
-                                short_footer(inputs.loaded, lang, labels)))
+                               tuple(f for f in (deck_footer(inputs.loaded, lang, labels),
+                                                 short_footer(inputs.loaded, lang, labels)) if f),
+                               inputs.numbers(lang))
 
     def make_deck(self, inputs: _Inputs, lang: str, outline: Outline,
                   request: BuildRequest) -> tuple[bytes, int]:
@@ -263,13 +267,14 @@ class BuildSession:
         fonts = inputs.template.fonts
         ctx = FitContext(tag, inputs.labels[lang],
                          self.fonts.measurer(fonts.major_latin, fonts.major_ea),
-                         self.fonts.measurer(fonts.minor_latin, fonts.minor_ea))
+                         self.fonts.measurer(fonts.minor_latin, fonts.minor_ea),
+                         rtl=l10n.is_rtl(lang))
         slides: list[m.Slide] = []
         for slide in outline.slides:
             roles = inputs.roles[slide.layout]
             slides += self._fitted.get((slide, roles, ctx),
                                        lambda s=slide, r=roles: fit_slide(s, r, ctx))
-        props = _properties(inputs.loaded, lang, tag, request.source_date_epoch)
+        props = _properties(inputs, lang, tag, request.source_date_epoch)
         return m.Presentation(props, number_slides(slides))
 
     def _write(self, pres: m.Presentation, template: Template) -> bytes:
@@ -372,15 +377,18 @@ def document_time(loaded: LoadedBriefing, source_date_epoch: str | None) -> dt.d
     inputs give the same bytes)."""
     if source_date_epoch and source_date_epoch.isdigit():
         return dt.datetime.fromtimestamp(int(source_date_epoch), dt.UTC).replace(tzinfo=None)
-    a = loaded.briefing.article
-    return (a.updated or a.published).astimezone(dt.UTC).replace(tzinfo=None)
+    moment = loaded.updated or loaded.published
+    if not isinstance(moment, dt.datetime):  # a date alone: its midnight, UTC
+        return dt.datetime(moment.year, moment.month, moment.day)
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 
-def _properties(loaded: LoadedBriefing, lang: str, tag: str,
+def _properties(inputs: _Inputs, lang: str, tag: str,
                 source_date_epoch: str | None) -> m.Properties:
+    loaded = inputs.loaded
     b = loaded.briefing
     return m.Properties(
         title=article_title(loaded, lang), author=b.article.outlet[lang],
-        subject=expand_figures(b.deck.takeaway[lang], loaded, lang),
+        subject=expand_figures(b.deck.takeaway[lang], loaded, inputs.numbers(lang)),
         keywords=", ".join(sorted({b.sources[c.by][lang] for c in b.claims})),
         created=document_time(loaded, source_date_epoch), language=tag)

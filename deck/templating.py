@@ -9,7 +9,7 @@ outline's syntax, and data text is never parsed as template code. Knows nothing 
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+import difflib
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +19,10 @@ from jinja2.compiler import CodeGenerator, Frame
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from . import l10n
-from .data import FIG_REF, LoadedBriefing
+from .context import IdMap
+from .data import LoadedBriefing
 from .diagnostics import Diagnostic, UserError
-from .l10n import Labels, fill
+from .l10n import fill
 from .outline import Rendered
 
 # PyYAML refuses these characters inside a scalar, and folds these line breaks inside
@@ -71,111 +71,6 @@ def yaml_quote(value: Any) -> str:
     return "".join(out)
 
 
-def expand_figures(text: str, loaded: LoadedBriefing, lang: str) -> str:
-    """Replace each ``{fig:ID}`` with that figure formatted for ``lang``; leave all else as is."""
-    return FIG_REF.sub(lambda m: loaded.figures[m.group(1)].text(lang), text)
-
-
-# ------------------------------------------------------------------------------------------
-# what a template sees
-
-
-@dataclass(frozen=True)
-class ClaimView:
-    """A claim as a template sees it, in one language."""
-
-    id: str
-    n: int
-    text: str
-    short: str
-    by: str
-    where: str
-    kind: str
-    marker: str
-
-
-@dataclass(frozen=True)
-class FigureView:
-    """A figure as a template sees it: formatted text, label, raw value."""
-
-    id: str
-    text: str
-    label: str
-    value: float
-    unit: str
-    approx: bool
-    when: str  # the as-of date, short ("1월 25일" / "Jan 25"), or ""
-
-
-def briefing_context(loaded: LoadedBriefing, lang: str, labels: Labels,
-                     markers: dict[str, str]) -> dict[str, Any]:
-    """Everything an outline template may use, localised for ``lang``."""
-    b = loaded.briefing
-
-    def tr(text: dict[str, str] | None) -> str:
-        return expand_figures(text[lang], loaded, lang) if text else ""
-
-    claims = {
-        c.id: ClaimView(id=c.id, n=loaded.claim_numbers[c.id], text=tr(c.text),
-                        short=tr(c.short or c.text), by=b.sources[c.by][lang],
-                        where=fill(labels.para, n=c.para) if c.place == "body"
-                        else labels.place(c.place),
-                        kind=c.kind, marker=markers[c.id])
-        for c in b.claims}
-    figures = {
-        f.id: FigureView(f.id, f.text(lang), f.label_in(lang), f.value, f.unit, f.approx,
-                         l10n.format_short_day(f.as_of, lang) if f.as_of else "")
-        for f in loaded.figures.values()}
-    article = _article_context(loaded, lang, labels)
-    deck = {
-        "takeaway": tr(b.deck.takeaway),
-        "headings": {k: tr(v) for k, v in b.deck.headings.items()},
-        "notes": {k: tr(v) for k, v in b.deck.notes.items()},
-        "summary": [{"text": tr(p.text), "claims": p.claims} for p in b.deck.summary],
-    }
-    checks = [{"id": ch.id, "claim": ch.claim, "n": loaded.claim_numbers[ch.claim],
-               "source": tr(ch.source), "text": tr(ch.text)} for ch in b.checks]
-    return {
-        "lang": lang, "L": labels, "article": article, "claims": claims,
-        "all_claims": list(claims.values()), "fig": figures, "deck": deck, "checks": checks,
-        "footer": deck_footer(loaded, lang, labels),
-    }
-
-
-def article_title(loaded: LoadedBriefing, lang: str) -> str:
-    """The article's headline, with its series tag where it has one."""
-    a = loaded.briefing.article
-    return a.title[lang] + (f" [{a.series[lang]}]" if a.series else "")
-
-
-def _article_context(loaded: LoadedBriefing, lang: str, labels: Labels) -> dict[str, str]:
-    a = loaded.briefing.article
-    published = l10n.format_timestamp(a.published, lang)
-    updated = l10n.format_timestamp(a.updated, lang) if a.updated else published
-    title = article_title(loaded, lang)
-    return {
-        "outlet": a.outlet[lang], "title": title, "section": a.section[lang],
-        "reporter": a.reporter[lang], "published": published, "updated": updated,
-        "date": l10n.format_day(a.published.date(), lang), "url": a.url or "",
-        "citation": fill(labels.citation, outlet=a.outlet[lang], title=title,
-                         reporter=a.reporter[lang], published=published, updated=updated),
-    }
-
-
-def deck_footer(loaded: LoadedBriefing, lang: str, labels: Labels) -> str:
-    """The footer every slide shows unless the outline sets its own."""
-    a = loaded.briefing.article
-    return fill(labels.footer, outlet=a.outlet[lang],
-                date=l10n.format_day(a.published.date(), lang))
-
-
-def short_footer(loaded: LoadedBriefing, lang: str, labels: Labels) -> str:
-    """The footer where a template's footer has no room for :func:`deck_footer`."""
-    a = loaded.briefing.article
-    return fill(labels.footer_short, outlet=a.outlet[lang],
-                date=l10n.format_day(a.published.date(), lang))
-
-
 # ------------------------------------------------------------------------------------------
 # the environment
 
@@ -220,6 +115,40 @@ class _LineMarkingGenerator(CodeGenerator):
             super().visit_Output(nodes.Output([child], lineno=child.lineno), frame)
 
 
+#: Jinja's own filters an outline may use (the ones making markup, e.g. escape, tojson, are out)
+FILTERS = frozenset({
+    "abs", "batch", "capitalize", "count", "d", "default", "dictsort", "first", "float",
+    "groupby", "int", "items", "join", "last", "length", "list", "lower", "map", "max", "min",
+    "reject", "rejectattr", "replace", "reverse", "round", "select", "selectattr", "slice",
+    "sort", "string", "sum", "title", "trim", "truncate", "unique", "upper", "wordcount"})
+#: Jinja's tests an outline may use (``is defined``, ``selectattr("n", ">", 3)``)
+TESTS = frozenset({
+    "defined", "undefined", "none", "boolean", "false", "true", "integer", "float", "number",
+    "string", "mapping", "sequence", "iterable", "lower", "upper", "odd", "even",
+    "divisibleby", "in", "eq", "ne", "lt", "le", "gt", "ge", "==", "!=", "<", "<=", ">", ">=",
+    "equalto", "greaterthan", "lessthan", "sameas"})
+#: Jinja's globals an outline may use, besides ``fill``
+GLOBALS = frozenset({"range", "dict", "namespace"})
+
+
+def missing_name(obj: Any, name: Any) -> str:
+    """What a template asked for that is not there, and what is.
+
+    >>> missing_name(IdMap("claim", {"v3-cost": 1}), "v3-cots")
+    "no claim 'v3-cots' (did you mean 'v3-cost'?)"
+    """
+    if isinstance(obj, IdMap):
+        return obj.hint(name)
+    if isinstance(obj, dict):
+        return IdMap("key", obj).hint(name)
+    fields = getattr(obj, "__dataclass_fields__", None) or getattr(
+        type(obj), "model_fields", None)
+    if fields:
+        return (f"{type(obj).__name__} has no field {name!r}; expected one of "
+                f"{', '.join(fields)}")
+    return f"{type(obj).__name__} has no {name!r}"
+
+
 class OutlineEnvironment(SandboxedEnvironment):
     """The one Jinja environment: sandboxed, strict, every value quoted for YAML.
 
@@ -236,11 +165,29 @@ class OutlineEnvironment(SandboxedEnvironment):
             undefined=jinja2.StrictUndefined, finalize=_finalize, autoescape=True,
             keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
         self.dirs = dirs
-        self.globals["fill"] = _template_fill
+        # the template language is what docs/outline-templates.md lists (a test compares):
+        # Jinja's filters, tests and globals minus those that make markup or noise
+        self.filters = {k: v for k, v in self.filters.items() if k in FILTERS}
         self.filters["yaml_list"] = yaml_list
-        del self.filters["safe"]
+        self.tests = {k: v for k, v in self.tests.items() if k in TESTS}
+        self.globals = {k: v for k, v in self.globals.items() if k in GLOBALS}
+        self.globals["fill"] = _template_fill
         #: code lines that output template text, per compiled template file
         self.data_lines: dict[str | None, set[int]] = {}
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        return self._explained(obj, argument, super().getitem(obj, argument))
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        return self._explained(obj, attribute, super().getattr(obj, attribute))
+
+    def _explained(self, obj: Any, name: Any, value: Any) -> Any:
+        """An undefined lookup, made to say what exists: the nearest ids of a mapping, the
+        fields of a view. Sandbox refusals (names starting with ``_``) are left as they are."""
+        if not isinstance(value, jinja2.Undefined) or isinstance(obj, jinja2.Undefined) or (
+                isinstance(name, str) and name.startswith("_")):
+            return value
+        return self.undefined(hint=missing_name(obj, name), obj=obj, name=name)
 
     def _generate(self, source, name, filename, defer_init=False):  # type: ignore[override]
         # Jinja's documented hook for a different generate method: keep the generator's notes
@@ -276,7 +223,7 @@ def render_outline(env: OutlineEnvironment, name: str, context: dict[str, Any], 
         raise UserError([Diagnostic(exc.filename or shown, exc.lineno, "",
                                     f"template syntax: {exc.message}")]) from None
     except Exception as exc:  # noqa: BLE001 - sorted into the template's fault or ours below
-        raise _template_fault(exc, env, shown, lang) from None
+        raise _template_fault(exc, env, shown, lang, set(context) | set(env.globals)) from None
     text, origins = _join_traced(chunks)
     return Rendered(text, f"{shown} (rendered, {lang})", lang, origins)
 
@@ -321,21 +268,33 @@ def _join_traced(chunks: list) -> tuple[str, tuple[tuple[str, int] | None, ...]]
     return text, tuple(o or f for o, f in zip(origins, fallback, strict=True))
 
 
-def _template_fault(exc: Exception, env: OutlineEnvironment, shown: str,
-                    lang: str) -> Exception:
+def _template_fault(exc: Exception, env: OutlineEnvironment, shown: str, lang: str,
+                    names: set[str]) -> Exception:
     """A :class:`UserError` at the template line for an error the template caused; the
-    exception itself where it was raised in this package's code (a bug)."""
+    exception itself where it was raised in this package's code (a bug).
+
+    The line is the outermost template line on the way (where a macro was called with a
+    wrong id), with the line inside the macro or include added where it differs."""
     frames = _frames(exc)
     innermost = frames[-1] if frames else ""
     ours = innermost.startswith(str(Path(__file__).parent)) and not isinstance(
         exc, jinja2.TemplateError)
     if ours:
         return exc
-    file, line = _template_position(exc, env.dirs)
+    positions = _template_positions(exc, env.dirs)
+    file, line = positions[0] if positions else (None, None)
+    message = str(exc)
+    if isinstance(exc, jinja2.UndefinedError) and message.endswith(" is undefined"):
+        name = message.split("'")[1] if message.count("'") >= 2 else ""
+        near = difflib.get_close_matches(name, sorted(names), n=3)
+        message += f" (did you mean {', '.join(repr(n) for n in near)}?)" if near else ""
+    if len(positions) > 1 and positions[-1] != positions[0]:
+        where = positions[-1]
+        message += f" (used at {'line ' if where[0] == file else where[0] + ':'}{where[1]})"
     kind = ("undefined name" if isinstance(exc, jinja2.UndefinedError) else
             "not allowed in the sandbox" if isinstance(exc, jinja2.sandbox.SecurityError)
             else "template error")
-    return UserError([Diagnostic(file or shown, line, f"({lang})", f"{kind}: {exc}")])
+    return UserError([Diagnostic(file or shown, line, f"({lang})", f"{kind}: {message}")])
 
 
 def _frames(exc: BaseException) -> list[str]:
@@ -347,17 +306,17 @@ def _frames(exc: BaseException) -> list[str]:
     return files
 
 
-def _template_position(exc: BaseException,
-                       dirs: tuple[Path, ...]) -> tuple[str | None, int | None]:
-    """Where in a template an exception was raised: the innermost frame of compiled template
-    code, mapped back to its template line (as Jinja's own traceback rewriting does)."""
+def _template_positions(exc: BaseException,
+                        dirs: tuple[Path, ...]) -> list[tuple[str, int]]:
+    """The template lines an exception passed through, outermost first: frames of compiled
+    template code mapped back to their template lines (as Jinja's own tracebacks do)."""
     tb = exc.__traceback__
-    found: tuple[str | None, int | None] = (None, None)
+    found: list[tuple[str, int]] = []
     roots = tuple(str(d) for d in dirs)
     while tb is not None:
         template = tb.tb_frame.f_globals.get("__jinja_template__")
         filename = tb.tb_frame.f_code.co_filename
         if template is not None and filename.startswith(roots):
-            found = (filename, template.get_corresponding_lineno(tb.tb_lineno))
+            found.append((filename, template.get_corresponding_lineno(tb.tb_lineno)))
         tb = tb.tb_next
     return found

@@ -290,6 +290,8 @@ def _apply_paragraph(p, para: m.Paragraph) -> None:
         p.space_before = Pt(para.space_before_pt)
     if para.align is not None:
         p.alignment = _ALIGN[para.align]
+    if para.rtl:
+        p._p.get_or_add_pPr().set("rtl", "1")
     if not para.runs and para.end_size_pt:
         # an empty paragraph still has a height: give it the measured size, not 18 pt
         ooxml.set_end_properties(p, para.end_size_pt, para.end_lang)
@@ -411,6 +413,8 @@ def _style_axes(chart, c: m.ChartFrame) -> None:
         ooxml.set_log_scale(va)
     else:
         va.minimum_scale = 0 if c.minimum_zero else None
+        if c.major_unit:
+            va.major_unit = c.major_unit
     if c.value_axis_title:
         va.has_title = True
         va.axis_title.text_frame.text = c.value_axis_title

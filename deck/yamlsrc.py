@@ -17,11 +17,13 @@ M = TypeVar("M", bound=BaseModel)
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def read_yaml(source: str, shown: str, diags: Diagnostics) -> tuple[Any, dict[tuple, int]]:
+def read_yaml(source: str, shown: str, diags: Diagnostics,
+              literals: dict[tuple, str] | None = None) -> tuple[Any, dict[tuple, int]]:
     """Parse YAML safely; return the data and a map from location path to line number.
 
     Syntax errors raise :class:`UserError` at once (nothing else can be checked); duplicate
-    keys, which PyYAML silently merges, are added to ``diags``.
+    keys, which PyYAML silently merges, are added to ``diags``. Given ``literals``, the source
+    text of every number is put there by location (``2.0`` stays ``"2.0"``, not ``2.0``).
     """
     try:
         # parse once (with libyaml where available) and build the data from that same tree
@@ -42,11 +44,12 @@ def read_yaml(source: str, shown: str, diags: Diagnostics) -> tuple[Any, dict[tu
         raise UserError([Diagnostic(shown, None, "", f"YAML syntax: {exc}")]) from None
     lines: dict[tuple, int] = {}
     if node is not None:
-        index_lines(node, (), lines, diags, shown)
+        index_lines(node, (), lines, diags, shown, literals)
     return raw, lines
 
 
-def read_yaml_file(path: Path, what: str, diags: Diagnostics) -> tuple[Any, dict[tuple, int]]:
+def read_yaml_file(path: Path, what: str, diags: Diagnostics,
+                   literals: dict[tuple, str] | None = None) -> tuple[Any, dict[tuple, int]]:
     """Read and parse a YAML file the user gave; raise :class:`UserError` naming the file when
     it is missing, unreadable, not UTF-8 or not YAML. ``what`` names the file's role
     ("data file", "label catalog"...)."""
@@ -63,7 +66,7 @@ def read_yaml_file(path: Path, what: str, diags: Diagnostics) -> tuple[Any, dict
     except OSError as exc:
         raise UserError([Diagnostic(shown, None, "", f"cannot read the {what}: "
                                     f"{exc.strerror}")]) from None
-    return read_yaml(source, shown, diags)
+    return read_yaml(source, shown, diags, literals)
 
 
 def validate(model: type[M], raw: Any, lines: dict[tuple, int], shown: str, diags: Diagnostics,
@@ -130,9 +133,14 @@ def line_of(lines: dict[tuple, int], loc: tuple) -> int | None:
 
 
 
+_NUMBER_TAGS = ("tag:yaml.org,2002:float", "tag:yaml.org,2002:int")
+
+
 def index_lines(node: yaml.Node, loc: tuple, out: dict[tuple, int], diags: Diagnostics,
-                 path: str) -> None:
+                path: str, literals: dict[tuple, str] | None = None) -> None:
     out[loc] = node.start_mark.line + 1
+    if literals is not None and isinstance(node, yaml.ScalarNode) and node.tag in _NUMBER_TAGS:
+        literals[loc] = node.value
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
@@ -144,11 +152,11 @@ def index_lines(node: yaml.Node, loc: tuple, out: dict[tuple, int], diags: Diagn
                             f"(first on line {seen[key]})")
             seen[key] = line
             out[loc + (key,)] = line
-            index_lines(value_node, loc + (key,), out, diags, path)
+            index_lines(value_node, loc + (key,), out, diags, path, literals)
             out[loc + (key,)] = line
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            index_lines(item, loc + (i,), out, diags, path)
+            index_lines(item, loc + (i,), out, diags, path, literals)
 
 
 def _dotted(loc: tuple) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from deck.session import BuildRequest, BuildSession, BuiltDeck
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = default_article()
 BIKESHARE = ROOT / "tests" / "data" / "bikeshare" / "bikeshare.yaml"
+#: a hand-written outline of the bikeshare article, for tests that break an outline
+CUSTOM_OUTLINE = ROOT / "tests" / "data" / "custom" / "custom.yaml.j2"
 COMPANY = ROOT / "tests" / "data" / "company" / "company.pptx"
 
 
@@ -24,13 +27,18 @@ def build(data: Path, out: Path, langs: list[str] | tuple[str, ...] = (), *,
     return list((session or BuildSession()).build(request).decks)
 
 
-def copy_bikeshare(folder: Path, text: str | None = None) -> Path:
-    """The bikeshare test article (with its outline and picture) copied into ``folder``;
-    ``text`` replaces the data file's content. Returns the copied data file."""
+def copy_bikeshare(folder: Path, text: str | None = None, outline: str | None = None) -> Path:
+    """The bikeshare test article (with its picture) copied into ``folder``; ``text`` replaces
+    the data file's content. With ``outline`` (a template's text) the copy uses that outline,
+    written beside it as ``custom.yaml.j2``, instead of the default one. Returns the copied
+    data file."""
     folder.mkdir(parents=True, exist_ok=True)
-    for name in ("bikeshare.yaml.j2", "stations.png"):
-        shutil.copy(BIKESHARE.with_name(name), folder / name)
+    shutil.copy(BIKESHARE.with_name("stations.png"), folder / "stations.png")
     data = folder / BIKESHARE.name
-    data.write_text(BIKESHARE.read_text(encoding="utf-8") if text is None else text,
-                    encoding="utf-8")
+    content = BIKESHARE.read_text(encoding="utf-8") if text is None else text
+    if outline is not None:
+        (folder / CUSTOM_OUTLINE.name).write_text(outline, encoding="utf-8")
+        content = re.sub(r"^template: briefing$", "template: custom", content, count=1,
+                         flags=re.M)
+    data.write_text(content, encoding="utf-8")
     return data

@@ -10,17 +10,25 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import BIKESHARE, COMPANY, DEFAULT_DATA, ROOT, build, copy_bikeshare
+from helpers import (
+    BIKESHARE,
+    COMPANY,
+    CUSTOM_OUTLINE,
+    DEFAULT_DATA,
+    ROOT,
+    build,
+    copy_bikeshare,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pptx import Presentation
 
 from deck import l10n
 from deck.cli import main
+from deck.context import briefing_context
 from deck.data import load_briefing
 from deck.diagnostics import UserError
 from deck.session import BuildSession
-from deck.templating import briefing_context
 
 
 def context(lang: str) -> dict:
@@ -80,16 +88,16 @@ def test_every_number_on_a_content_slide_comes_from_the_data_file(built_decks, l
     loaded, _ = load_briefing(DEFAULT_DATA)
     raw_text = DEFAULT_DATA.read_text(encoding="utf-8")
     allowed = _numbers(raw_text)  # model names (H800, GPT-4), dates, literal figures
+    numbers = l10n.Numbers(lang, BuildSession().labels(lang))
     for f in loaded.figures.values():
-        allowed |= _numbers(f.text(lang))
+        allowed |= _numbers(f.text(numbers))
         if f.as_of:
             allowed |= _numbers(l10n.format_short_day(f.as_of, lang))
-    a = loaded.briefing.article
-    allowed |= _numbers(l10n.format_timestamp(a.published, lang))
-    allowed |= _numbers(l10n.format_timestamp(a.updated, lang))
+    allowed |= _numbers(l10n.format_timestamp(loaded.published, lang))
+    allowed |= _numbers(l10n.format_timestamp(loaded.updated, lang))
     allowed |= {str(n) for n in loaded.claim_numbers.values()}
     labels = BuildSession().labels(lang)
-    allowed |= _numbers(" ".join(labels.model_dump().values()))
+    allowed |= _numbers(" ".join(str(v) for v in labels.model_dump().values()))
     pages = {str(n) for n in range(1, 20)}  # "(2/3)" and slide numbers
     for index, texts in enumerate(slide_texts(built_decks[lang].path), start=1):
         for text in texts:
@@ -235,37 +243,72 @@ def test_missing_layout_lists_what_the_template_has(tmp_path):
     assert "'References'" in message and "'Cover'" in message
 
 
+CUSTOM = CUSTOM_OUTLINE.read_text(encoding="utf-8")
+
+
 def _article_with_template(tmp_path: Path, template_text: str) -> Path:
-    data = copy_bikeshare(tmp_path)
-    (tmp_path / "bikeshare.yaml.j2").write_text(template_text, encoding="utf-8")
-    return data
+    return copy_bikeshare(tmp_path, outline=template_text)
 
 
 def test_template_typo_names_file_and_line(tmp_path):
-    text = BIKESHARE.with_suffix(".yaml.j2").read_text(encoding="utf-8")
-    data = _article_with_template(tmp_path, text.replace("{% endfor %}", "{% endfro %}", 1))
+    data = _article_with_template(tmp_path, CUSTOM.replace("{% endfor %}", "{% endfro %}", 1))
     with pytest.raises(UserError) as info:
         build(data, tmp_path / "out")
     [d] = info.value.diagnostics
-    assert d.path.endswith("bikeshare.yaml.j2") and d.line is not None
+    assert d.path.endswith("custom.yaml.j2") and d.line is not None
     assert "endfro" in d.message
 
 
 def test_template_undefined_name_names_line(tmp_path):
-    text = BIKESHARE.with_suffix(".yaml.j2").read_text(encoding="utf-8")
-    data = _article_with_template(tmp_path, text.replace("deck.headings.rides",
-                                                         "deck.headings.ridez", 1))
+    data = _article_with_template(tmp_path, CUSTOM.replace("deck.headings.rides",
+                                                           "deck.headings.ridez", 1))
     with pytest.raises(UserError) as info:
         build(data, tmp_path / "out")
     [d] = info.value.diagnostics
-    assert "ridez" in d.message and d.line == 11  # "title: {{ deck.headings.rides }}"
+    assert d.line == 12  # "title: {{ deck.headings.rides }}"
+    assert "no heading 'ridez' (did you mean 'rides'?)" in d.message
+
+
+@pytest.mark.parametrize(("old", "new", "line", "message"), [
+    ('claims[id].text }}\n    claims: {{ [id]', 'claims[id ~ "x"].text }}\n    claims: {{ [id]',
+     20, "no claim 'rides-marchx' (did you mean 'rides-march', "),
+    ("{{ claims.stations.text }}", "{{ claims.statons.text }}", 31,
+     "no claim 'statons' (did you mean 'stations'?)"),
+    ("{{ fig.spring_sum.text }}", "{{ fig.spring_summ.text }}", 24,
+     "no figure 'spring_summ' (did you mean 'spring_sum'?)"),
+    ("{{ claims.stations.text }}", "{{ claims.stations.txt }}", 31,
+     "ClaimView has no field 'txt'; expected one of id, n, text, short"),
+    ("{{ deck.takeaway }}", "{{ deckk.takeaway }}", 7, "'deckk' is undefined (did you mean "
+     "'deck'?)"),
+])
+def test_undefined_names_suggest_what_exists(tmp_path, old, new, line, message):
+    assert old in CUSTOM
+    data = _article_with_template(tmp_path, CUSTOM.replace(old, new, 1))
+    with pytest.raises(UserError) as info:
+        build(data, tmp_path / "out")
+    [d] = info.value.diagnostics
+    assert d.path.endswith("custom.yaml.j2") and d.line == line, d
+    assert message in d.message, d.message
+
+
+def test_a_wrong_id_passed_to_a_macro_is_reported_where_the_macro_is_called(tmp_path):
+    outline = CUSTOM.replace("slides:\n", "{% macro said(id) %}{{ claims[id].text }}"
+                             "{% endmacro %}\nslides:\n", 1)
+    outline = outline.replace("  - text: {{ claims.stations.text }}",
+                              '  - text: {{ said("statons") }}', 1)
+    data = _article_with_template(tmp_path, outline)
+    with pytest.raises(UserError) as info:
+        build(data, tmp_path / "out")
+    [d] = info.value.diagnostics
+    assert d.line == 32, d  # the call, not the macro's line 3
+    assert "no claim 'statons' (did you mean 'stations'?)" in d.message
+    assert "(used at line 3)" in d.message
 
 
 def test_template_cannot_reach_python_internals(tmp_path):
-    text = BIKESHARE.with_suffix(".yaml.j2").read_text(encoding="utf-8")
     data = _article_with_template(
-        tmp_path, text.replace("{{ deck.takeaway }}",
-                               "{{ deck.__class__.__init__.__globals__ }}", 1))
+        tmp_path, CUSTOM.replace("{{ deck.takeaway }}",
+                                 "{{ deck.__class__.__init__.__globals__ }}", 1))
     with pytest.raises(UserError) as info:
         build(data, tmp_path / "out")
     assert "sandbox" in str(info.value) or "undefined" in str(info.value)
@@ -293,7 +336,7 @@ def _bikeshare_with(tmp_path: Path, text: str) -> Path:
 
     data = yaml.safe_load(BIKESHARE.read_text(encoding="utf-8"))
     data["claims"][0]["text"]["en"] = text
-    data["deck"]["headings"]["rides"]["en"] = text[:200]
+    data["deck"]["sections"][0]["heading"]["en"] = text[:200]
     return copy_bikeshare(tmp_path, yaml.safe_dump(data, allow_unicode=True))
 
 
@@ -311,7 +354,8 @@ def _every_field_with(tmp_path: Path, text: str) -> tuple[Path, list[str]]:
 
     data = yaml.safe_load(BIKESHARE.read_text(encoding="utf-8"))
     fields: list[dict] = [c["text"] for c in data["claims"]]
-    fields += list(data["deck"]["headings"].values()) + [data["deck"]["takeaway"]]
+    fields += [data["deck"]["headings"][k] for k in ("title", "sources")]
+    fields += [s["heading"] for s in data["deck"]["sections"]] + [data["deck"]["takeaway"]]
     fields += list(data["sources"].values())
     fields += [data["article"][k] for k in ("outlet", "title", "reporter")]
     expected = []
@@ -388,3 +432,34 @@ def test_rebuild_after_one_change_equals_a_fresh_build(tmp_path, old, new):
     rebuilt = {b.lang: b.data for b in build(data, tmp_path / "a", session=session)}
     fresh = {b.lang: b.data for b in build(data, tmp_path / "b")}
     assert rebuilt == fresh and rebuilt != first
+
+
+# ------------------------------------------------------------------------------------------
+# numbers on slides
+
+
+def test_a_hedge_written_next_to_an_approximate_figure_is_an_error(tmp_path):
+    """The docs once wrote '(약 {fig:...})': the slide read '약 약 16조 3,000억 원'."""
+    old = 'text: {en: "Spring total: {fig:rides_total}"}'
+    text = BIKESHARE.read_text(encoding="utf-8")
+    assert old in text
+    line = text[:text.index(old)].count("\n") + 1
+    data = copy_bikeshare(tmp_path, text.replace(old, old.replace("{fig", "about {fig")))
+    with pytest.raises(UserError) as info:
+        build(data, tmp_path / "out")
+    [d] = info.value.diagnostics
+    assert (d.path, d.line, d.field) == (str(data), line, "claims[total].text.en")
+    assert "'about' written next to {fig:rides_total}, which already reads 'about 1 million'" \
+        in d.message
+
+
+def test_a_chart_mixing_units_is_an_error_at_the_template_line(tmp_path):
+    outline = CUSTOM.replace("points: [rides_mar, rides_apr, rides_may]",
+                             "points: [rides_mar, commute_share, rides_may]", 1)
+    data = _article_with_template(tmp_path, outline)
+    with pytest.raises(UserError) as info:
+        build(data, tmp_path / "out")
+    [d] = info.value.diagnostics
+    assert d.path.endswith("custom.yaml.j2") and d.line == 17, d
+    assert "a chart of figures in different units; expected one unit like rides_mar (count), " \
+           "got commute_share in percent" in d.message

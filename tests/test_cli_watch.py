@@ -158,5 +158,5 @@ def test_preview_writes_a_png_per_slide_and_a_contact_sheet(tmp_path):
     assert main([str(BIKESHARE), "--out", str(tmp_path), "--preview"]) == 0
     pages = sorted((tmp_path / "bikeshare.en.preview").glob("slide-*.png"))
     slides = len(Presentation(str(tmp_path / "bikeshare.en.pptx")).slides)
-    assert len(pages) == slides == 5
+    assert len(pages) == slides == 7
     assert (tmp_path / "bikeshare.en.contact.png").stat().st_size > 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 
 import pytest
@@ -65,7 +66,8 @@ def _errors(tmp_path, text: str) -> list[str]:
 def test_minimal_file_loads_and_computes_derived(tmp_path):
     loaded, warnings = _load(tmp_path, MINIMAL)
     assert warnings.items == []
-    assert loaded.figures["computed"].value == pytest.approx(5.576)
+    # shown with three significant digits, the figure keeps the value as shown
+    assert loaded.figures["computed"].value == 5.58
     assert loaded.claim_numbers == {"first": 1, "second": 2}
 
 
@@ -73,7 +75,7 @@ def test_bundled_article_loads_clean_in_strict_mode():
     loaded, warnings = load_briefing(DEFAULT_DATA, strict=True)
     assert warnings.items == []
     assert len(loaded.briefing.claims) >= 45
-    assert loaded.figures["v3_share_of_gpt4"].value == pytest.approx(5.576)
+    assert loaded.figures["v3_share_of_gpt4"].value == 5.58
 
 
 # (what to change, expected line, expected text in the message)
@@ -92,7 +94,7 @@ CASES = [
      36, "checks[c].claim: unknown claim; expected a claim id, got 'nope'"),
     ("wrong type", ("{id: cost, value: 100, unit: USD}", "{id: cost, value: lots, unit: USD}"),
      19, "claims[first].figures[cost].value: input should be a valid number"),
-    ("unknown unit", ("{id: cost, value: 100, unit: USD}", "{id: cost, value: 100, unit: EUR}"),
+    ("unknown unit", ("{id: cost, value: 100, unit: USD}", "{id: cost, value: 100, unit: EURO}"),
      19, "not allowed; expected 'USD', 'KRW'"),
     ("unknown figure in text", ("Cost {fig:cost}", "Cost {fig:price}"), 17,
      "unknown figure in {fig:...}; expected a figure id, got 'price'"),
@@ -220,3 +222,143 @@ def test_bad_images_are_refused_with_a_clear_error(tmp_path, path, content, mess
         (tmp_path / path).write_bytes(content)
     errors = _errors(tmp_path, _with_image(path))
     assert any(f"images[pic].path: {message}" in e for e in errors), errors
+
+
+# ------------------------------------------------------------------------------------------
+# numbers right by default
+
+
+def test_a_figure_keeps_the_precision_it_was_written_with(tmp_path):
+    loaded, _ = _load(tmp_path, MINIMAL.replace("{id: share, value: 5.5, unit: percent}",
+                                                "{id: share, value: 2.0, unit: percent}")
+                      .replace("    reported: [share]\n", ""))
+    assert loaded.figures["share"].decimals == 1
+    assert loaded.figures["cost"].decimals is None
+    loaded, _ = _load(tmp_path, MINIMAL.replace("{id: cost, value: 100, unit: USD}",
+                                                "{id: cost, value: 100, unit: USD, decimals: 2}"))
+    assert loaded.figures["cost"].decimals == 2
+
+
+def test_a_difference_keeps_its_inputs_precision_without_float_noise(tmp_path):
+    text = MINIMAL.replace("""      - {id: share, value: 5.5, unit: percent}""",
+                           """      - {id: share, value: 5.5, unit: percent}
+      - {id: before, value: 2.0, unit: percent}
+      - {id: after, value: 9.6, unit: percent}""").replace(
+        "derived:\n", "derived:\n  - {id: rise, op: difference, of: [after, before], "
+        "unit: percentage_points}\n")
+    loaded, _ = _load(tmp_path, text)
+    rise = loaded.figures["rise"]
+    assert (rise.value, rise.decimals, rise.unit) == (7.6, 1, "percentage_points")
+
+
+def _growth(reported: str) -> str:
+    return MINIMAL.replace("""      - {id: share, value: 5.5, unit: percent}""",
+                           f"""      - {{id: share, value: 5.5, unit: percent}}
+      - {{id: old, value: 800, unit: count}}
+      - {{id: new, value: 3170, unit: count}}
+      - {{id: growth_reported, value: 4, unit: multiple{reported}}}""").replace(
+        "derived:\n", "derived:\n  - {id: growth, op: multiple, of: [new, old], unit: multiple, "
+        "reported: [growth_reported]}\n")
+
+
+def test_a_bound_the_computed_value_breaks_is_a_warning(tmp_path):
+    """'more than 4x' against a computed 3.96x: the old check compared it as 4 and passed."""
+    loaded, warnings = _load(tmp_path, _growth(", qualifier: more_than"))
+    assert loaded.figures["growth"].value == 3.96  # three significant digits, not 4.0
+    [w] = warnings.items
+    assert "computed multiple of new, old is 3.9625, but growth_reported reports more than " \
+           "4; expected the computed value to be more than it" in str(w)
+    _, warnings = _load(tmp_path, _growth(", qualifier: at_most"))
+    assert warnings.items == []
+    _, warnings = _load(tmp_path, _growth(""))  # plain 4: agrees within rounding
+    assert warnings.items == []
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (".nan", "input should be a finite number"),
+    (".inf", "input should be a finite number"),
+    ("123456789012345678901234", "absurd figure: 24 digits; expected at most 20"),
+])
+def test_an_absurd_figure_is_an_error_at_its_line(tmp_path, value, message):
+    errors = _errors(tmp_path, MINIMAL.replace("{id: cost, value: 100, unit: USD}",
+                                               f"{{id: cost, value: {value}, unit: USD}}"))
+    assert any(e.startswith(f"{tmp_path / 'article.yaml'}:19:") and message in e
+               for e in errors), errors
+
+
+def test_an_absurd_derived_figure_is_an_error_at_its_line(tmp_path):
+    text = MINIMAL.replace("{id: part, value: 5.576, unit: USD}",
+                           "{id: part, value: 1.0e+19, unit: USD}").replace(
+        "{id: cost, value: 100, unit: USD}", "{id: cost, value: 0.001, unit: USD}").replace(
+        "    reported: [share]\n", "")
+    errors = _errors(tmp_path, text)
+    assert any(":29: derived[computed]: absurd figure" in e for e in errors), errors
+
+
+# ------------------------------------------------------------------------------------------
+# times
+
+
+@pytest.mark.parametrize(("published", "extra", "ok"), [
+    ("2025-02-02T08:00:00+09:00", "", True),
+    ("2025-02-02", "", True),
+    ("2025-02-02T08:00:00", "", False),
+    ("2025-02-02T08:00:00", "  timezone: Asia/Seoul\n", True),
+    ("2025-02-02T08:00:00", "  timezone: Asia/Nowhere\n", False),
+])
+def test_a_time_needs_an_offset_or_a_zone(tmp_path, published, extra, ok):
+    text = MINIMAL.replace("  published: 2025-02-02T08:00:00+09:00\n",
+                           f"  published: {published}\n{extra}")
+    if ok:
+        loaded, _ = _load(tmp_path, text)
+        if "T" in published:
+            assert loaded.published.utcoffset().total_seconds() == 9 * 3600
+        else:
+            assert loaded.published == dt.date(2025, 2, 2)
+    else:
+        errors = _errors(tmp_path, text)
+        assert any(("time without a UTC offset" in e and ":9: article.published" in e)
+                   or "unknown time zone" in e for e in errors), errors
+
+
+# ------------------------------------------------------------------------------------------
+# TODOs left by --init, sections
+
+
+def test_a_file_with_todos_lists_every_todo_and_nothing_else(tmp_path):
+    text = (MINIMAL.replace("text: {ko: 비율, en: Share}", "text: {ko: TODO, en: TODO}")
+            .replace("kind: figure\n    text: {ko: 비율", "kind: TODO\n    text: {ko: 비율"))
+    errors = _errors(tmp_path, text)
+    todo = [e for e in errors if "still a TODO" in e]
+    assert [e.split(":")[1] for e in todo] == ["25", "25"]
+    assert errors[-1] == "2 TODO(s) left; fill them in (see the comment above each claim) " \
+        "and build again" or errors[-1].endswith("and build again")
+    assert len(errors) == 3  # no schema noise about 'TODO' not being a kind
+
+
+SECTIONS = """\
+  sections:
+    - key: money
+      heading: {ko: 돈, en: Money}
+      claims: [first, second]
+"""
+
+
+@pytest.mark.parametrize(("extra", "line", "message"), [
+    ("      chart: [cost, share]\n", 41, "a chart of figures in different units; expected one "
+     "unit (a table shows mixed units: use table:), got ['USD', 'percent']"),
+    ("      chart: [cots]\n", 41, "unknown figure; expected a figure id (did you mean 'cost'?)"),
+    ("      claims: [frist]\n", 41, "duplicate key"),
+    ("      image: map\n", 41, "unknown image; expected an image id"),
+    ("      table: [cost]\n      chart: [cost]\n", 38, "a section shows one visual"),
+])
+def test_sections_name_what_exists(tmp_path, extra, line, message):
+    text = MINIMAL + SECTIONS + extra
+    errors = _errors(tmp_path, text)
+    hits = [e for e in errors if message in e]
+    assert hits and hits[0].startswith(f"{tmp_path / 'article.yaml'}:{line}:"), errors
+
+
+def test_a_section_key_may_not_take_an_outline_key(tmp_path):
+    errors = _errors(tmp_path, MINIMAL + SECTIONS.replace("key: money", "key: sources"))
+    assert any(":38: deck.sections[0].key: section key taken" in e for e in errors), errors

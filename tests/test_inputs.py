@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import BIKESHARE, COMPANY, ROOT, copy_bikeshare
+from helpers import BIKESHARE, COMPANY, CUSTOM_OUTLINE, ROOT, copy_bikeshare
 
 from deck import l10n
 from deck.cli import main
@@ -68,9 +68,13 @@ LABELS = [
     ("a list", "- cont\n", 1, "expected a mapping of label: text, got list"),
     ("unknown key", "{labels}conts: x\n", CATALOG_LINES + 1,
      "conts: unknown field; expected one of cont,"),
-    ("missing key", "{labels_without_cont}", 2, "cont: missing; expected a value"),
-    ("bad pattern field", "{labels_bad_page}", 3, "page: pattern uses count; expected {n}, "
+    ("missing key", "{labels_without_cont}", 3, "cont: missing; expected a value"),
+    ("bad pattern field", "{labels_bad_page}", 4, "page: pattern uses count; expected {n}, "
      "{total}, got '{count}'"),
+    ("unit without its number", "{labels_bad_unit}", None,
+     "units.people: pattern lacks n; expected {n}, got 'people'"),
+    ("a unit missing", "{labels_without_score}", None, "units.score: missing"),
+    ("a bad plural category", "{labels_bad_plural}", None, "units.people.several: unknown field"),
 ]
 
 
@@ -79,6 +83,12 @@ def _labels_text(kind: str) -> str:
     return {"{labels}": text,
             "{labels_without_cont}": re.sub(r"^cont: .*\n", "", text, flags=re.M),
             "{labels_bad_page}": re.sub(r"^page: .*\n", 'page: "{count}"\n', text, flags=re.M),
+            "{labels_bad_unit}": re.sub(r"^  people: .*\n", '  people: "people"\n', text,
+                                        flags=re.M),
+            "{labels_without_score}": re.sub(r"^  score: .*\n", "", text, flags=re.M),
+            "{labels_bad_plural}": re.sub(r"^  people: .*\n",
+                                          '  people: {several: "{n} people", other: "{n}"}\n',
+                                          text, flags=re.M),
             }.get(kind, kind)
 
 
@@ -88,9 +98,13 @@ def test_a_broken_label_catalog_names_its_file_and_line(tmp_path, capsys, text, 
     data = copy_bikeshare(tmp_path)
     (tmp_path / "labels").mkdir()
     catalog = tmp_path / "labels" / "en.yaml"
-    for key in ("{labels}", "{labels_without_cont}", "{labels_bad_page}"):
-        if text.startswith(key):
-            text = _labels_text(key) + text[len(key):]
+    if text.startswith("{labels"):
+        key = text[:text.index("}") + 1]
+        text = _labels_text(key) + text[len(key):]
+    if line is None:  # the line of the unit concerned
+        unit = message.split(".")[1].split(":")[0]
+        line = next(n for n, x in enumerate(text.splitlines(), 1) if x.startswith(f"  {unit}:")
+                    or (unit == "score" and x.startswith("units:")))
     catalog.write_text(text, encoding="utf-8")
     status, err = run(capsys, str(data), "--out", str(tmp_path / "out"))
     assert status == 2
@@ -117,7 +131,6 @@ def test_every_label_is_used():
     """Each key of the catalog is read by an outline template or by the package's code."""
     sources = [p.read_text(encoding="utf-8") for p in outlines_dir().glob("*.yaml.j2")]
     sources += [p.read_text(encoding="utf-8") for p in (ROOT / "deck").glob("*.py")]
-    sources += [BIKESHARE.with_suffix(".yaml.j2").read_text(encoding="utf-8")]
     text = "\n".join(sources)
     unused = [key for key in Labels.model_fields
               if not re.search(rf"\b(L|labels)\.{key}\b", text)
@@ -130,60 +143,52 @@ def test_pattern_fields_are_checked_for_every_pattern_label():
         assert key in Labels.model_fields
 
 
+CUSTOM = CUSTOM_OUTLINE.read_text(encoding="utf-8")
+
+
 def test_a_template_runtime_error_is_the_templates(tmp_path, capsys):
-    text = BIKESHARE.with_suffix(".yaml.j2").read_text(encoding="utf-8")
-    data = copy_bikeshare(tmp_path)
-    (tmp_path / "bikeshare.yaml.j2").write_text(
-        text.replace("{{ deck.takeaway }}", "{{ 1 + 'a' }}", 1), encoding="utf-8")
+    data = copy_bikeshare(tmp_path, outline=CUSTOM.replace("{{ deck.takeaway }}",
+                                                           "{{ 1 + 'a' }}", 1))
     status, err = run(capsys, str(data), "--out", str(tmp_path / "out"))
     assert status == 2
-    assert err[0].startswith(f"{tmp_path / 'bikeshare.yaml.j2'}:6:"), err
+    assert err[0].startswith(f"{tmp_path / 'custom.yaml.j2'}:7:"), err
     assert "template error" in err[0]
 
 
 def test_a_bad_fill_pattern_in_a_template_is_the_templates(tmp_path, capsys):
-    text = BIKESHARE.with_suffix(".yaml.j2").read_text(encoding="utf-8")
-    data = copy_bikeshare(tmp_path)
-    (tmp_path / "bikeshare.yaml.j2").write_text(
-        text.replace("{{ deck.takeaway }}", "{{ fill('{x.__class__}', x=1) }}", 1),
-        encoding="utf-8")
+    data = copy_bikeshare(tmp_path, outline=CUSTOM.replace(
+        "{{ deck.takeaway }}", "{{ fill('{x.__class__}', x=1) }}", 1))
     status, err = run(capsys, str(data), "--out", str(tmp_path / "out"))
-    assert status == 2 and "fill(" in err[0] and ":6:" in err[0], err
+    assert status == 2 and "fill(" in err[0] and ":7:" in err[0], err
 
 
 def test_a_bug_in_our_code_is_exit_1_not_the_users_fault(tmp_path, capsys, monkeypatch):
-    from deck import templating
+    from deck import context
 
     def broken(*_a, **_k):
         raise KeyError("a bug")
 
-    monkeypatch.setattr(templating, "expand_figures", broken)
+    monkeypatch.setattr(context, "expand_figures", broken)
     status, err = run(capsys, str(BIKESHARE), "--out", str(tmp_path / "out"))
     assert status == 1
     assert err[0].startswith("internal error: KeyError") and "--debug" in err[0]
 
 
 def test_an_outline_parse_error_names_the_template_line(tmp_path, capsys):
-    text = BIKESHARE.with_suffix(".yaml.j2").read_text(encoding="utf-8")
-    data = copy_bikeshare(tmp_path)
-    # line 13 of the template: a chart kind the outline does not know
-    (tmp_path / "bikeshare.yaml.j2").write_text(text.replace("kind: line", "kind: pie", 1),
-                                                encoding="utf-8")
+    # line 14 of the template: a chart kind the outline does not know
+    data = copy_bikeshare(tmp_path, outline=CUSTOM.replace("kind: line", "kind: pie", 1))
     status, err = run(capsys, str(data), "--out", str(tmp_path / "out"))
     assert status == 2
-    template = tmp_path / "bikeshare.yaml.j2"
-    assert err[0].startswith(f"{template}:13: slides[1].chart.kind: not allowed"), err
+    template = tmp_path / "custom.yaml.j2"
+    assert err[0].startswith(f"{template}:14: slides[1].chart.kind: not allowed"), err
     assert "(rendered for en, line" in err[0]
 
 
 def test_an_unknown_claim_in_an_outline_suggests_the_nearest(tmp_path, capsys):
-    text = BIKESHARE.with_suffix(".yaml.j2").read_text(encoding="utf-8")
-    data = copy_bikeshare(tmp_path)
-    (tmp_path / "bikeshare.yaml.j2").write_text(text.replace("claims: [stations]",
-                                                             "claims: [station]", 1),
-                                                encoding="utf-8")
+    data = copy_bikeshare(tmp_path, outline=CUSTOM.replace("claims: [stations]",
+                                                           "claims: [station]", 1))
     status, err = run(capsys, str(data), "--out", str(tmp_path / "out"))
     assert status == 2
-    assert err[0].startswith(f"{tmp_path / 'bikeshare.yaml.j2'}:31:"), err
+    assert err[0].startswith(f"{tmp_path / 'custom.yaml.j2'}:32:"), err
     assert "unknown claim; expected a claim id of the data file (did you mean 'stations'?), " \
            "got 'station'" in err[0]

@@ -8,9 +8,15 @@ import pytest
 
 from deck import l10n
 from deck.diagnostics import UserError
+from deck.resources import labels_dir
 from deck.session import BuildSession
+from deck.units import UNITS
 
 KST = dt.timezone(dt.timedelta(hours=9))
+
+
+def numbers(lang: str) -> l10n.Numbers:
+    return l10n.Numbers(lang, l10n.read_labels(labels_dir() / f"{lang}.yaml"))
 
 
 @pytest.mark.parametrize(("value", "unit", "approx", "decimals", "ko", "en"), [
@@ -32,16 +38,69 @@ KST = dt.timezone(dt.timedelta(hours=9))
     (17.93, "multiple", False, 1, "17.9배", "17.9x"),
     (2_788_000, "gpu_hours", False, None, "278만 8,000 GPU시간", "2.788 million GPU hours"),
     (2, "usd_per_hour", False, None, "시간당 2 달러", "USD 2 per hour"),
+    (2.0, "percent", False, 1, "2.0%", "2.0%"),
+    (9.6 - 2.0, "percentage_points", False, None, "7.6%포인트", "7.6 percentage points"),
+    (1, "percentage_points", False, None, "1%포인트", "1 percentage point"),
+    (1, "people", False, None, "1명", "1 person"),
+    (3.9625, "multiple", False, 2, "3.96배", "3.96x"),
+    (16.3e12, "KRW", True, None, "약 16조 3,000억 원", "about KRW 16.3 trillion"),
+    (0.1 + 0.2, "percent", False, None, "0.3%", "0.3%"),
 ])
 def test_format_figure(value, unit, approx, decimals, ko, en):
-    assert l10n.format_figure(value, unit, "ko", approx=approx, decimals=decimals) == ko
-    assert l10n.format_figure(value, unit, "en", approx=approx, decimals=decimals) == en
+    assert numbers("ko").figure(value, unit, approx=approx, decimals=decimals) == ko
+    assert numbers("en").figure(value, unit, approx=approx, decimals=decimals) == en
+
+
+@pytest.mark.parametrize(("qualifier", "ko", "en", "ja"), [
+    ("at_least", "10% 이상", "at least 10%", "10%以上"),
+    ("more_than", "10% 초과", "more than 10%", "10%超"),
+    ("under", "10% 미만", "under 10%", "10%未満"),
+    ("at_most", "10% 이하", "at most 10%", "10%以下"),
+    ("about", "10%", "10%", "10%"),  # 'about' is the hedge, given by approx
+])
+def test_qualifiers(qualifier, ko, en, ja):
+    for lang, expected in (("ko", ko), ("en", en), ("ja", ja)):
+        assert numbers(lang).figure(10, "percent", qualifier=qualifier) == expected
+
+
+@pytest.mark.parametrize(("value", "unit", "approx", "ja"), [
+    (40, "people", True, "約40人"),
+    (5_576_000, "USD", False, "557万6,000ドル"),
+    (191_556, "people", False, "19万1,556人"),
+    (2, "rank", False, "2位"),
+    (140e9, "KRW", True, "約1,400億ウォン"),
+    (2022, "year", False, "2022年"),
+])
+def test_japanese_words_come_from_the_japanese_catalog(value, unit, approx, ja):
+    assert numbers("ja").figure(value, unit, approx=approx) == ja
+
+
+def test_every_catalog_has_every_unit():
+    for path in labels_dir().glob("*.yaml"):
+        labels = l10n.read_labels(path)
+        assert set(type(labels.units).model_fields) == set(UNITS), path
 
 
 def test_english_deck_never_gets_korean_units():
-    for unit in ("USD", "KRW", "people", "parameters", "rank", "year", "gpu_hours"):
-        text = l10n.format_figure(140e9, unit, "en", approx=True)
+    en = numbers("en")
+    for unit in UNITS:
+        text = en.figure(140e9, unit, approx=True)
         assert not any("\uac00" <= ch <= "\ud7a3" for ch in text), text
+
+
+@pytest.mark.parametrize(("lang", "value", "expected"), [
+    ("de", 1450.5, "1.450,5"), ("fr", 1450.5, "1\u202f450,5"), ("en", 1450.5, "1,450.5"),
+    ("de", 5_576_000, "5,576 Millionen"), ("ja", 140e9, "1,400億"),
+    ("zh-Hant", 191_556, "19萬1,556"),
+])
+def test_grouping_and_words_follow_cldr(lang, value, expected):
+    assert l10n.Numbers(lang, numbers("en").labels).number(value) == expected
+
+
+@pytest.mark.parametrize(("n", "en"), [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"),
+                                       (11, "11th"), (12, "12th"), (21, "21st"), (22, "22nd")])
+def test_ordinals_follow_cldr_categories(n, en):
+    assert numbers("en").figure(n, "rank") == en
 
 
 @pytest.mark.parametrize(("moment", "ko", "en"), [
@@ -58,7 +117,10 @@ def test_timestamps_keep_the_articles_time_zone(moment, ko, en):
 
 
 @pytest.mark.parametrize(("lang", "tag"), [("ko", "ko-KR"), ("en", "en-US"), ("en-GB", "en-GB"),
-                                           ("ja", "ja-JP")])
+                                           ("ja", "ja-JP"), ("zh-Hant", "zh-TW"),
+                                           ("zh-Hans", "zh-CN"), ("zh-HK", "zh-HK"),
+                                           ("ar", "ar-EG"), ("he", "he-IL"), ("de", "de-DE"),
+                                           ("sr-Latn", "sr-Latn-RS"), ("pt", "pt-BR")])
 def test_run_language_tags(lang, tag):
     assert l10n.lang_tag(lang) == tag
 
@@ -67,3 +129,16 @@ def test_missing_catalog_names_what_exists():
     with pytest.raises(UserError) as info:
         BuildSession().labels("fr")
     assert "no label catalog for 'fr'" in str(info.value) and "'en'" in str(info.value)
+    assert "never taken from another language" in str(info.value)
+
+
+def test_a_date_alone_is_shown_as_a_date_and_a_naive_time_is_refused():
+    assert l10n.format_timestamp(dt.date(2024, 6, 3), "ko") == "2024년 6월 3일"
+    with pytest.raises(ValueError):
+        l10n.format_timestamp(dt.datetime(2024, 6, 3, 7, 30), "en")
+
+
+@pytest.mark.parametrize(("lang", "rtl"), [("ar", True), ("he", True), ("fa", True),
+                                           ("ko", False), ("en", False), ("ja", False)])
+def test_right_to_left_languages(lang, rtl):
+    assert l10n.is_rtl(lang) is rtl

@@ -32,7 +32,8 @@ pytestmark = [
 STRESS_SCRIPT = Path(__file__).resolve().parent / "data" / "stress" / "make_stress.py"
 TOLERANCE_PT = 2.0
 TIMEOUT_S = 180
-DECKS = ["ko", "en", "long.ko", "long.en", "token.ko", "token.en"]
+DECKS = ["ko", "en", "long.ko", "long.en", "token.ko", "token.en", "hanul.ko", "hanul.en"]
+HANUL = Path(__file__).resolve().parent / "data" / "hanul" / "hanul.yaml"
 
 
 def to_pdf(pptx: Path, out_dir: Path) -> Path:
@@ -115,7 +116,8 @@ def render_counts(pptx: Path, pdf: Path) -> RenderCounts:
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory) -> dict[str, RenderCounts]:
-    """The bundled decks and the long and token stress decks, built, converted in parallel
+    """The bundled decks, the long and token stress decks and the third test article (default
+    outline), built, converted in parallel
     (one LibreOffice per deck, each with its own profile) and measured."""
     import importlib.util
 
@@ -126,7 +128,8 @@ def rendered(tmp_path_factory) -> dict[str, RenderCounts]:
     spec.loader.exec_module(stress)
     data = stress.write_all(tmp / "data")
     decks: dict[str, Path] = {}
-    for prefix, path in (("", DEFAULT_DATA), ("long", data["long"]), ("token", data["token"])):
+    for prefix, path in (("", DEFAULT_DATA), ("long", data["long"]), ("token", data["token"]),
+                         ("hanul", HANUL)):
         for b in build(path, tmp / (prefix or "bundled")):
             decks[f"{prefix}.{b.lang}" if prefix else b.lang] = b.path
     with ThreadPoolExecutor(max_workers=4) as pool:

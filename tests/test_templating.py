@@ -46,12 +46,16 @@ def test_fill_refuses_attribute_and_index_access(pattern):
         fill(pattern, n="x")
 
 
+HANUL = Path(__file__).resolve().parent / "data" / "hanul" / "hanul.yaml"
+
+
 @pytest.mark.parametrize("lang", ["ko", "en"])
-def test_outline_matches_its_golden(lang, tmp_path):
+@pytest.mark.parametrize("data", [DEFAULT_DATA, HANUL], ids=["bundled", "default-outline"])
+def test_outline_matches_its_golden(data, lang, tmp_path):
     """Rendered outlines are reviewable YAML; regenerate with UPDATE_GOLDENS=1 pytest."""
     session = BuildSession()
-    text = session.render(session.read_inputs(BuildRequest(DEFAULT_DATA, tmp_path)), lang).text
-    golden = GOLDEN / f"{DEFAULT_DATA.stem}.{lang}.yaml"
+    text = session.render(session.read_inputs(BuildRequest(data, tmp_path)), lang).text
+    golden = GOLDEN / f"{data.stem}.{lang}.yaml"
     if os.environ.get("UPDATE_GOLDENS"):
         golden.write_text(text, encoding="utf-8")
     assert text == golden.read_text(encoding="utf-8"), (

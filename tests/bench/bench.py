@@ -269,14 +269,16 @@ def scaled(data: dict[str, Any], total: int) -> dict[str, Any]:
 
 
 def write_scaled(base: Path, total: int, work: Path) -> Path:
-    """The scaled article, with its outline template copied beside it."""
+    """The scaled article, with its outline template (if it has one of its own) and pictures
+    copied beside it."""
     import yaml
 
     folder = work / f"n{total}"
     folder.mkdir(parents=True, exist_ok=True)
     data = yaml.safe_load(base.read_text(encoding="utf-8"))
     template = base.parent / f"{data['template']}.yaml.j2"
-    shutil.copy2(template, folder / template.name)
+    if template.exists():  # else a bundled outline (the default one)
+        shutil.copy2(template, folder / template.name)
     for image in base.parent.glob("*.png"):  # pictures the outline places
         shutil.copy2(image, folder / image.name)
     path = folder / f"{base.stem}-{total}.yaml"
