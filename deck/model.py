@@ -180,6 +180,7 @@ class TextFrame:
     insets: Insets
     paragraphs: tuple[Paragraph, ...]
     autofit: bool = True
+    name: str = ""  # the shape's identity (:mod:`deck.identity`), set by the fit stage
 
 
 # ------------------------------------------------------------------------------------------
@@ -222,6 +223,7 @@ class ChartFrame:
     other_paint: Paint
     highlight_paint: Paint
     gap_width: int
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +249,7 @@ class TableFrame:
     rows: tuple[TableRow, ...]
     cell_insets: Insets
     alt: str
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +260,7 @@ class PictureFrame:
     box: Box
     path: str
     alt: str
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +311,7 @@ class SlideNumber:
     slot: Slot
     value: int
     lang: str
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)

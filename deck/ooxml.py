@@ -80,9 +80,9 @@ def copy_layout_placeholder(slide, layout, ordinal: int):
     return next(s for s in slide.shapes if s.element is new)
 
 
-def add_slide_number(slide, layout, ordinal: int, value: int, lang: str) -> None:
+def add_slide_number(slide, layout, ordinal: int, value: int, lang: str):
     """The layout's slide-number placeholder with a live ``slidenum`` field (right when slides
-    are moved by hand), showing ``value`` until the viewer updates it."""
+    are moved by hand), showing ``value`` until the viewer updates it. Returns the shape."""
     shape = copy_layout_placeholder(slide, layout, ordinal)
     para = shape.element.find(qn("p:txBody")).find(qn("a:p"))
     fld = etree.SubElement(para, qn("a:fld"))
@@ -91,6 +91,7 @@ def add_slide_number(slide, layout, ordinal: int, value: int, lang: str) -> None
     rpr = etree.SubElement(fld, qn("a:rPr"))
     rpr.set("lang", lang)
     etree.SubElement(fld, qn("a:t")).text = str(value)
+    return shape
 
 
 def set_insets(tf, insets) -> None:

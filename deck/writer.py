@@ -184,10 +184,18 @@ def _write_footer(slide, layout, value: m.Slide) -> None:
         shape = ooxml.copy_layout_placeholder(slide, layout, value.footer.slot.ordinal)
         _apply_paragraphs(shape.text_frame, value.footer.paragraphs, autofit=False,
                           wrap=False)
+        _name(shape, value.footer.name)
     if value.number is not None:
-        ooxml.add_slide_number(slide, layout, value.number.slot.ordinal, value.number.value,
-                               value.number.lang)
+        shape = ooxml.add_slide_number(slide, layout, value.number.slot.ordinal,
+                                       value.number.value, value.number.lang)
+        _name(shape, value.number.name)
     ooxml.renumber_shape_ids(slide)
+
+
+def _name(shape, name: str) -> None:
+    """The shape's identity, where the model gives one (it always does for a built deck)."""
+    if name:
+        shape.name = name
 
 
 def _remove(shape) -> None:
@@ -210,6 +218,7 @@ def _paint(color, paint: m.Paint) -> None:
 def _apply_text(shape, frame: m.TextFrame) -> None:
     if shape is None:
         return
+    _name(shape, frame.name)
     tf = shape.text_frame
     _apply_paragraphs(tf, frame.paragraphs, autofit=frame.autofit)
     if frame.slot is None:  # a free text box: the insets are ours, not a placeholder's
@@ -289,7 +298,7 @@ def _write_table(slide, ph, t: m.TableFrame) -> None:
             _apply_paragraphs(cell.text_frame, value.paragraphs, autofit=False)
             cell.fill.solid()
             _paint(cell.fill.fore_color, value.fill)
-    frame.name = "Table"
+    _name(frame, t.name)
     ooxml.set_alt_text(frame, t.alt)
 
 
@@ -306,7 +315,7 @@ def _write_chart(slide, ph, c: m.ChartFrame) -> None:
         b = c.box
         frame = slide.shapes.add_chart(kind, Emu(b.left_emu), Emu(b.top_emu), Emu(b.width_emu),
                                        Emu(b.height_emu), data)
-    frame.name = "Chart"
+    _name(frame, c.name)
     ooxml.set_alt_text(frame, c.alt)
     chart = frame.chart
     ooxml.fix_chart_axis_ids(chart)
@@ -384,7 +393,7 @@ def _write_picture(slide, p: m.PictureFrame) -> None:
     b = p.box
     pic = slide.shapes.add_picture(p.path, Emu(b.left_emu), Emu(b.top_emu), Emu(b.width_emu),
                                    Emu(b.height_emu))
-    pic.name = "Picture"
+    _name(pic, p.name)
     ooxml.set_alt_text(pic, p.alt)
 
 
@@ -411,6 +420,6 @@ def _write_group(slide, g: m.ShapeGroup) -> None:
                                             Emu(item.y1_emu), Emu(item.x2_emu), Emu(item.y2_emu))
                 _paint(conn.line.color, item.paint)
                 conn.line.width = Pt(item.width_pt)
-    group.name = g.name
+    _name(group, g.name)
     ooxml.set_alt_text(group, g.alt)
     ooxml.renumber_shape_ids(slide)

@@ -161,7 +161,7 @@ def test_words_outside_are_counted(rendered: dict[str, RenderCounts], tmp_path: 
     words LibreOffice drew in the real body fall outside every box of slide 2."""
     real = rendered["en"]
     prs = Presentation(str(real.pptx))
-    body = next(s for s in prs.slides[1].shapes if s.name == "Text Placeholder 2")
+    body = next(s for s in prs.slides[1].shapes if s.name == "deck:summary:1:body")
     body.left, body.top, body.width, body.height = (body.left, body.top + 200 * EMU_PER_PT,
                                                     body.width, body.height)
     moved = tmp_path / "moved.pptx"
