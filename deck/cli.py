@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 
 from .diagnostics import UserError
+from .diff import diff_decks
+from .output import BASES
 from .resources import default_article, labels_dir, outlines_dir, theme_path
 from .session import BuildRequest, BuildResult, BuildSession
 
@@ -27,14 +29,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--lang", help="comma-separated languages (default: all in the file)")
     parser.add_argument("--template", type=Path, help="a company .pptx master (layouts "
                         "mapped by name in a .yaml beside it)")
-    parser.add_argument("--force", action="store_true",
-                        help="overwrite hand-edited decks after keeping a timestamped backup")
+    edits = parser.add_mutually_exclusive_group()
+    edits.add_argument("--merge", action="store_true",
+                       help="carry the hand edits of edited decks into the new build "
+                       "(three-way merge; a backup first, a report beside each deck)")
+    edits.add_argument("--force", action="store_true",
+                       help="overwrite hand-edited decks after keeping a timestamped backup")
     parser.add_argument("--strict", action="store_true",
                         help="treat warnings (derived figures that disagree) as errors")
     parser.add_argument("--preview", action="store_true",
                         help="also write a PNG per slide and a contact sheet (needs LibreOffice)")
     parser.add_argument("--watch", action="store_true",
                         help="rebuild when the data file, a template or the theme changes")
+    parser.add_argument("--diff", nargs=2, type=Path, metavar=("A.pptx", "B.pptx"),
+                        help="show what differs between two decks, slide by slide and shape "
+                        "by shape (builds nothing)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser.parse_args(argv)
 
@@ -43,12 +52,15 @@ def request_from(args: argparse.Namespace) -> BuildRequest:
     langs = tuple(x.strip() for x in args.lang.split(",") if x.strip()) if args.lang else ()
     return BuildRequest(data=args.data or default_article(), out_dir=args.out, langs=langs,
                         template=args.template, force=args.force, strict=args.strict,
-                        source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"))
+                        source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"),
+                        merge=args.merge)
 
 
 def main(argv: list[str] | None = None) -> int:
     """``python build.py``, ``python -m deck`` and ``deck``: build, print, return the status."""
     args = parse_args(argv)
+    if args.diff:
+        return run_diff(*args.diff, debug=args.debug)
     session = BuildSession()
     if args.watch:
         return watch(args, session)
@@ -82,11 +94,32 @@ def run_build(session: BuildSession, request: BuildRequest,
         print(str(w), file=sys.stderr)
     for backup in result.backups:
         print(f"{backup}: kept a backup of the hand-edited deck")
+    merged = {m.path: m for m in result.merged}
     for d in result.decks:
-        print(f"{d.path}: {d.slides} slides, {d.claims} claims, {d.seconds:.2f} s")
+        if d.path in merged:
+            print(f"{d.path}: {merged[d.path].summary()}")
+        else:
+            print(f"{d.path}: {d.slides} slides, {d.claims} claims, {d.seconds:.2f} s")
     n = len(result.decks)
     print(f"built {n} deck{'s' if n != 1 else ''} in {time.perf_counter() - t0:.2f} s")
     return 0, result
+
+
+def run_diff(a: Path, b: Path, debug: bool = False) -> int:
+    """``--diff A B``: print the diff; 2 when a file is not a readable deck."""
+    try:
+        lines = diff_decks(a, b)
+    except UserError as exc:
+        for d in exc.diagnostics:
+            print(str(d), file=sys.stderr)
+        if debug:
+            raise
+        return 2
+    try:
+        print("\n".join(lines))
+    except BrokenPipeError:  # piped into head or a pager that quit: not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the exit flush quiet
+    return 0
 
 
 def _report(exc: UserError) -> None:
@@ -129,7 +162,7 @@ def watch(args: argparse.Namespace, session: BuildSession) -> int:
 
     def wanted(_change, path: str) -> bool:
         p = Path(path)
-        ours = p.parent == out and p.name.startswith(request.data.stem + ".")
+        ours = p.parent in (out, out / BASES) and p.name.startswith(request.data.stem + ".")
         return p.suffix in relevant and not ours and not p.name.startswith(".")
 
     run_build(session, request)

@@ -227,6 +227,7 @@ class Labels(BaseModel):
     footer: str
     said_by: str
     claim_marker: str
+    merge_conflicts: str  # heads the hand's text a merge keeps in the speaker notes
     falls: str
     rises: str
     threshold_at_least: str

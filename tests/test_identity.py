@@ -5,13 +5,11 @@ Which carrier survives which application is recorded here too (LibreOffice round
 from __future__ import annotations
 
 import shutil
-import subprocess
-import tempfile
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from helpers import copy_bikeshare
+from helpers import copy_bikeshare, soffice_pptx
 from pptx import Presentation
 from pptx.oxml.ns import qn
 
@@ -54,23 +52,6 @@ def test_a_repeated_outline_key_is_refused_at_its_line(tmp_path, capsys):
 
 
 # what survives a LibreOffice round trip ----------------------------------------------------
-
-
-def soffice_pptx(src: Path, out_dir: Path) -> Path:
-    """``soffice --convert-to pptx`` with a fresh profile; fails unless a deck comes out."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    profile = Path(tempfile.mkdtemp(prefix="lo-profile-"))
-    try:
-        run = subprocess.run(
-            ["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless",
-             "--convert-to", "pptx", "--outdir", str(out_dir), str(src)],
-            capture_output=True, text=True, timeout=180, check=False)
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-    out = out_dir / src.name
-    if not out.exists():
-        raise AssertionError(f"soffice made no deck of {src}: {run.stdout} {run.stderr}")
-    return out
 
 
 @pytest.mark.soffice

@@ -1,7 +1,9 @@
 """The built decks as OOXML packages: valid, self-consistent, accessible, correctly tagged.
 
-Each deck is built once for this module and read straight from its zip. Failures list every
-offending part/slide/element at once, so one run shows the whole picture.
+Each deck is built once for this module and read straight from its zip; every check runs on
+the decks as built and on the decks of the merge scenario (edited by hand, rebuilt with
+--merge: ``conftest.scenario``). Failures list every offending part/slide/element at once, so
+one run shows the whole picture.
 
 openxml-audit (the validator named in ``pyproject.toml``) is used when installed. The ECMA-376
 schemas are read from ``../shared/ooxml-xsd`` beside the repository when that folder exists
@@ -146,8 +148,11 @@ def report(problems: list[str]) -> str:
     return f"{len(problems)} problem(s):\n  " + "\n  ".join(problems)
 
 
-@pytest.fixture(scope="module")
-def decks(tmp_path_factory) -> dict[str, Package]:
+@pytest.fixture(scope="module", params=["built", "merged"])
+def decks(request, tmp_path_factory) -> dict[str, Package]:
+    if request.param == "merged":
+        scenario = request.getfixturevalue("scenario")
+        return {lang: Package.open(lang, scenario.deck(lang)) for lang in LANGS}
     out = tmp_path_factory.mktemp("package")
     built = build(DEFAULT_DATA, out)
     return {b.lang: Package.open(b.lang, b.path) for b in built}

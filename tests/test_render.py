@@ -9,7 +9,6 @@ script, ``PYTHONPATH=. python tests/test_render.py DECK.pptx...`` prints them fo
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from helpers import DEFAULT_DATA, build
+from helpers import DEFAULT_DATA, build, soffice_convert
 from pptx import Presentation
 
 from deck.check import is_text_bearing, shape_rect
@@ -32,26 +31,12 @@ pytestmark = [
 STRESS_SCRIPT = Path(__file__).resolve().parent / "data" / "stress" / "make_stress.py"
 TOLERANCE_PT = 2.0
 TIMEOUT_S = 180
-DECKS = ["ko", "en", "long.ko", "long.en", "token.ko", "token.en"]
+DECKS = ["ko", "en", "long.ko", "long.en", "token.ko", "token.en", "merged.ko", "merged.en"]
 
 
 def to_pdf(pptx: Path, out_dir: Path) -> Path:
-    """Convert with a fresh LibreOffice profile (no lock clashes); fail unless a PDF comes out
-    (soffice exits 0 even when the conversion failed)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    profile = Path(tempfile.mkdtemp(prefix="lo-profile-"))
-    try:
-        run = subprocess.run(
-            ["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless",
-             "--convert-to", "pdf", "--outdir", str(out_dir), str(pptx)],
-            capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-    pdf = out_dir / (pptx.stem + ".pdf")
-    if not pdf.exists() or pdf.stat().st_size == 0:
-        raise AssertionError(f"soffice made no PDF of {pptx} (exit {run.returncode}): "
-                             f"{run.stdout.strip()} {run.stderr.strip()}")
-    return pdf
+    """The deck rendered to PDF by LibreOffice."""
+    return soffice_convert(pptx, out_dir, "pdf", TIMEOUT_S)
 
 
 @dataclass
@@ -114,9 +99,10 @@ def render_counts(pptx: Path, pdf: Path) -> RenderCounts:
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory) -> dict[str, RenderCounts]:
-    """The bundled decks and the long and token stress decks, built, converted in parallel
-    (one LibreOffice per deck, each with its own profile) and measured."""
+def rendered(tmp_path_factory, scenario) -> dict[str, RenderCounts]:
+    """The bundled decks, the long and token stress decks and the decks of the merge scenario
+    (edited by hand, rebuilt with --merge), converted in parallel (one LibreOffice per deck,
+    each with its own profile) and measured."""
     import importlib.util
 
     tmp = tmp_path_factory.mktemp("render")
@@ -129,6 +115,11 @@ def rendered(tmp_path_factory) -> dict[str, RenderCounts]:
     for prefix, path in (("", DEFAULT_DATA), ("long", data["long"]), ("token", data["token"])):
         for b in build(path, tmp / (prefix or "bundled")):
             decks[f"{prefix}.{b.lang}" if prefix else b.lang] = b.path
+    for lang in ("ko", "en"):
+        merged = tmp / "merged" / f"merged.{lang}.pptx"
+        merged.parent.mkdir(exist_ok=True)
+        merged.write_bytes(scenario.deck(lang).read_bytes())
+        decks[f"merged.{lang}"] = merged
     with ThreadPoolExecutor(max_workers=4) as pool:
         pdfs = dict(zip(decks, pool.map(lambda p: to_pdf(p, tmp / "pdf" / p.parent.name),
                                         decks.values()), strict=True))

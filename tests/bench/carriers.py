@@ -24,8 +24,7 @@ from pptx.opc.packuri import PackURI
 from pptx.oxml.ns import qn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from helpers import DEFAULT_DATA, build  # noqa: E402
-from test_identity import soffice_pptx  # noqa: E402
+from helpers import DEFAULT_DATA, build, soffice_pptx  # noqa: E402
 
 P_NS = "http://schemas.openxmlformats.org/presentationml/2006/main"
 TAGS_CT = "application/vnd.openxmlformats-officedocument.presentationml.tags+xml"
