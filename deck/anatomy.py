@@ -281,4 +281,5 @@ def signature_of(el: etree._Element | None) -> str:
 
 
 def digest(data: bytes) -> str:
+    """The SHA-256 of some bytes (an image's), in hex."""
     return hashlib.sha256(data).hexdigest()

@@ -140,8 +140,8 @@ def facet_signature(el: etree._Element, kind: str, name: str, part) -> str:
         children = [copy.deepcopy(c) for c in children]
         for blip in (b for c in children for b in c.iter(qn("a:blip"))):
             rid = blip.get(qn("r:embed"))
-            if rid in part.rels:
-                blip.set(qn("r:embed"), digest(part.related_part(rid).blob))
+            if rid in part.rels:  # signatures drop relationship ids: sign the bytes instead
+                blip.set("sha256", digest(part.related_part(rid).blob))
     return signature(*children)
 
 
@@ -183,6 +183,7 @@ def unit_container(el: etree._Element | None) -> etree._Element | None:
 
 
 def units(container: etree._Element | None) -> list[etree._Element]:
+    """A container's units: a table's rows, a text body's paragraphs (none for None)."""
     if container is None:
         return []
     tag = qn("a:tr") if container.tag == qn("a:tbl") else qn("a:p")
@@ -233,6 +234,7 @@ _SERIES_DATA = ("c:tx", "c:cat", "c:val", "c:xVal", "c:yVal", "c:bubbleSize")
 
 
 def chart_part(el: etree._Element, part) -> ChartPart | None:
+    """The chart part a chart's graphic frame (on a slide of ``part``) refers to."""
     ref = el.find(f".//{qn('c:chart')}")
     rid = None if ref is None else ref.get(qn("r:id"))
     return part.related_part(rid) if rid in part.rels else None
@@ -352,6 +354,7 @@ def insert_shape(slide, el: etree._Element, after: etree._Element | None) -> Non
 
 
 def remove_slide(prs, slide) -> None:
+    """Take a slide out of the deck (its parts go with it when the deck is saved)."""
     lst = prs.slides._sldIdLst
     for sld_id in list(lst):
         if prs.part.related_part(sld_id.rId) is slide.part:

@@ -204,6 +204,8 @@ class _Merge:
     # -- slides -----------------------------------------------------------------------------
 
     def run(self) -> None:
+        """Merge every outline key (the new build's order, then keys only the base has),
+        then put the slides in order."""
         keys = list(dict.fromkeys([v.ident.key for v in self.N] + [v.ident.key for v in self.B]))
         for key in keys:
             self._merge_key(key)
@@ -522,6 +524,7 @@ class _Merge:
         self.order = [slide for _, slide in order]
 
     def outcome(self, heading: str, lang: str) -> MergeOutcome:
+        """The hand's conflicting text into the speaker notes, then the merged bytes."""
         for slide in self.order:
             lines = self.ledger.notes.get(slide.part)
             if lines:
@@ -722,7 +725,8 @@ def _identity_message(numbers: Iterable[int], edited: list[SlideView]) -> str:
                    if s.ident is None), "")
     return (f"slide{'s' if len(numbers) > 1 else ''} {_ranges(numbers)} lost the shape names "
             "that tie them to the deck as built (LibreOffice renames placeholders when it "
-            f"saves); expected names like 'deck:summary:1:title', got {sample!r}. Nothing was "
+            "saves; so does deleting a slide and making it again by hand); expected names "
+            f"like 'deck:summary:1:title', got {sample!r}. Nothing was "
             "merged and the deck is untouched: redo the edits in PowerPoint on the deck as "
             "built (out/.deck/), or rebuild with --force to keep a backup and start afresh")
 

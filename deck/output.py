@@ -149,10 +149,12 @@ def read_base(deck: Path) -> bytes:
         why = (f"no copy of the deck as built in {path.parent} (built by an older deck, or "
                "the folder was removed); expected the base a merge compares your edits with")
     else:
-        if sha256(data) == read_manifest(deck.parent).get(deck.name):
+        recorded = read_manifest(deck.parent).get(deck.name)
+        if recorded is not None and sha256(data) == recorded:
             return data
         why = (f"{path} is not the deck the manifest says was built; expected its SHA-256 "
-               "in .deck-manifest.json")
+               f"in {MANIFEST}" if recorded else
+               f"{MANIFEST} has no fingerprint of it; expected the one the build recorded")
     raise UserError([Diagnostic(str(deck), None, "--merge", why + ". Nothing was merged: "
                                 "rebuild with --force to keep a backup and start afresh")])
 

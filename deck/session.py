@@ -120,6 +120,7 @@ class MergedDeck:
     report: Path | None
 
     def summary(self) -> str:
+        """The one line the command line prints for this deck."""
         if self.outcome is None:
             return "edited by hand, and the data has not changed since: left as it is"
         return f"{self.outcome.summary()}; decisions in {self.report}"

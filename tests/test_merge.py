@@ -388,6 +388,9 @@ def test_merge_needs_the_base_kept_beside_the_manifest(tmp_path, capsys):
     base.write_bytes(b"not the deck as built")
     assert main([str(data), "--out", str(out), "--lang", "en", "--merge"]) == 2
     assert "is not the deck the manifest says was built" in capsys.readouterr().err
+    (out / ".deck-manifest.json").unlink()
+    assert main([str(data), "--out", str(out), "--lang", "en", "--merge"]) == 2
+    assert ".deck-manifest.json has no fingerprint of it" in capsys.readouterr().err
     base.unlink()
     assert main([str(data), "--out", str(out), "--lang", "en", "--merge"]) == 2
     err = capsys.readouterr().err
@@ -570,3 +573,77 @@ def test_identity_of_every_shape_survives_a_merge(scenario):
             if view.ident is None:
                 continue
             assert all(parse_shape_name(s.name) for s in view.shapes if s not in view.extras)
+
+
+# pictures, shapes and slides the data adds (the bikeshare article) --------------------------
+
+
+def _bikeshare_pair(tmp_path: Path, outline=None, image: bool = False) -> tuple[Path, Path]:
+    """The bikeshare deck built as is (``one``) and after a change (``two``): ``outline``
+    rewrites its outline template, ``image`` redraws the station map."""
+    from helpers import copy_bikeshare
+    from PIL import Image
+
+    built = []
+    for name in ("one", "two"):
+        data = copy_bikeshare(tmp_path / name)
+        if name == "two" and outline is not None:
+            j2 = data.with_name("bikeshare.yaml.j2")
+            j2.write_text(outline(j2.read_text(encoding="utf-8")), encoding="utf-8")
+        if name == "two" and image:
+            Image.new("RGB", (300, 200), (200, 40, 40)).save(data.with_name("stations.png"))
+        [deck] = build(data, tmp_path / name / "out")
+        built.append(deck.path)
+    return built[0], built[1]
+
+
+def test_a_new_picture_takes_the_place_the_hand_gave_the_old_one(tmp_path):
+    base, new = _bikeshare_pair(tmp_path, image=True)
+
+    def move(prs) -> None:
+        picture = role_of(slide_of(prs, "map"), "picture")
+        picture.left, picture.top = picture.left + 254000, picture.top + 127000
+
+    outcome, prs = _merge_edit(tmp_path, base, new, move)
+    mine = role_of(slide_of(prs, "map"), "picture")
+    old = role_of(slide_of(Presentation(str(base)), "map"), "picture")
+    fresh = role_of(slide_of(Presentation(str(new)), "map"), "picture")
+    assert (mine.left, mine.top) == (old.left + 254000, old.top + 127000)
+    assert mine.image.blob == fresh.image.blob != old.image.blob
+    assert any(d.text == "picture of the new build" for d in outcome.decisions)
+
+
+def test_a_shape_and_a_slide_the_data_adds_reach_the_edited_deck(tmp_path):
+    def grow(text: str) -> str:
+        extra = ("- layout: section\n  key: outlook\n  title: What comes next\n"
+                 "  subtitle: More stations in the autumn\n")
+        return text.replace("- layout: table\n  key: network", extra +
+                            "- layout: table\n  key: network")
+
+    def shrink(text: str) -> str:  # the map slide's bullets: absent as built
+        return text.replace("  bullets:\n  - text: {{ claims.stations.text }}\n"
+                            "    claims: [stations]\n", "")
+
+    from helpers import copy_bikeshare
+
+    _, new = _bikeshare_pair(tmp_path, outline=grow)
+    src = copy_bikeshare(tmp_path / "zero")  # as built: the map slide without its bullets
+    j2 = src.with_name("bikeshare.yaml.j2")
+    text = j2.read_text(encoding="utf-8")
+    assert shrink(text) != text
+    j2.write_text(shrink(text), encoding="utf-8")
+    [zero] = build(src, tmp_path / "zero" / "out")
+
+    def retitle(prs) -> None:
+        retitled = role_of(slide_of(prs, "map"), "title").text_frame.paragraphs[0]
+        retitled.runs[0].text = "Where the stations are"
+
+    outcome, prs = _merge_edit(tmp_path, zero.path, new, retitle)
+    order = keys(prs)
+    assert order[order.index("map") + 1] == "outlook"
+    slide = slide_of(prs, "map")
+    assert role_of(slide, "title").text == "Where the stations are"
+    assert "stations" in role_of(slide, "side").text_frame.text.lower()
+    ids = [s.shape_id for s in slide.shapes]
+    assert len(ids) == len(set(ids))
+    assert any("a new slide from the data" in d.text for d in outcome.decisions)
