@@ -16,6 +16,8 @@ from .articletext import read_article
 from .coverage import check_coverage
 from .data import load_briefing
 from .diagnostics import UserError
+from .diff import diff_decks
+from .output import BASES
 from .resources import default_article, labels_dir, outlines_dir, theme_path
 from .session import BuildRequest, BuildResult, BuildSession
 from .stub import init_data_file
@@ -34,8 +36,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--layouts", action="store_true",
                         help="print the template's masters and layouts, which outline layouts "
                         "each suits, and a starter mapping file; build nothing")
-    parser.add_argument("--force", action="store_true",
-                        help="overwrite hand-edited decks after keeping a timestamped backup")
+    edits = parser.add_mutually_exclusive_group()
+    edits.add_argument("--merge", action="store_true",
+                       help="carry the hand edits of edited decks into the new build "
+                       "(three-way merge; a backup first, a report beside each deck)")
+    edits.add_argument("--force", action="store_true",
+                       help="overwrite hand-edited decks after keeping a timestamped backup")
     parser.add_argument("--strict", action="store_true",
                         help="treat warnings (derived figures that disagree) as errors")
     parser.add_argument("--preview", action="store_true",
@@ -48,6 +54,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--article", type=Path, metavar="ARTICLE.txt",
                         help="check DATA against the article's text (numbers covered, no "
                         "copied wording) instead of building; --strict: any shortfall exits 2")
+    parser.add_argument("--diff", nargs=2, type=Path, metavar=("A.pptx", "B.pptx"),
+                        help="show what differs between two decks, slide by slide and shape "
+                        "by shape (builds nothing)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser.parse_args(argv)
 
@@ -56,7 +65,8 @@ def request_from(args: argparse.Namespace) -> BuildRequest:
     langs = tuple(x.strip() for x in args.lang.split(",") if x.strip()) if args.lang else ()
     return BuildRequest(data=args.data or default_article(), out_dir=args.out, langs=langs,
                         template=args.template, force=args.force, strict=args.strict,
-                        source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"))
+                        source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"),
+                        merge=args.merge)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.init or args.article:
         return _guarded(lambda: _init(args) if args.init else _check_article(args), args.debug)
+    if args.diff:
+        return run_diff(*args.diff, debug=args.debug)
     session = BuildSession()
     if args.layouts:
         return _describe(session, args)
@@ -99,8 +111,12 @@ def run_build(session: BuildSession, request: BuildRequest,
         print(str(w), file=sys.stderr)
     for backup in result.backups:
         print(f"{backup}: kept a backup of the hand-edited deck")
+    merged = {m.path: m for m in result.merged}
     for d in result.decks:
-        print(f"{d.path}: {d.slides} slides, {d.claims} claims, {d.seconds:.2f} s")
+        if d.path in merged:
+            print(f"{d.path}: {merged[d.path].summary()}")
+        else:
+            print(f"{d.path}: {d.slides} slides, {d.claims} claims, {d.seconds:.2f} s")
     n = len(result.decks)
     print(f"built {n} deck{'s' if n != 1 else ''} in {time.perf_counter() - t0:.2f} s")
     return 0, result
@@ -125,6 +141,19 @@ def _guarded(step, debug: bool) -> int:
         if debug:
             raise
         return 2
+
+
+def run_diff(a: Path, b: Path, debug: bool = False) -> int:
+    """``--diff A B``: print the diff; 2 when a file is not a readable deck."""
+    def show() -> int:
+        lines = diff_decks(a, b)
+        try:
+            print("\n".join(lines))
+        except BrokenPipeError:  # piped into head or a pager that quit: not an error
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the exit flush quiet
+        return 0
+
+    return _guarded(show, debug)
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -184,7 +213,7 @@ def watch(args: argparse.Namespace, session: BuildSession) -> int:
 
     def wanted(_change, path: str) -> bool:
         p = Path(path)
-        ours = p.parent == out and p.name.startswith(request.data.stem + ".")
+        ours = p.parent in (out, out / BASES) and p.name.startswith(request.data.stem + ".")
         return p.suffix in relevant and not ours and not p.name.startswith(".")
 
     run_build(session, request)

@@ -13,10 +13,11 @@ import dataclasses
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 from . import colors
 from . import model as m
+from .identity import shape_name
 from .l10n import Labels, fill
 from .measure import SAFETY, Measurer
 from .outline import Bullet, Chart, Diagram, Picture, Slide, Table
@@ -366,7 +367,18 @@ def _build(page: _Page, n: int, total: int, roles: Roles, ctx: FitContext) -> m.
         footer=_footer(s.footer, roles.footer, ctx, roles.layout),
         number=_number(roles.number, ctx, roles.layout),
         notes=tuple(_flush(t, ctx, ctx.sizes.notes, i == 0) for i, t in enumerate(s.notes)))
-    return _body(page, roles, ctx, base)
+    return _named(_body(page, roles, ctx, base))
+
+
+_FRAMES = (m.TextFrame, m.ChartFrame, m.TableFrame, m.PictureFrame, m.ShapeGroup, m.SlideNumber)
+
+
+def _named(slide: m.Slide) -> m.Slide:
+    """Every frame named for its slide and role (the model field it fills): the identity by
+    which ``--merge`` finds it again in a deck edited by hand."""
+    named = {f.name: replace(value, name=shape_name(slide.key, slide.part, f.name))
+             for f in fields(slide) if isinstance(value := getattr(slide, f.name), _FRAMES)}
+    return replace(slide, **named)
 
 
 def _body(page: _Page, roles: Roles, ctx: FitContext, base: dict) -> m.Slide:

@@ -223,6 +223,7 @@ class Labels(_Frozen):
     footer_short: str | None = None  # where the footer has no room for the long one
     said_by: str
     claim_marker: str
+    merge_conflicts: str  # heads the hand's text a merge keeps in the speaker notes
     approx_note: str
     key_points: str
     checks: str

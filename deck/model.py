@@ -242,6 +242,7 @@ class TextFrame:
     paragraphs: tuple[Paragraph, ...]
     autofit: bool = True
     fill: Paint | None = None  # a backing where the text would not read on the slide
+    name: str = ""  # the shape's identity (:mod:`deck.identity`), set by the fit stage
 
 
 # ------------------------------------------------------------------------------------------
@@ -289,6 +290,7 @@ class ChartFrame:
     value_ticks: bool  # False where the value axis's labels would run together
     fill: Paint | None = None  # the chart area's, where its text would not read on the slide
     major_unit: float | None = None  # value axis step; None leaves it to the viewer
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +316,7 @@ class TableFrame:
     rows: tuple[TableRow, ...]
     cell_insets: Insets
     alt: str
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +327,7 @@ class PictureFrame:
     box: Box
     path: str
     alt: str
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,6 +380,7 @@ class SlideNumber:
     lang: str
     color: Paint | None = None  # set where the master's colour would not read
     fill: Paint | None = None
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)

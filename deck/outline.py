@@ -245,9 +245,23 @@ def parse_outline(rendered: Rendered) -> tuple[OutlineSpec, dict[tuple, int]]:
     except UserError as exc:
         raise UserError([_at_template(d, rendered) for d in exc.diagnostics]) from None
     spec = validate(OutlineSpec, raw, lines, rendered.shown, diags)
+    if spec is not None:
+        _check_keys(spec, lines, rendered.shown, diags)
     if diags.errors or spec is None:
         raise UserError([_at_template(d, rendered) for d in diags.errors])
     return spec, lines
+
+
+def _check_keys(spec: OutlineSpec, lines: dict[tuple, int], shown: str,
+                diags: Diagnostics) -> None:
+    """Each slide's key once: keys identify slides when hand edits are merged."""
+    seen: dict[str, int] = {}
+    for i, s in enumerate(spec.slides):
+        if s.key in seen:
+            diags.error(shown, line_of(lines, ("slides", i, "key")), f"slides[{i}].key",
+                        f"key {s.key!r} already names slides[{seen[s.key]}]; expected a key "
+                        "of its own (keys identify slides when hand edits are merged)")
+        seen.setdefault(s.key, i)
 
 
 def _at_template(d: Diagnostic, rendered: Rendered) -> Diagnostic:

@@ -2,8 +2,10 @@
 
 A deck is written to a temporary file in its own folder and renamed into place, so a failed or
 interrupted build leaves every existing deck as it was. ``.deck-manifest.json`` beside the decks
-records the SHA-256 of each deck as built; a deck whose bytes differ (edited in PowerPoint) is
-never overwritten without ``--force``, and then only after a timestamped backup.
+records the SHA-256 of each deck as built, and ``.deck/<deck>`` keeps a copy of it (the base a
+later ``--merge`` compares the hand edits with). A deck whose bytes differ (edited in
+PowerPoint, or merged with hand edits) is never overwritten without ``--merge`` or ``--force``,
+and then only after a backup with a name of its own.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 from .diagnostics import Diagnostic, UserError
 
 MANIFEST = ".deck-manifest.json"
+BASES = ".deck"  # beside the manifest: each deck as it was built
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -41,6 +44,14 @@ def normalise_package(data: bytes, stamp: str = "2000-01-01T00:00:00Z") -> bytes
     with zipfile.ZipFile(io.BytesIO(data)) as src:
         parts = {name: src.read(name) for name in src.namelist()}
     return pack_parts(parts, stamp)
+
+
+def repack(data: bytes) -> bytes:
+    """A package zipped the reproducible way, every part's bytes as they are (a merged deck
+    keeps the user's workbooks untouched)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as src:
+        parts = {name: src.read(name) for name in src.namelist()}
+    return pack_parts(parts, workbook=lambda payload: payload)
 
 
 def pack_parts(parts: dict[str, bytes], stamp: str = "2000-01-01T00:00:00Z",
@@ -123,6 +134,49 @@ def edited_decks(targets: list[Path]) -> list[Path]:
     return edited
 
 
+def base_path(deck: Path) -> Path:
+    """Where the deck as built is kept: ``out/.deck/<name>``."""
+    return deck.parent / BASES / deck.name
+
+
+def read_base(deck: Path) -> bytes:
+    """The deck as last built (the base of a merge); bad input when it is missing or is not
+    what the manifest recorded."""
+    path = base_path(deck)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        why = (f"no copy of the deck as built in {path.parent} (built by an older deck, or "
+               "the folder was removed); expected the base a merge compares your edits with")
+    else:
+        recorded = read_manifest(deck.parent).get(deck.name)
+        if recorded is not None and sha256(data) == recorded:
+            return data
+        why = (f"{path} is not the deck the manifest says was built; expected its SHA-256 "
+               f"in {MANIFEST}" if recorded else
+               f"{MANIFEST} has no fingerprint of it; expected the one the build recorded")
+    raise UserError([Diagnostic(str(deck), None, "--merge", why + ". Nothing was merged: "
+                                "rebuild with --force to keep a backup and start afresh")])
+
+
+def backup(path: Path, now: dt.datetime | None = None) -> Path:
+    """Copy a deck to ``name.YYYYmmdd-HHMMSS[-N].bak.pptx``, a name no other file has (two
+    backups in one second get -2, -3...)."""
+    stamp = (now or dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
+    data = path.read_bytes()
+    for n in range(1, 10000):
+        suffix = "" if n == 1 else f"-{n}"
+        target = path.with_name(f"{path.stem}.{stamp}{suffix}.bak{path.suffix}")
+        try:
+            with open(target, "xb") as fh:  # exclusive: never overwrites a backup
+                fh.write(data)
+        except FileExistsError:
+            continue
+        shutil.copystat(path, target)
+        return target
+    raise OSError(f"{path}: no free backup name for {stamp}")
+
+
 def refuse_edited(targets: list[Path], force: bool, now: dt.datetime | None = None) -> list[Path]:
     """Raise when a target deck was changed by hand; with ``force`` back it up first.
 
@@ -134,26 +188,31 @@ def refuse_edited(targets: list[Path], force: bool, now: dt.datetime | None = No
     if not force:
         raise UserError([Diagnostic(
             str(p), None, "",
-            "changed since it was built (edited by hand?); not overwriting it. Save your edits "
-            "under another name, or rebuild with --force to keep a backup copy and overwrite")
-            for p in edited])
-    stamp = (now or dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
-    backups = []
-    for p in edited:
-        backup = p.with_name(f"{p.stem}.{stamp}.bak{p.suffix}")
-        shutil.copy2(p, backup)
-        backups.append(backup)
-    return backups
+            "changed since it was built (edited by hand, or merged with hand edits); not "
+            "overwriting it. Rebuild with --merge to carry your edits into the new build, or "
+            "with --force to keep a backup copy and overwrite") for p in edited])
+    return [backup(p, now) for p in edited]
 
 
-def save_decks(decks: dict[Path, bytes]) -> None:
-    """Write every deck atomically, then record their fingerprints."""
+def write_text(path: Path, text: str) -> None:
+    """A text file (a merge report), written atomically."""
+    _write_atomic(path, text.encode("utf-8"))
+
+
+def save_decks(decks: dict[Path, bytes], built: dict[Path, bytes] | None = None) -> None:
+    """Write every deck atomically, keep each as built in ``.deck/`` and record its
+    fingerprint. ``built`` gives the fresh build of a deck whose bytes on disk are a merge
+    (default: the deck itself), so a merged deck still counts as edited by hand."""
+    built = decks if built is None else {**decks, **built}
+    for path, data in built.items():
+        base_path(path).parent.mkdir(exist_ok=True)
+        _write_atomic(base_path(path), data)
     for path, data in decks.items():
         _write_atomic(path, data)
     by_dir: dict[Path, dict[str, str]] = {}
-    for path, data in decks.items():
+    for path, data in built.items():
         by_dir.setdefault(path.parent, read_manifest(path.parent))[path.name] = sha256(data)
-    for out_dir, built in by_dir.items():
-        text = json.dumps({"generator": "deck", "built": dict(sorted(built.items()))},
+    for out_dir, fingerprints in by_dir.items():
+        text = json.dumps({"generator": "deck", "built": dict(sorted(fingerprints.items()))},
                           indent=2, ensure_ascii=False) + "\n"
         _write_atomic(_manifest_path(out_dir), text.encode("utf-8"))

@@ -34,8 +34,21 @@ from .diagnostics import Diagnostic, Diagnostics, UserError
 from .fit import FitContext, fit_slide, number_slides
 from .master import Template, mapping_path, read_template
 from .measure import Fonts
+from .merge import MergeOutcome, merge_decks
 from .outline import LAYOUTS, Outline, Rendered, parse_outline, resolve_outline
-from .output import check_writable, normalise_package, pack_parts, refuse_edited, save_decks
+from .output import (
+    backup,
+    base_path,
+    check_writable,
+    edited_decks,
+    normalise_package,
+    pack_parts,
+    read_base,
+    refuse_edited,
+    repack,
+    save_decks,
+    write_text,
+)
 from .resources import labels_dir, outlines_dir, theme_path
 from .roles import Roles, default_layout, plan_roles, qualifying
 from .roles import suits as suits_layout
@@ -86,6 +99,7 @@ class BuildRequest:
     force: bool = False
     strict: bool = False
     source_date_epoch: str | None = None  # the environment's SOURCE_DATE_EPOCH
+    merge: bool = False  # carry hand edits of edited decks into the new build
 
 
 @dataclass(frozen=True)
@@ -99,10 +113,28 @@ class BuiltDeck:
 
 
 @dataclass(frozen=True)
+class MergedDeck:
+    """A hand-edited deck merged with its new build (``outcome`` None: the data did not
+    change, so the deck was left as the user saved it)."""
+
+    path: Path
+    outcome: MergeOutcome | None
+    backup: Path | None
+    report: Path | None
+
+    def summary(self) -> str:
+        """The one line the command line prints for this deck."""
+        if self.outcome is None:
+            return "edited by hand, and the data has not changed since: left as it is"
+        return f"{self.outcome.summary()}; decisions in {self.report}"
+
+
+@dataclass(frozen=True)
 class BuildResult:
     decks: tuple[BuiltDeck, ...]
     warnings: tuple[Diagnostic, ...]
     backups: tuple[Path, ...]
+    merged: tuple[MergedDeck, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -155,6 +187,10 @@ class BuildSession:
             decks.append(BuiltDeck(request.out_dir / f"{request.data.stem}.{lang}.pptx", lang,
                                    slides, len(inputs.loaded.briefing.claims),
                                    time.perf_counter() - t0, data))
+        if request.merge:
+            merged = self._save_merged(inputs, decks, request)
+            return BuildResult(tuple(decks), inputs.warnings,
+                               tuple(m.backup for m in merged if m.backup), merged)
         backups = refuse_edited([d.path for d in decks], request.force)
         save_decks({d.path: d.data for d in decks})
         fonts = tuple(Diagnostic(str(inputs.template.path), None, "", f"font {name!r} measured "
@@ -162,6 +198,51 @@ class BuildSession:
                                  "less exactly", "note")
                       for name in sorted(self.fonts.approximated))
         return BuildResult(tuple(decks), inputs.warnings + inputs.notes + fonts, tuple(backups))
+
+    def merges(self, inputs: _Inputs, decks: list[BuiltDeck]) -> dict[Path, MergeOutcome | None]:
+        """For each deck edited since it was built: its merge with the new build (None where
+        the new build is the deck as last built: nothing to merge). Every problem of every
+        deck is raised at once, before anything is written."""
+        problems: list[Diagnostic] = []
+        plans: dict[Path, MergeOutcome | None] = {}
+        edited = set(edited_decks([d.path for d in decks]))
+        for d in (d for d in decks if d.path in edited):
+            base = _collect(problems, lambda d=d: read_base(d.path))
+            if base is None:
+                continue
+            if base == d.data:
+                plans[d.path] = None
+                continue
+            labels = inputs.labels[d.lang]
+            outcome = _collect(problems, lambda d=d, base=base, labels=labels: merge_decks(
+                base, d.path.read_bytes(), d.data, name=str(d.path), lang=l10n.lang_tag(d.lang),
+                heading=labels.merge_conflicts))
+            if outcome is not None:
+                plans[d.path] = outcome
+        if problems:
+            raise UserError(problems)
+        return plans
+
+    def _save_merged(self, inputs: _Inputs, decks: list[BuiltDeck],
+                     request: BuildRequest) -> tuple[MergedDeck, ...]:
+        """Merge every edited deck, back each up, write decks, bases and reports."""
+        plans = self.merges(inputs, decks)
+        on_disk = {d.path: d.data for d in decks if d.path not in plans}
+        merged = []
+        for path, outcome in plans.items():
+            if outcome is None:
+                merged.append(MergedDeck(path, None, None, None))
+                continue
+            kept = backup(path)
+            on_disk[path] = repack(outcome.data)
+            merged.append(MergedDeck(path, outcome, kept, path.with_name(
+                f"{path.stem}.merge.txt")))
+        save_decks(on_disk, {d.path: d.data for d in decks})
+        for done in merged:
+            if done.outcome is not None and done.report is not None:
+                write_text(done.report, done.outcome.report(done.path, base_path(done.path),
+                                                            done.backup, request.data))
+        return tuple(merged)
 
     def read_inputs(self, request: BuildRequest) -> _Inputs:
         """Load the data file, the template with its mapping, and each language's labels;

@@ -203,6 +203,7 @@ def _write_footer(slide, layout, value: m.Slide) -> None:
     if number is not None:
         shape, rpr = ooxml.add_slide_number(slide, layout, number.slot.ordinal, number.value,
                                             number.lang)
+        _name(shape, number.name)
         if number.color is not None:
             _paint(Font(rpr).color, number.color)
         if number.fill is not None:
@@ -217,6 +218,12 @@ def _place(shape, box: m.Box, slot: m.Slot | None) -> None:
     if slot is not None and box != slot.box:
         shape.left, shape.top = Emu(box.left_emu), Emu(box.top_emu)
         shape.width, shape.height = Emu(box.width_emu), Emu(box.height_emu)
+
+
+def _name(shape, name: str) -> None:
+    """The shape's identity, where the model gives one (it always does for a built deck)."""
+    if name:
+        shape.name = name
 
 
 def _remove(shape) -> None:
@@ -252,6 +259,7 @@ def _apply_text(shape, frame: m.TextFrame, slide=None) -> None:
                            "slide for its text")
     else:
         _place(shape, frame.box, frame.slot)
+    _name(shape, frame.name)
     tf = shape.text_frame
     _apply_paragraphs(tf, frame.paragraphs, autofit=frame.autofit)
     if frame.slot is None or frame.insets != frame.slot.insets:
@@ -340,7 +348,7 @@ def _write_table(slide, ph, t: m.TableFrame) -> None:
             _apply_paragraphs(cell.text_frame, value.paragraphs, autofit=False)
             cell.fill.solid()
             _paint(cell.fill.fore_color, value.fill)
-    frame.name = "Table"
+    _name(frame, t.name)
     ooxml.set_alt_text(frame, t.alt)
 
 
@@ -358,7 +366,7 @@ def _write_chart(slide, ph, c: m.ChartFrame) -> None:
         b = c.box
         frame = slide.shapes.add_chart(kind, Emu(b.left_emu), Emu(b.top_emu), Emu(b.width_emu),
                                        Emu(b.height_emu), data)
-    frame.name = "Chart"
+    _name(frame, c.name)
     ooxml.set_alt_text(frame, c.alt)
     chart = frame.chart
     ooxml.fix_chart_axis_ids(chart)
@@ -446,7 +454,7 @@ def _write_picture(slide, p: m.PictureFrame) -> None:
     b = p.box
     pic = slide.shapes.add_picture(p.path, Emu(b.left_emu), Emu(b.top_emu), Emu(b.width_emu),
                                    Emu(b.height_emu))
-    pic.name = "Picture"
+    _name(pic, p.name)
     ooxml.set_alt_text(pic, p.alt)
 
 
@@ -473,6 +481,6 @@ def _write_group(slide, g: m.ShapeGroup) -> None:
                                             Emu(item.y1_emu), Emu(item.x2_emu), Emu(item.y2_emu))
                 _paint(conn.line.color, item.paint)
                 conn.line.width = Pt(item.width_pt)
-    group.name = g.name
+    _name(group, g.name)
     ooxml.set_alt_text(group, g.alt)
     ooxml.renumber_shape_ids(slide)

@@ -1,4 +1,5 @@
-"""Shared fixtures: the bundled decks are built once per test session."""
+"""Shared fixtures: the bundled decks are built once per test session, and so is the merge
+scenario (both decks edited by hand, the article updated, rebuilt with --merge)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import corpus as template_corpus
 import pytest
-from helpers import DEFAULT_DATA, build
+from helpers import DEFAULT_DATA, MergeScenario, build, merge_scenario
 
 from deck.session import BuiltDeck
 
@@ -38,3 +39,10 @@ def corpus_decks(corpus, tmp_path_factory) -> dict[str, dict[str, BuiltDeck] | s
     return {name: path if isinstance(path, str) else
             {b.lang: b for b in build(DEFAULT_DATA, out / name, template=path)}
             for name, path in corpus.items()}
+
+
+@pytest.fixture(scope="session")
+def scenario(tmp_path_factory) -> MergeScenario:
+    """The merge scenario of :func:`helpers.merge_scenario`, run once; tests must not change
+    its files (copy them first)."""
+    return merge_scenario(tmp_path_factory.mktemp("merge"))

@@ -339,6 +339,7 @@ ARABIC_LABELS = {
     "citation": "{outlet}، «{title}»، {reporter}، نُشر {published}",
     "citation_updated": "{outlet}، «{title}»، {reporter}، نُشر {published}، حُدّث {updated}",
     "footer": "المصدر: {outlet}، {date}", "said_by": "{who}، {where}", "claim_marker": "[{n}]",
+    "merge_conflicts": "نسختك، محفوظة هنا عند الدمج:",
     "approx_note": "* قيم تقريبية", "key_points": "النقاط الرئيسية",
     "checks": "مقارنة بالمصادر الأولية", "sources": "المصادر",
     "units": {"USD": "{n} دولار", "KRW": "{n} وون", "EUR": "{n} يورو", "JPY": "{n} ين",

@@ -143,7 +143,9 @@ def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    """Every file under ``folder`` (the kept bases in .deck/ too), by relative path."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
 
 
 def test_malformed_data_exits_2_lists_errors_and_leaves_out_untouched(tmp_path):
@@ -180,6 +182,7 @@ def test_hand_edited_deck_is_never_silently_overwritten(tmp_path):
     assert main([str(BIKESHARE), "--out", str(out)]) == 0
     deck = out / "bikeshare.en.pptx"
     pristine = deck.read_bytes()
+    assert (out / ".deck" / deck.name).read_bytes() == pristine  # the base a merge needs
     assert main([str(BIKESHARE), "--out", str(out)]) == 0  # unchanged: simply rebuilt
     assert deck.read_bytes() == pristine
 
@@ -190,6 +193,7 @@ def test_hand_edited_deck_is_never_silently_overwritten(tmp_path):
     result = run_cli(str(BIKESHARE), "--out", str(out))
     assert result.returncode != 0
     assert str(deck) in result.stderr and "--force" in result.stderr
+    assert "--merge to carry your edits into the new build" in result.stderr
     assert deck.read_bytes() == edited
 
     assert main([str(BIKESHARE), "--out", str(out), "--force"]) == 0

@@ -13,6 +13,7 @@ from pptx import Presentation
 from pptx.util import Emu, Pt
 
 from deck.check import check_deck
+from deck.identity import parse_shape_name
 
 STRESS_SCRIPT = Path(__file__).resolve().parent / "data" / "stress" / "make_stress.py"
 
@@ -95,8 +96,10 @@ def test_stress_variants_are_what_they_claim() -> None:
 # decks broken on purpose
 
 
-def _shape(prs, slide_no: int, name: str):
-    shape = next(s for s in prs.slides[slide_no - 1].shapes if s.name == name)
+def _shape(prs, slide_no: int, role: str):
+    """The generated shape of ``role`` (title, body, chart, side, table) on a slide."""
+    shape = next(s for s in prs.slides[slide_no - 1].shapes
+                 if (found := parse_shape_name(s.name)) and found.role == role)
     # pin the inherited geometry first: python-pptx would write a zero size next to a new left
     shape.left, shape.top, shape.width, shape.height = (shape.left, shape.top, shape.width,
                                                         shape.height)
@@ -104,34 +107,34 @@ def _shape(prs, slide_no: int, name: str):
 
 
 def _shrink_body(prs) -> tuple[int, str]:
-    _shape(prs, 2, "Text Placeholder 2").height = Emu(Pt(40))
+    _shape(prs, 2, "body").height = Emu(Pt(40))
     return 2, "text needs"
 
 
 def _push_chart_off_slide(prs) -> tuple[int, str]:
-    _shape(prs, 3, "Chart").left = Emu(int(prs.slide_width) - Pt(100))
+    _shape(prs, 3, "chart").left = Emu(int(prs.slide_width) - Pt(100))
     return 3, "outside the slide"
 
 
 def _overlap_side_column(prs) -> tuple[int, str]:
-    _shape(prs, 3, "Text Placeholder 3").left = Emu(Pt(300))
+    _shape(prs, 3, "side").left = Emu(Pt(300))
     return 3, "overlap"
 
 
 def _empty_title(prs) -> tuple[int, str]:
-    for p in _shape(prs, 5, "Title 1").text_frame.paragraphs:
+    for p in _shape(prs, 5, "title").text_frame.paragraphs:
         for r in p.runs:
             r.text = " "
     return 5, "title is empty"
 
 
 def _squash_table_row(prs) -> tuple[int, str]:
-    _shape(prs, 12, "Table").table.rows[1].height = Emu(Pt(10))
+    _shape(prs, 12, "table").table.rows[1].height = Emu(Pt(10))
     return 12, "cell (2, "
 
 
 def _bigger_font(prs) -> tuple[int, str]:
-    for p in _shape(prs, 8, "Text Placeholder 2").text_frame.paragraphs:
+    for p in _shape(prs, 8, "body").text_frame.paragraphs:
         for r in p.runs:
             r.font.size = Pt(40)
     return 8, "text needs"
@@ -139,7 +142,7 @@ def _bigger_font(prs) -> tuple[int, str]:
 
 def _no_width(prs) -> tuple[int, str]:
     # narrower than its own insets: must be reported, not measured forever
-    _shape(prs, 4, "Text Placeholder 3").width = Emu(Pt(5))
+    _shape(prs, 4, "side").width = Emu(Pt(5))
     return 4, "text needs inf pt"
 
 

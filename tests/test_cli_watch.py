@@ -68,6 +68,28 @@ def test_watch_rebuilds_and_survives_a_bad_edit(tmp_path):
         proc.stdout.close()
 
 
+def test_watch_ignores_what_it_writes_itself(tmp_path):
+    """The output folder inside the watched data folder: the decks and the bases kept in
+    out/.deck/ are written on every rebuild, and must not set off another one."""
+    pytest.importorskip("watchfiles")
+    data = copy_bikeshare(tmp_path)
+    proc = _watch(data, "--out", str(tmp_path / "out"))
+    seen: list[str] = []
+    lines = _reader(proc)
+    try:
+        _wait_for(lines, "watching", seen)
+        time.sleep(1.5)
+        data.write_text(data.read_text(encoding="utf-8").replace("A. Tester", "B. Tester"),
+                        encoding="utf-8")
+        _wait_for(lines, "rebuilt 1 deck(s)", seen)
+        with pytest.raises(AssertionError, match="never saw"):
+            _wait_for(lines, "rebuilt", seen, timeout=4)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        proc.stdout.close()
+
+
 def _watch(data: Path, *args: str) -> subprocess.Popen:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     return subprocess.Popen([sys.executable, str(ROOT / "build.py"), str(data), *args,

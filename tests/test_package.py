@@ -1,7 +1,9 @@
 """The built decks as OOXML packages: valid, self-consistent, accessible, correctly tagged.
 
-Each deck is built once for this module and read straight from its zip. Failures list every
-offending part/slide/element at once, so one run shows the whole picture.
+Each deck is built once for this module and read straight from its zip; every check runs on
+the decks as built and on the decks of the merge scenario (edited by hand, rebuilt with
+--merge: ``conftest.scenario``). Failures list every offending part/slide/element at once, so
+one run shows the whole picture.
 
 openxml-audit (the validator named in ``pyproject.toml``) is used when installed. The ECMA-376
 schemas are read from ``../shared/ooxml-xsd`` beside the repository when that folder exists
@@ -147,10 +149,14 @@ def report(problems: list[str]) -> str:
     return f"{len(problems)} problem(s):\n  " + "\n  ".join(problems)
 
 
-@pytest.fixture(scope="module", params=("bundled", *NAMES))
+@pytest.fixture(scope="module", params=("bundled", "merged", *NAMES))
 def decks(request, tmp_path_factory, corpus_decks) -> dict[str, Package]:
-    """Both decks of the bundled article, on the bundled theme and on every corpus template
-    (tests/corpus.py): the package checks hold for any master."""
+    """Both decks of the bundled article: on the bundled theme, merged with hand edits
+    (tests/helpers.py's merge scenario), and on every corpus template (tests/corpus.py): the
+    package checks hold for any master and after a merge."""
+    if request.param == "merged":
+        scenario = request.getfixturevalue("scenario")
+        return {lang: Package.open(lang, scenario.deck(lang)) for lang in LANGS}
     if request.param == "bundled":
         built = build(DEFAULT_DATA, tmp_path_factory.mktemp("package"))
     else:

@@ -9,7 +9,6 @@ script, ``PYTHONPATH=. python tests/test_render.py DECK.pptx...`` prints them fo
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from helpers import DEFAULT_DATA, build
+from helpers import DEFAULT_DATA, build, soffice_convert
 from pptx import Presentation
 
 from deck.check import is_text_bearing, shape_rect
@@ -32,27 +31,14 @@ pytestmark = [
 STRESS_SCRIPT = Path(__file__).resolve().parent / "data" / "stress" / "make_stress.py"
 TOLERANCE_PT = 2.0
 TIMEOUT_S = 180
-DECKS = ["ko", "en", "long.ko", "long.en", "token.ko", "token.en", "hanul.ko", "hanul.en"]
+DECKS = ["ko", "en", "long.ko", "long.en", "token.ko", "token.en", "hanul.ko", "hanul.en",
+         "merged.ko", "merged.en"]
 HANUL = Path(__file__).resolve().parent / "data" / "hanul" / "hanul.yaml"
 
 
 def to_pdf(pptx: Path, out_dir: Path) -> Path:
-    """Convert with a fresh LibreOffice profile (no lock clashes); fail unless a PDF comes out
-    (soffice exits 0 even when the conversion failed)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    profile = Path(tempfile.mkdtemp(prefix="lo-profile-"))
-    try:
-        run = subprocess.run(
-            ["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless",
-             "--convert-to", "pdf", "--outdir", str(out_dir), str(pptx)],
-            capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-    pdf = out_dir / (pptx.stem + ".pdf")
-    if not pdf.exists() or pdf.stat().st_size == 0:
-        raise AssertionError(f"soffice made no PDF of {pptx} (exit {run.returncode}): "
-                             f"{run.stdout.strip()} {run.stderr.strip()}")
-    return pdf
+    """The deck rendered to PDF by LibreOffice."""
+    return soffice_convert(pptx, out_dir, "pdf", TIMEOUT_S)
 
 
 @dataclass
@@ -115,10 +101,10 @@ def render_counts(pptx: Path, pdf: Path) -> RenderCounts:
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory) -> dict[str, RenderCounts]:
-    """The bundled decks, the long and token stress decks and the third test article (default
-    outline), built, converted in parallel
-    (one LibreOffice per deck, each with its own profile) and measured."""
+def rendered(tmp_path_factory, scenario) -> dict[str, RenderCounts]:
+    """The bundled decks, the long and token stress decks, the third test article (default
+    outline) and the decks of the merge scenario (edited by hand, rebuilt with --merge),
+    converted in parallel (one LibreOffice per deck, each with its own profile) and measured."""
     import importlib.util
 
     tmp = tmp_path_factory.mktemp("render")
@@ -132,6 +118,11 @@ def rendered(tmp_path_factory) -> dict[str, RenderCounts]:
                          ("hanul", HANUL)):
         for b in build(path, tmp / (prefix or "bundled")):
             decks[f"{prefix}.{b.lang}" if prefix else b.lang] = b.path
+    for lang in ("ko", "en"):
+        merged = tmp / "merged" / f"merged.{lang}.pptx"
+        merged.parent.mkdir(exist_ok=True)
+        merged.write_bytes(scenario.deck(lang).read_bytes())
+        decks[f"merged.{lang}"] = merged
     with ThreadPoolExecutor(max_workers=4) as pool:
         pdfs = dict(zip(decks, pool.map(lambda p: to_pdf(p, tmp / "pdf" / p.parent.name),
                                         decks.values()), strict=True))
@@ -164,7 +155,7 @@ def test_words_outside_are_counted(rendered: dict[str, RenderCounts], tmp_path: 
     words LibreOffice drew in the real body fall outside every box of slide 2."""
     real = rendered["en"]
     prs = Presentation(str(real.pptx))
-    body = next(s for s in prs.slides[1].shapes if s.name == "Text Placeholder 2")
+    body = next(s for s in prs.slides[1].shapes if s.name == "deck:summary:1:body")
     body.left, body.top, body.width, body.height = (body.left, body.top + 200 * EMU_PER_PT,
                                                     body.width, body.height)
     moved = tmp_path / "moved.pptx"
