@@ -6,6 +6,8 @@ schema order, never appended blindly.
 from __future__ import annotations
 
 import copy
+import io
+import re
 
 from lxml import etree
 from pptx.enum.shapes import PP_PLACEHOLDER
@@ -13,6 +15,7 @@ from pptx.opc.constants import CONTENT_TYPE as CT
 from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.opc.package import Part
 from pptx.opc.packuri import PackURI
+from pptx.opc.serialized import PackageWriter
 from pptx.oxml.ns import qn
 from pptx.oxml.xmlchemy import OxmlElement
 
@@ -26,12 +29,21 @@ _RPR_ORDER = ["a:ln", "a:noFill", "a:solidFill", "a:gradFill", "a:blipFill", "a:
               "a:hlinkMouseOver", "a:rtl", "a:extLst"]
 
 
-def insert_in_order(parent: etree._Element, child: etree._Element, order: list[str]) -> None:
-    """Insert ``child`` before the first sibling that the schema puts after it."""
-    tags = [qn(t) for t in order]
-    pos = tags.index(child.tag)
+def ranks(order: list[str]) -> dict[str, int]:
+    """Clark-notation tag -> position in a schema sequence."""
+    return {qn(t): i for i, t in enumerate(order)}
+
+
+_RPR_RANKS = ranks(_RPR_ORDER)
+
+
+def insert_in_order(parent: etree._Element, child: etree._Element,
+                    ranks: dict[str, int]) -> None:
+    """Insert ``child`` before the first sibling that the schema puts after it (``ranks``:
+    positions in the schema's sequence, from :func:`ranks`, made once per sequence)."""
+    pos = ranks[child.tag]
     for i, existing in enumerate(parent):
-        if existing.tag in tags and tags.index(existing.tag) > pos:
+        if ranks.get(existing.tag, -1) > pos:
             parent.insert(i, child)
             return
     parent.append(child)
@@ -44,7 +56,7 @@ def set_font_slot(rpr: etree._Element, slot: str, typeface: str) -> None:
     if el is None:
         el = etree.SubElement(rpr, tag)
         rpr.remove(el)
-        insert_in_order(rpr, el, _RPR_ORDER)
+        insert_in_order(rpr, el, _RPR_RANKS)
     el.set("typeface", typeface)
 
 
@@ -132,6 +144,9 @@ _PPR_BULLET_ORDER = ["a:lnSpc", "a:spcBef", "a:spcAft", "a:buClrTx", "a:buClr", 
                      "a:buAutoNum", "a:buChar", "a:buBlip", "a:tabLst", "a:defRPr", "a:extLst"]
 
 
+_PPR_BULLET_RANKS = ranks(_PPR_BULLET_ORDER)
+
+
 def set_bullet_color(ppr, rgb: str | None, scheme: str, brightness: float) -> None:
     """``a:buClr`` on a paragraph: an exact colour, or a theme colour made lighter or darker
     (lumMod/lumOff, as python-pptx writes brightness)."""
@@ -148,7 +163,7 @@ def set_bullet_color(ppr, rgb: str | None, scheme: str, brightness: float) -> No
             etree.SubElement(scheme_clr, qn("a:lumMod")).set("val", str(round(mod * 100000)))
         if off:
             etree.SubElement(scheme_clr, qn("a:lumOff")).set("val", str(round(off * 100000)))
-    insert_in_order(ppr, clr, _PPR_BULLET_ORDER)
+    insert_in_order(ppr, clr, _PPR_BULLET_RANKS)
 
 
 def drop_slides(prs) -> int:
@@ -313,3 +328,141 @@ def set_axis_label_rotation(axis, degrees: int) -> None:
     body_pr = axis._element.find(qn("c:txPr")).find(qn("a:bodyPr"))
     body_pr.set("rot", str(int(degrees * 60000)))
     body_pr.set("vert", "horz")
+
+
+class _Parts:
+    """Stands in for python-pptx's zip writer: keeps each member's bytes instead."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, bytes] = {}
+
+    def write(self, uri, blob: bytes) -> None:
+        self.parts[uri.membername] = blob
+
+
+def package_parts(prs) -> dict[str, bytes]:
+    """Every member of the saved package (content types, relationships, parts), serialised
+    by python-pptx's own package writer but kept as bytes: the deck is zipped once, by
+    :func:`deck.output.pack_parts`, rather than zipped, unzipped and zipped again."""
+    package = prs.part.package
+    writer = PackageWriter(io.BytesIO(), package._rels, tuple(package.iter_parts()))
+    sink = _Parts()
+    writer._write_content_types_stream(sink)
+    writer._write_pkg_rels(sink)
+    writer._write_parts(sink)
+    return sink.parts
+
+
+# ------------------------------------------------------------------------------------------
+# paragraphs and runs, written straight as XML: the same elements and attributes python-pptx's
+# text objects write, a tenth of the calls (a deck has a thousand runs)
+
+_A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+_PPR_RANKS = ranks(["a:lnSpc", "a:spcBef", "a:spcAft", "a:buClrTx", "a:buClr", "a:buSzTx",
+                    "a:buSzPct", "a:buSzPts", "a:buFontTx", "a:buFont", "a:buNone",
+                    "a:buAutoNum", "a:buChar", "a:buBlip", "a:tabLst", "a:defRPr", "a:extLst"])
+_ALIGN = {"left": "l", "center": "ctr", "right": "r"}
+_CTRL = re.compile(r"([\x00-\x08\x0B-\x1F])")
+
+
+def color_xml(parent: etree._Element, rgb: str | None, scheme: str, brightness: float) -> None:
+    """``a:srgbClr`` or ``a:schemeClr`` (with python-pptx's lumMod/lumOff for brightness)."""
+    if rgb is not None:
+        etree.SubElement(parent, _A + "srgbClr").set("val", rgb.upper())
+        return
+    clr = etree.SubElement(parent, _A + "schemeClr")
+    clr.set("val", scheme)
+    if brightness:
+        etree.SubElement(clr, _A + "lumMod").set("val", str(int(round(
+            (1.0 - abs(brightness)) * 100000.0))))
+    if brightness > 0:
+        etree.SubElement(clr, _A + "lumOff").set("val", str(int(round(brightness * 100000.0))))
+
+
+def fill_paragraph(p: etree._Element, para) -> None:
+    """Write a model paragraph (:class:`deck.model.Paragraph`) into an ``a:p`` element: its
+    properties, runs and end mark, keeping whatever properties it already had."""
+    if para.style != "inherit" or para.align is not None or para.rtl:
+        _paragraph_properties(p, para)
+    end = p.find(_A + "endParaRPr")
+    for run in para.runs:
+        r = _run(run)
+        if end is not None:
+            end.addprevious(r)
+        else:
+            p.append(r)
+    if not para.runs and para.end_size_pt:
+        # an empty paragraph still has a height: give it the measured size, not 18 pt
+        if end is None:
+            end = etree.SubElement(p, _A + "endParaRPr")
+        end.set("sz", str(int(round(para.end_size_pt * 100))))
+        end.set("lang", para.end_lang)
+
+
+def _paragraph_properties(p: etree._Element, para) -> None:
+    ppr = p.find(_A + "pPr")
+    if ppr is None:
+        ppr = etree.Element(_A + "pPr")
+        p.insert(0, ppr)
+    if para.style != "inherit":
+        if para.style == "bullet" and para.level:
+            ppr.set("lvl", str(para.level))
+        ppr.set("marL", str(para.margin_left_emu))
+        ppr.set("indent", str(para.indent_emu))
+        spc = etree.Element(_A + "spcBef")
+        etree.SubElement(spc, _A + "spcPts").set("val", str(int(round(
+            para.space_before_pt * 100))))
+        insert_in_order(ppr, spc, _PPR_RANKS)
+        if para.bullet_color is not None:
+            c = para.bullet_color
+            set_bullet_color(ppr, c.rgb, c.color, c.brightness)
+        if para.style == "flush":
+            insert_in_order(ppr, etree.Element(_A + "buNone"), _PPR_RANKS)
+        elif para.bullet_char:
+            bu = etree.Element(_A + "buChar")
+            bu.set("char", para.bullet_char)
+            insert_in_order(ppr, bu, _PPR_RANKS)
+    if para.align is not None:
+        ppr.set("algn", _ALIGN[para.align])
+    if para.rtl:
+        ppr.set("rtl", "1")
+
+
+def _run(run) -> etree._Element:
+    """An ``a:r`` for a model run (:class:`deck.model.Run`)."""
+    r = etree.Element(_A + "r")
+    rpr = etree.SubElement(r, _A + "rPr")
+    if run.size_pt is not None:
+        rpr.set("sz", str(int(round(run.size_pt * 100))))
+    if run.bold is not None:
+        rpr.set("b", "1" if run.bold else "0")
+    if run.color is not None:
+        c = run.color
+        color_xml(etree.SubElement(rpr, _A + "solidFill"), c.rgb, c.color, c.brightness)
+    rpr.set("lang", run.lang)
+    if run.lang.startswith("ko"):
+        rpr.set("altLang", "en-US")
+    slot = "mj" if run.major else "mn"
+    etree.SubElement(rpr, _A + "latin").set("typeface", f"+{slot}-lt")
+    if run.east_asian:
+        etree.SubElement(rpr, _A + "ea").set("typeface", f"+{slot}-ea")
+    etree.SubElement(r, _A + "t").text = _CTRL.sub(lambda m: f"_x{ord(m.group(1)):04X}_",
+                                                   run.text)
+    return r
+
+
+def fill_cell(tc: etree._Element, paragraphs: tuple, insets, fill) -> None:
+    """Write a model table cell into an ``a:tc``: its paragraphs (wrapped), margins, top
+    anchoring and solid fill (``fill`` a :class:`deck.model.Paint`)."""
+    body = tc.find(_A + "txBody")
+    body.find(_A + "bodyPr").set("wrap", "square")
+    for p in body.findall(_A + "p"):
+        body.remove(p)
+    for para in paragraphs:
+        fill_paragraph(etree.SubElement(body, _A + "p"), para)
+    tcpr = tc.find(_A + "tcPr")
+    for attr, value in (("marL", insets.left_emu), ("marR", insets.right_emu),
+                        ("marT", insets.top_emu), ("marB", insets.bottom_emu)):
+        tcpr.set(attr, str(value))
+    tcpr.set("anchor", "t")
+    color_xml(etree.SubElement(tcpr, _A + "solidFill"), fill.rgb, fill.color, fill.brightness)

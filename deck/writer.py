@@ -9,7 +9,6 @@ slide shows "Click to add text". Imports nothing of the pipeline but the model.
 from __future__ import annotations
 
 import io
-import zipfile
 from dataclasses import dataclass
 
 from pptx import Presentation
@@ -138,10 +137,7 @@ def _save_parts(prs, props: m.Properties) -> dict[str, bytes]:
     cp.created = props.created
     cp.modified = props.created
     cp.language = props.language
-    buf = io.BytesIO()
-    prs.save(buf)
-    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as z:
-        return {name: z.read(name) for name in z.namelist()}
+    return ooxml.package_parts(prs)
 
 
 # ------------------------------------------------------------------------------------------
@@ -282,42 +278,7 @@ def _apply_paragraphs(tf, paragraphs: tuple[m.Paragraph, ...], *, autofit: bool)
 
 
 def _apply_paragraph(p, para: m.Paragraph) -> None:
-    if para.style != "inherit":
-        ppr = p._p.get_or_add_pPr()
-        if para.style == "bullet":
-            p.level = para.level
-        ppr.set("marL", str(para.margin_left_emu))
-        ppr.set("indent", str(para.indent_emu))
-        if para.style == "flush":
-            ooxml.set_no_bullet(ppr)
-        elif para.bullet_char:
-            ooxml.set_bullet_char(ppr, para.bullet_char)
-        if para.bullet_color is not None:
-            c = para.bullet_color
-            ooxml.set_bullet_color(ppr, c.rgb, c.color, c.brightness)
-        p.space_before = Pt(para.space_before_pt)
-    if para.align is not None:
-        p.alignment = _ALIGN[para.align]
-    if para.rtl:
-        p._p.get_or_add_pPr().set("rtl", "1")
-    if not para.runs and para.end_size_pt:
-        # an empty paragraph still has a height: give it the measured size, not 18 pt
-        ooxml.set_end_properties(p, para.end_size_pt, para.end_lang)
-    for run in para.runs:
-        _add_run(p, run)
-
-
-def _add_run(p, run: m.Run) -> None:
-    r = p.add_run()
-    r.text = run.text
-    if run.size_pt is not None:
-        r.font.size = Pt(run.size_pt)
-    if run.bold is not None:
-        r.font.bold = run.bold
-    if run.color is not None:
-        _paint(r.font.color, run.color)
-    ooxml.set_run_language(r._r.get_or_add_rPr(), run.lang, east_asian=run.east_asian,
-                           major=run.major)
+    ooxml.fill_paragraph(p._p, para)
 
 
 # ------------------------------------------------------------------------------------------
@@ -335,19 +296,15 @@ def _write_table(slide, ph, t: m.TableFrame) -> None:
         frame = slide.shapes.add_table(rows, cols, Emu(b.left_emu), Emu(b.top_emu),
                                        Emu(b.width_emu), Emu(b.height_emu))
     tbl = frame.table
-    for j, w in enumerate(t.column_widths_emu):
-        tbl.columns[j].width = Emu(w)
-    for i, row in enumerate(t.rows):
-        tbl.rows[i].height = Emu(row.height_emu)
-        for j, value in enumerate(row.cells):
-            cell = tbl.cell(i, j)
-            ins = t.cell_insets
-            cell.margin_left, cell.margin_right = Emu(ins.left_emu), Emu(ins.right_emu)
-            cell.margin_top, cell.margin_bottom = Emu(ins.top_emu), Emu(ins.bottom_emu)
-            cell.vertical_anchor = MSO_ANCHOR.TOP
-            _apply_paragraphs(cell.text_frame, value.paragraphs, autofit=False)
-            cell.fill.solid()
-            _paint(cell.fill.fore_color, value.fill)
+    for column, w in zip(tbl.columns, t.column_widths_emu, strict=True):
+        column.width = Emu(w)
+    # rows and cells walked in order: python-pptx's tbl.rows[i] and tbl.cell(i, j) rebuild the
+    # row list on every call, quadratic in the rows of a long sources table
+    for tr, row in zip(tbl.rows, t.rows, strict=True):
+        tr._tr.h = Emu(row.height_emu)  # the frame's height is set once, below
+        for cell, value in zip(tr.cells, row.cells, strict=True):
+            ooxml.fill_cell(cell._tc, value.paragraphs, t.cell_insets, value.fill)
+    frame.height = Emu(sum(row.height_emu for row in t.rows))
     _name(frame, t.name)
     ooxml.set_alt_text(frame, t.alt)
 
