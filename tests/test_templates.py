@@ -120,6 +120,7 @@ def test_every_character_reads_at_wcag_aa(corpus_decks, rendered, name, lang):
     assert low == [], "\n".join(str(x) for x in low[:20])
 
 
+@pytest.mark.soffice
 def test_the_contrast_check_can_fail(tmp_path):
     """Grey text on white, drawn on purpose, is found."""
     if shutil.which("soffice") is None or shutil.which("pdftoppm") is None:
