@@ -1,0 +1,37 @@
+"""Jobs in forked children (deck/workers.py): results in job order, the same as run here;
+bad input comes back as the same UserError, a crash as a WorkerError with its traceback."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from deck.diagnostics import Diagnostic, UserError
+from deck.workers import WorkerError, run_jobs
+
+
+def test_results_come_back_in_job_order_from_other_processes():
+    jobs = [lambda i=i: (i, os.getpid(), b"x" * (i * 300_000)) for i in range(5)]
+    results = run_jobs(jobs, workers=2)
+    assert [r[0] for r in results] == list(range(5))
+    assert [len(r[2]) for r in results] == [i * 300_000 for i in range(5)]  # past a pipe's size
+    assert all(pid != os.getpid() for _, pid, _ in results)
+    assert [r[0] for r in run_jobs(jobs, workers=1)] == list(range(5))  # here, in order
+
+
+def test_bad_input_in_a_child_is_the_same_user_error():
+    def bad():
+        raise UserError([Diagnostic("a.yaml", 3, "claims", "unknown source")])
+
+    with pytest.raises(UserError) as info:
+        run_jobs([lambda: 1, bad], workers=2)
+    assert [str(d) for d in info.value.diagnostics] == ["a.yaml:3: claims: unknown source"]
+
+
+def test_a_crash_in_a_child_is_a_worker_error_with_its_traceback():
+    def crash():
+        return {}["missing"]
+
+    with pytest.raises(WorkerError, match="KeyError: 'missing'"):
+        run_jobs([crash, lambda: 2], workers=2)
