@@ -22,6 +22,7 @@ from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, ConfigDict, Field
 
 from .diagnostics import Diagnostic, Diagnostics, UserError
+from .files import Roots, read_bytes
 from .l10n import format_figure
 from .resources import assets_dir
 from .yamlsrc import field_name, line_of, read_yaml_file, validate
@@ -283,11 +284,13 @@ def agrees(computed: float, reported: float, approx: bool) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
-def load_briefing(path: Path | str, *, strict: bool = False) -> tuple[LoadedBriefing, Diagnostics]:
+def load_briefing(path: Path | str, *, strict: bool = False,
+                  roots: Roots | None = None) -> tuple[LoadedBriefing, Diagnostics]:
     """Read, validate and cross-check a data file; raise :class:`UserError` listing every problem.
 
     Returns the briefing and the warnings (derived figures that disagree with reported ones).
-    With ``strict`` warnings are errors too.
+    With ``strict`` warnings are errors too. Images must lie inside ``roots`` (by default the
+    data file's folder and the package's).
     """
     path = Path(path)
     shown = str(path)
@@ -319,7 +322,8 @@ def load_briefing(path: Path | str, *, strict: bool = False) -> tuple[LoadedBrie
                     f"got {briefing.schema_}")
     _check_languages(briefing, shown, line, diags)
     figures, numbers = _check_references(briefing, shown, line, raw, diags)
-    images = _check_images(briefing, path, shown, line, diags)
+    images = _check_images(briefing, path, shown, line, diags,
+                           roots or Roots.for_build(path))
     if not diags.errors:
         _check_derived(briefing, figures, shown, line, diags, strict)
     if diags.errors:
@@ -327,44 +331,57 @@ def load_briefing(path: Path | str, *, strict: bool = False) -> tuple[LoadedBrie
     return LoadedBriefing(path, briefing, figures, numbers, images, lines), diags
 
 
-def _check_images(b: Briefing, path: Path, shown: str, line,
-                  diags: Diagnostics) -> dict[str, ImageFile]:
-    """Every image must lie inside the data file's folder or assets/, and be a real image.
-
-    Pillow's decompression-bomb guard stays on: an image too large to be honest is an error.
-    """
-    roots = (path.resolve().parent, assets_dir())
+def _check_images(b: Briefing, path: Path, shown: str, line, diags: Diagnostics,
+                  roots: Roots) -> dict[str, ImageFile]:
+    """Every image must be found beside the data file or under assets/, resolve (links
+    followed) inside the build's folders, and be a PNG or JPEG Pillow can read and the
+    writer can place. Pillow's decompression-bomb guard stays on: an image too large to be
+    honest is an error."""
+    search = (path.resolve().parent, assets_dir())
     found: dict[str, ImageFile] = {}
     for i, ref in enumerate(b.images):
         loc = ("images", i, "path")
         fld = f"images[{ref.id}].path"
-        rel = Path(ref.path)
-        if rel.is_absolute() or ".." in rel.parts:
-            diags.error(shown, line(loc), fld, "image path escapes the data folder; expected a "
-                        f"relative path inside {roots[0].name}/ or assets/, got {ref.path!r}")
-            continue
-        candidates = [(root / rel).resolve() for root in roots]
-        target = next((c for c, root in zip(candidates, roots, strict=True)
-                       if c.is_file() and c.is_relative_to(root.resolve())), None)
-        if target is None:
-            diags.error(shown, line(loc), fld, f"image not found; expected a file beside the "
-                        f"data file or under assets/, got {ref.path!r}")
-            continue
         try:
-            data = target.read_bytes()
-            with Image.open(io.BytesIO(data)) as im:
-                size = im.size
-                im.verify()
-        except Image.DecompressionBombError as exc:
-            diags.error(shown, line(loc), fld, f"image refused as a decompression bomb; "
-                        f"expected a normal-sized image, got {exc}")
+            where = roots.find(ref.path, search, "image", fld)
+            if where is None:
+                raise UserError([Diagnostic(ref.path, None, fld, (
+                    f"image not found; expected a file beside the data file or under assets/, "
+                    f"got {ref.path!r}"))])
+            data = read_bytes(where[1], "image", fld, shown=ref.path)
+        except UserError as exc:
+            for d in exc.diagnostics:
+                diags.error(shown, line(loc), fld, d.message)
             continue
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-            diags.error(shown, line(loc), fld, f"not a readable image; expected PNG or JPEG, "
-                        f"got {type(exc).__name__}: {exc}")
+        problem, size = _image_problem(data)
+        if problem:
+            diags.error(shown, line(loc), fld, problem)
             continue
-        found[ref.id] = ImageFile(target, hashlib.sha256(data).hexdigest(), *size)
+        found[ref.id] = ImageFile(where[1], hashlib.sha256(data).hexdigest(), *size)
     return found
+
+
+#: what the writer can place (python-pptx reads these), by Pillow's format name
+IMAGE_FORMATS = {"PNG", "JPEG"}
+
+
+def _image_problem(data: bytes) -> tuple[str | None, tuple[int, int]]:
+    """Why these bytes are no image the deck can show (None if they are), and their size."""
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            size, kind = im.size, im.format
+            im.verify()
+    except Image.DecompressionBombError as exc:
+        return (f"image refused as a decompression bomb; expected a normal-sized image, got "
+                f"{exc}"), (0, 0)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        return (f"not a readable image; expected PNG or JPEG, got {type(exc).__name__}: "
+                f"{exc}"), (0, 0)
+    if kind not in IMAGE_FORMATS:
+        return f"image format not supported; expected PNG or JPEG, got {kind}", size
+    if min(size) < 1:
+        return f"empty image; expected at least 1 x 1 pixels, got {size[0]} x {size[1]}", size
+    return None, size
 
 
 def _check_languages(b: Briefing, path: str, line, diags: Diagnostics) -> None:

@@ -37,13 +37,19 @@ class Roots:
     folders: tuple[Path, ...]
 
     @classmethod
+    def of(cls, *folders: Path) -> Roots:
+        """``folders`` (resolved) and the package's resources."""
+        every = [Path(f).resolve() for f in folders]
+        every += [templates_dir().resolve(), assets_dir().resolve()]
+        return cls(tuple(dict.fromkeys(every)))
+
+    @classmethod
     def for_build(cls, data: Path, template: Path | None = None) -> Roots:
         """The data file's folder, the template's folder, and the package's resources."""
         folders = [Path(data).resolve().parent]
         if template is not None:
             folders.append(Path(template).resolve().parent)
-        folders += [templates_dir().resolve(), assets_dir().resolve()]
-        return cls(tuple(dict.fromkeys(folders)))
+        return cls.of(*folders)
 
     def confine(self, path: Path, what: str, field: str = "") -> Path:
         """``path`` with every link resolved, if that lies inside a root; else
@@ -57,9 +63,10 @@ class Roots:
         return resolved
 
     def find(self, name: str | Path, search: tuple[Path, ...], what: str,
-             field: str = "") -> Path | None:
-        """The first of ``search/name`` that exists, confined (see :meth:`confine`); None
-        when there is none. ``name`` must be relative and stay below its folder."""
+             field: str = "") -> tuple[Path, Path] | None:
+        """The first ``search/name`` that exists, as found and resolved (see
+        :meth:`confine`); None when there is none. ``name`` must be relative and stay below
+        its folder."""
         rel = Path(name)
         if rel.is_absolute() or ".." in rel.parts or not rel.parts:
             raise UserError([Diagnostic(str(name), None, field, (
@@ -68,7 +75,7 @@ class Roots:
         for folder in search:
             candidate = folder / rel
             if os.path.lexists(candidate):
-                return self.confine(candidate, what, field)
+                return candidate, self.confine(candidate, what, field)
         return None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +22,9 @@ from pydantic import BaseModel, ConfigDict, create_model
 
 from . import model as m
 from .diagnostics import Diagnostic, Diagnostics, UserError
+from .files import Roots, read_bytes, read_text
 from .outline import LAYOUTS
-from .yamlsrc import line_of, read_yaml_file, validate
+from .yamlsrc import line_of, read_yaml, validate
 
 _DEFAULT_INSETS = m.Insets(91440, 45720, 91440, 45720)
 
@@ -60,23 +62,40 @@ def mapping_path(template: Path) -> Path:
     return template.with_suffix(".yaml")
 
 
-def read_template(path: Path) -> Template:
+@dataclass(frozen=True)
+class TemplateSources:
+    """A template's bytes and its mapping's text, as read (a session keys its memo on them)."""
+
+    path: Path
+    data: bytes
+    mapping: str
+
+
+def read_template_sources(path: Path, roots: Roots | None = None) -> TemplateSources:
+    """Read a template (named by the user: anywhere, at most 50 MB) and its mapping beside
+    it (inside ``roots``, links resolved first)."""
+    data = read_bytes(path, "template", "--template")
+    mapping = mapping_path(path)
+    if not os.path.lexists(mapping):
+        raise UserError([Diagnostic(str(mapping), None, "layouts", "template mapping not "
+                                    "found; expected a YAML file next to the template mapping "
+                                    f"{', '.join(LAYOUTS)} to layout names")])
+    real = roots.confine(mapping, "template mapping", "layouts") if roots else mapping
+    return TemplateSources(path, data, read_text(real, "template mapping", "layouts",
+                                                 shown=str(mapping)))
+
+
+def read_template(path: Path | TemplateSources, roots: Roots | None = None) -> Template:
     """Open a template and its mapping; raise :class:`UserError` with every problem."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise UserError([Diagnostic(str(path), None, "--template", "template not found; "
-                                    "expected a .pptx file, got no such file")]) from None
-    except OSError as exc:
-        raise UserError([Diagnostic(str(path), None, "--template",
-                                    f"cannot read the template: {exc.strerror}")]) from None
+    sources = path if isinstance(path, TemplateSources) else read_template_sources(path, roots)
+    path, data = sources.path, sources.data
     try:
         prs = Presentation(io.BytesIO(data))
     except Exception as exc:  # python-pptx raises many kinds for a broken package
         raise UserError([Diagnostic(str(path), None, "--template",
                                     f"not a usable .pptx; expected a PowerPoint template, got "
                                     f"{type(exc).__name__}: {exc}")]) from None
-    names, lines = read_mapping(mapping_path(path))
+    names, lines = read_mapping(mapping_path(path), sources.mapping)
     layouts = [_layout_info(layout, i, j) for i, master in enumerate(prs.slide_masters)
                for j, layout in enumerate(master.slide_layouts)]
     by_name: dict[str, m.LayoutInfo] = {}
@@ -100,14 +119,10 @@ def read_template(path: Path) -> Template:
                     lines)
 
 
-def read_mapping(path: Path) -> tuple[BaseModel, dict[tuple, int]]:
-    """Read and validate a template's mapping file."""
+def read_mapping(path: Path, text: str) -> tuple[BaseModel, dict[tuple, int]]:
+    """Validate a template's mapping file (``text`` read from ``path``)."""
     diags = Diagnostics()
-    if not path.is_file():
-        raise UserError([Diagnostic(str(path), None, "layouts", "template mapping not found; "
-                                    "expected a YAML file next to the template mapping "
-                                    f"{', '.join(LAYOUTS)} to layout names")])
-    raw, lines = read_yaml_file(path, "template mapping", diags)
+    raw, lines = read_yaml(text, str(path), diags)
     mapping = validate(Mapping, raw, lines, str(path), diags)
     if mapping is None or diags.errors:
         raise UserError(diags.errors)

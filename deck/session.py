@@ -24,8 +24,9 @@ from . import l10n
 from . import model as m
 from .data import LoadedBriefing, load_briefing
 from .diagnostics import Diagnostic, Diagnostics, UserError
+from .files import Roots, read_text
 from .fit import FitContext, Roles, fit_slide, number_slides, plan_roles
-from .master import Template, mapping_path, read_template
+from .master import Template, read_template, read_template_sources
 from .measure import Fonts
 from .outline import LAYOUTS, Outline, Rendered, parse_outline, resolve_outline
 from .output import check_writable, normalise_package, pack_parts, refuse_edited, save_decks
@@ -112,6 +113,7 @@ class _Inputs:
     roles: dict[str, Roles]
     labels: dict[str, l10n.Labels]
     langs: tuple[str, ...]
+    roots: Roots  # the folders this build may read from
 
     def markers(self, lang: str) -> dict[str, str]:
         return l10n.claim_markers(self.loaded.claim_numbers, self.labels[lang])
@@ -124,7 +126,7 @@ class BuildSession:
         self.fonts = Fonts()
         self._templates: Memo[tuple[bytes, bytes], tuple[Template, dict[str, Roles]]] = Memo(4)
         self._labels: Memo[tuple[Path, bytes], l10n.Labels] = Memo(16)
-        self._envs: Memo[tuple[Path, ...], OutlineEnvironment] = Memo(8)
+        self._envs: Memo[tuple, OutlineEnvironment] = Memo(8)
         self._fitted: Memo[tuple, tuple[m.Slide, ...]] = Memo(4096)
         self._packed: Memo[tuple, bytes] = Memo(32)
         self._written: Memo[tuple, WrittenDeck] = Memo(16)
@@ -156,38 +158,48 @@ class BuildSession:
         """Load the data file, the template with its mapping, and each language's labels;
         collect every problem of all of them before raising."""
         problems: list[Diagnostic] = []
-        read = _collect(problems, lambda: load_briefing(request.data, strict=request.strict))
+        roots = Roots.for_build(request.data, request.template)
+        read = _collect(problems, lambda: load_briefing(request.data, strict=request.strict,
+                                                         roots=roots))
         loaded, warnings = read if read is not None else (None, Diagnostics())
-        template_roles = _collect(problems, lambda: self.template(request.template))
+        template_roles = _collect(problems, lambda: self.template(request.template, roots))
         langs: tuple[str, ...] = ()
         labels: dict[str, l10n.Labels] = {}
         if loaded is not None:
             langs = _languages(request, loaded, problems)
             beside = loaded.path.resolve().parent
             for lang in langs:
-                found = _collect(problems, lambda lang=lang: self.labels(lang, beside))
+                found = _collect(problems, lambda lang=lang: self.labels(lang, beside, roots))
                 if found is not None:
                     labels[lang] = found
         if problems:
             raise UserError(problems)
         assert loaded is not None and template_roles is not None
         return _Inputs(loaded, tuple(warnings.items), template_roles[0], template_roles[1],
-                       labels, langs)
+                       labels, langs, roots)
 
-    def template(self, path: Path | None) -> tuple[Template, dict[str, Roles]]:
+    def template(self, path: Path | None,
+                 roots: Roots | None = None) -> tuple[Template, dict[str, Roles]]:
         """A template read, mapped and planned, once per content of the .pptx and mapping."""
-        path = Path(path) if path else theme_path()
-        key = (_bytes_or_empty(path), _bytes_or_empty(mapping_path(path)))
-        return self._templates.get(key, lambda: _plan(read_template(path)))
+        sources = read_template_sources(Path(path) if path else theme_path(), roots)
+        key = (sources.data, sources.mapping)
+        return self._templates.get(key, lambda: _plan(read_template(sources)))
 
-    def labels(self, lang: str, beside: Path | None = None) -> l10n.Labels:
+    def labels(self, lang: str, beside: Path | None = None,
+               roots: Roots | None = None) -> l10n.Labels:
         """A language's label catalog: ``labels/<lang>.yaml`` beside the data file if there is
         one (a team's own wording, or a language the package lacks), else the package's.
         Read again whenever its content changes."""
         name = f"{lang}.yaml"
-        own = beside / "labels" / name if beside is not None else None
-        path = own if own is not None and own.is_file() else labels_dir() / name
-        return self._labels.get((path, _bytes_or_empty(path)), lambda: l10n.read_labels(path))
+        found = None
+        if beside is not None:
+            found = (roots or Roots.of(beside)).find(Path("labels") / name, (beside,),
+                                                     "label catalog")
+        path = found[0] if found else labels_dir() / name
+        if found is None and not path.is_file():
+            return l10n.read_labels(path)  # names the catalogs there are
+        text = read_text(found[1] if found else path, "label catalog", shown=str(path))
+        return self._labels.get((path, text), lambda: l10n.read_labels(path, text))
 
     def _outlines(self, inputs: _Inputs) -> dict[str, Outline]:
         """Render, parse and resolve every language's outline; report all problems at once."""
@@ -206,7 +218,8 @@ class BuildSession:
         loaded, labels = inputs.loaded, inputs.labels[lang]
         context = briefing_context(loaded, lang, labels, inputs.markers(lang))
         dirs = (loaded.path.resolve().parent, outlines_dir())
-        env = self._envs.get(dirs, lambda: OutlineEnvironment(dirs))
+        roots = inputs.roots
+        env = self._envs.get((dirs, roots), lambda: OutlineEnvironment(dirs, roots))
         return render_outline(env, f"{loaded.briefing.template}.yaml.j2", context, lang, loaded)
 
     def outline(self, inputs: _Inputs, lang: str) -> Outline:
@@ -261,13 +274,6 @@ def _collect(problems: list[Diagnostic], step: Callable[[], V]) -> V | None:
     except UserError as exc:
         problems.extend(exc.diagnostics)
         return None
-
-
-def _bytes_or_empty(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return b""  # the reader reports the missing file with its own message
 
 
 def _languages(request: BuildRequest, loaded: LoadedBriefing,

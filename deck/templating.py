@@ -1,9 +1,6 @@
-"""Outline templates: the Jinja environment (sandboxed, StrictUndefined, one quoting policy), the
-names a template may use, and rendering with the template line behind every output line.
-
-Data values reach the outline only through :func:`yaml_quote`, the environment's ``finalize``
-hook: every ``{{ ... }}`` becomes one YAML double-quoted scalar, so no value can break the
-outline's syntax, and data text is never parsed as template code. Knows nothing of pptx.
+"""Outline templates: the names a template may use, and rendering with the template line behind
+every output line. The environment itself (quoting, limits, the confined loader) is
+:mod:`deck.sandbox`'s. Knows nothing of pptx.
 """
 
 from __future__ import annotations
@@ -11,64 +8,19 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import jinja2
-from jinja2 import nodes
-from jinja2.compiler import CodeGenerator, Frame
-from jinja2.sandbox import SandboxedEnvironment
-from markupsafe import Markup
 
 from . import l10n
 from .data import FIG_REF, LoadedBriefing
 from .diagnostics import Diagnostic, UserError
 from .l10n import Labels, fill
 from .outline import Rendered
+from .sandbox import OutlineEnvironment, TemplateLimitError, TemplateRefused, yaml_quote
 
-# PyYAML refuses these characters inside a scalar, and folds these line breaks inside
-# double quotes: both must travel as escapes.
-_YAML_LINE_BREAKS = {"\x85", "\u2028", "\u2029"}
-
-
-def _yaml_safe(ch: str) -> bool:
-    o = ord(ch)
-    if ch in _YAML_LINE_BREAKS or ch == "\ufeff":
-        return False
-    return (0x20 <= o <= 0x7E) or (0xA0 <= o <= 0xD7FF) or (0xE000 <= o <= 0xFFFD) or (
-        0x10000 <= o <= 0x10FFFF)
-
-
-def yaml_quote(value: Any) -> str:
-    """Render any value as one YAML double-quoted scalar that parses back to the same text.
-
-    >>> yaml_quote('say "hi": {{ 7*7 }} # - [x]')
-    '"say \\\\"hi\\\\": {{ 7*7 }} # - [x]"'
-    >>> yaml_quote(12)
-    '"12"'
-    """
-    if isinstance(value, jinja2.Undefined):
-        value = str(value)  # StrictUndefined raises here, with the name that was missing
-    text = value if isinstance(value, str) else str(value)
-    out = ['"']
-    for ch in text:
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == '"':
-            out.append('\\"')
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif _yaml_safe(ch):
-            out.append(ch)
-        elif ord(ch) <= 0xFF:
-            out.append(f"\\x{ord(ch):02x}")
-        elif ord(ch) <= 0xFFFF:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(f"\\U{ord(ch):08x}")
-    out.append('"')
-    return "".join(out)
+__all__ = ["OutlineEnvironment", "yaml_quote", "render_outline", "briefing_context"]
 
 
 def expand_figures(text: str, loaded: LoadedBriefing, lang: str) -> str:
@@ -131,12 +83,14 @@ def briefing_context(loaded: LoadedBriefing, lang: str, labels: Labels,
         "takeaway": tr(b.deck.takeaway),
         "headings": {k: tr(v) for k, v in b.deck.headings.items()},
         "notes": {k: tr(v) for k, v in b.deck.notes.items()},
-        "summary": [{"text": tr(p.text), "claims": p.claims} for p in b.deck.summary],
+        "summary": [{"text": tr(p.text), "claims": tuple(p.claims)} for p in b.deck.summary],
     }
     checks = [{"id": ch.id, "claim": ch.claim, "n": loaded.claim_numbers[ch.claim],
                "source": tr(ch.source), "text": tr(ch.text)} for ch in b.checks]
     return {
-        "lang": lang, "L": labels, "article": article, "claims": claims,
+        # the catalog as a read-only mapping of its texts: the Labels object is shared by
+        # every build of the session, and a template must not be able to reach its class
+        "lang": lang, "L": MappingProxyType(dict(labels)), "article": article, "claims": claims,
         "all_claims": list(claims.values()), "fig": figures, "deck": deck, "checks": checks,
         "footer": deck_footer(loaded, lang, labels),
     }
@@ -170,77 +124,7 @@ def deck_footer(loaded: LoadedBriefing, lang: str, labels: Labels) -> str:
 
 
 # ------------------------------------------------------------------------------------------
-# the environment
-
-
-def _finalize(value: Any) -> Markup:
-    # Markup here means "outline structure the environment itself produced" (a macro's output,
-    # yaml_list); anything else is a value and becomes one quoted scalar.
-    if isinstance(value, Markup):
-        return value
-    return Markup(yaml_quote(value))
-
-
-def yaml_list(values: Any) -> Markup:
-    """A YAML flow list of quoted scalars: ``{{ ids | yaml_list }}`` -> ``["a", "b"]``."""
-    return Markup("[" + ", ".join(yaml_quote(v) for v in values) + "]")
-
-
-def _template_fill(pattern: str, **values: Any) -> str:
-    """``fill`` for templates: a bad pattern is the template's error, reported as Jinja's."""
-    try:
-        return fill(pattern, **values)
-    except (ValueError, KeyError, IndexError) as exc:
-        raise jinja2.TemplateRuntimeError(f"fill({pattern!r}): {exc}") from None
-
-
-class _LineMarkingGenerator(CodeGenerator):
-    """Jinja's code generator, marking which output lines are template text and where each
-    piece of text starts, so a rendered line can be traced back to its template line."""
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.data_lines: set[int] = set()
-
-    def visit_Output(self, node: nodes.Output, frame: Frame) -> None:
-        if frame.buffer is not None or len(node.nodes) < 1:
-            super().visit_Output(node, frame)
-            return
-        for child in node.nodes:
-            if isinstance(child, nodes.TemplateData):
-                self.writeline("pass", child)  # records the text's own first line
-                self.data_lines.add(self.code_lineno + 1)
-            super().visit_Output(nodes.Output([child], lineno=child.lineno), frame)
-
-
-class OutlineEnvironment(SandboxedEnvironment):
-    """The one Jinja environment: sandboxed, strict, every value quoted for YAML.
-
-    Autoescape is on only so that macro output arrives as Markup and is not quoted twice;
-    ``finalize`` does the quoting, and the ``safe`` filter is removed so a template cannot
-    switch it off for a value.
-    """
-
-    code_generator_class = _LineMarkingGenerator
-
-    def __init__(self, dirs: tuple[Path, ...]):
-        super().__init__(
-            loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
-            undefined=jinja2.StrictUndefined, finalize=_finalize, autoescape=True,
-            keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
-        self.dirs = dirs
-        self.globals["fill"] = _template_fill
-        self.filters["yaml_list"] = yaml_list
-        del self.filters["safe"]
-        #: code lines that output template text, per compiled template file
-        self.data_lines: dict[str | None, set[int]] = {}
-
-    def _generate(self, source, name, filename, defer_init=False):  # type: ignore[override]
-        # Jinja's documented hook for a different generate method: keep the generator's notes
-        generator = _LineMarkingGenerator(self, name, filename, None, defer_init, self.optimized)
-        generator.visit(source)
-        self.data_lines[filename] = generator.data_lines
-        return generator.stream.getvalue()
+# rendering
 
 
 def render_outline(env: OutlineEnvironment, name: str, context: dict[str, Any], lang: str,
@@ -259,12 +143,16 @@ def render_outline(env: OutlineEnvironment, name: str, context: dict[str, Any], 
                                     f"outline template not found beside the data file nor "
                                     f"among the bundled ones; expected one of {have}, got "
                                     f"{name!r}")]) from None
+    except TemplateRefused as exc:
+        raise UserError([Diagnostic(str(loaded.path), loaded.line_of(("template",)), "template",
+                                    str(exc))]) from None
     except jinja2.TemplateSyntaxError as exc:
         raise UserError([Diagnostic(exc.filename or name, exc.lineno, "",
                                     f"template syntax: {exc.message}")]) from None
     shown = template.filename or name
     try:
-        chunks = _render_traced(env, template, context)
+        with env.rendering():
+            chunks = _render_traced(env, template, context)
     except jinja2.TemplateSyntaxError as exc:
         raise UserError([Diagnostic(exc.filename or shown, exc.lineno, "",
                                     f"template syntax: {exc.message}")]) from None
@@ -285,7 +173,9 @@ def _render_traced(env: OutlineEnvironment, template: jinja2.Template,
     code_lines = [code for _, code in table]
     name = template.filename or template.name or ""
     out = []
+    budget = env.budget
     for chunk in gen:
+        budget.write(len(chunk))
         frame = gen.gi_frame
         origin, is_data = None, False
         if frame is not None:
@@ -321,14 +211,28 @@ def _template_fault(exc: Exception, env: OutlineEnvironment, shown: str,
     frames = _frames(exc)
     innermost = frames[-1] if frames else ""
     ours = innermost.startswith(str(Path(__file__).parent)) and not isinstance(
-        exc, jinja2.TemplateError)
+        exc, jinja2.TemplateError | RecursionError)
     if ours:
         return exc
     file, line = _template_position(exc, env.dirs)
-    kind = ("undefined name" if isinstance(exc, jinja2.UndefinedError) else
-            "not allowed in the sandbox" if isinstance(exc, jinja2.sandbox.SecurityError)
-            else "template error")
-    return UserError([Diagnostic(file or shown, line, f"({lang})", f"{kind}: {exc}")])
+    if isinstance(exc, RecursionError):  # an include of itself, or of one that includes it
+        message = ("includes or calls nested too deep; expected them to end (a template that "
+                   "includes itself?)")
+    else:
+        message = f"{_fault_kind(exc)}: {exc}"
+    return UserError([Diagnostic(file or shown, line, f"({lang})", message)])
+
+
+def _fault_kind(exc: Exception) -> str:
+    if isinstance(exc, jinja2.UndefinedError):
+        return "undefined name"
+    if isinstance(exc, jinja2.sandbox.SecurityError):
+        return "not allowed in the sandbox"
+    if isinstance(exc, TemplateLimitError):
+        return "over a limit"
+    if isinstance(exc, TemplateRefused):
+        return "include refused"
+    return "template error"
 
 
 def _frames(exc: BaseException) -> list[str]:

@@ -3,8 +3,9 @@ and memory limit (``resource``): the exit status, the first line of the message,
 folder left as it was whenever the build fails, and a time and memory bound per case.
 
 Every case gives exit 0 with a correct deck, or exit 2 with a clear message and nothing
-written, within :data:`SECONDS` and :data:`MEMORY`. The cases run two at a time (one per CPU
-here), then each is asserted on its own.
+written, within :data:`SECONDS` and :data:`MEMORY`. Children are forked from a process that
+has imported the package once (:mod:`zygote`), two at a time, then each case is asserted on
+its own. One case runs as a new interpreter, so the bounds also hold with the imports.
 """
 
 from __future__ import annotations
@@ -15,68 +16,20 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from helpers import BIKESHARE, ROOT, copy_bikeshare
+from zygote import Outcome, Zygote
 
 resource = pytest.importorskip("resource")  # POSIX only, like the limits it measures
 
 SECONDS = 10
 MEMORY = 500 * 1024 * 1024
 
-#: the child: limits first, then the command line exactly as ``python -m deck`` runs it
-_CHILD = (
-    "import resource, sys\n"
-    f"resource.setrlimit(resource.RLIMIT_AS, ({MEMORY}, {MEMORY}))\n"
-    f"resource.setrlimit(resource.RLIMIT_CPU, ({SECONDS}, {SECONDS + 1}))\n"
-    "from deck.cli import main\n"
-    "sys.exit(main(sys.argv[1:]))\n")
-
 BASE = BIKESHARE.read_text(encoding="utf-8")
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: int
-    stdout: str
-    stderr: str
-    seconds: float
-    rss_bytes: int
-
-    @property
-    def first(self) -> str:
-        """The message's first line: stderr's, or stdout's when the build printed no error."""
-        lines = (self.stderr or self.stdout).splitlines()
-        return lines[0] if lines else ""
-
-
-def run_limited(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> Outcome:
-    """``python -m deck ARGS`` under the limits, with its own peak memory (``wait4``)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        t0 = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-c", _CHILD, *args], cwd=cwd, stdout=out,
-                                stderr=err, env={**os.environ, **(env or {})})
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - t0 > 3 * SECONDS:  # a hang: the CPU limit missed it
-                proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.005)
-        seconds = time.monotonic() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return Outcome(proc.returncode, out.read().decode("utf-8", "replace"),
-                       err.read().decode("utf-8", "replace"), seconds, usage.ru_maxrss * 1024)
 
 
 def snapshot(folder: Path) -> dict[str, str] | None:
@@ -164,6 +117,94 @@ def _labels_bomb(folder: Path) -> list[str]:
     return [str(path)]
 
 
+OUTLINE = BIKESHARE.with_suffix(".yaml.j2").read_text(encoding="utf-8")
+LABELS = (ROOT / "templates" / "labels" / "en.yaml").read_text(encoding="utf-8")
+
+
+def outline(old: str, new: str, data_text: str = BASE) -> Callable[[Path], list[str]]:
+    """The bikeshare outline (beside the data file) with ``old`` replaced by ``new``."""
+    assert old in OUTLINE, old
+
+    def setup(folder: Path) -> list[str]:
+        path = copy_bikeshare(folder, data_text)
+        (folder / "bikeshare.yaml.j2").write_text(OUTLINE.replace(old, new, 1), encoding="utf-8")
+        return [str(path)]
+    return setup
+
+
+def subtitle(expression: str) -> Callable[[Path], list[str]]:
+    """The title slide's subtitle (template line 7) is ``expression``."""
+    return outline("{{ deck.takeaway }}", expression)
+
+
+def labels(old: str, new: str) -> Callable[[Path], list[str]]:
+    """A label catalog beside the data file: the package's English one, changed."""
+    def setup(folder: Path) -> list[str]:
+        path = copy_bikeshare(folder)
+        (folder / "labels").mkdir()
+        (folder / "labels" / "en.yaml").write_text(LABELS.replace(old, new), encoding="utf-8")
+        return [str(path)]
+    return setup
+
+
+def _outside(folder: Path) -> Path:
+    """A file outside the case's folder (the build may not read it)."""
+    secret = folder.parent / f"{folder.name}-secret.txt"
+    secret.write_text("SECRET: not for the deck\n", encoding="utf-8")
+    return secret
+
+
+def _include_link(folder: Path) -> list[str]:
+    args = outline("{{ article.citation }}", "{% include 'notes.txt' %}")(folder)
+    (folder / "notes.txt").symlink_to(_outside(folder))
+    return args
+
+
+def _moved_out(folder: Path, name: str) -> None:
+    """``folder/name`` moved outside the case's folder, a link to it left in its place."""
+    elsewhere = folder.parent / f"{folder.name}-{Path(name).name}"
+    (folder / name).rename(elsewhere)
+    (folder / name).symlink_to(elsewhere)
+
+
+def _linked(name: str) -> Callable[[Path], list[str]]:
+    """The bikeshare article with ``name`` (beside it) a link to a file outside its folder."""
+    def setup(folder: Path) -> list[str]:
+        path = copy_bikeshare(folder)
+        if name.startswith("labels/"):
+            (folder / "labels").mkdir()
+            (folder / name).write_text(LABELS, encoding="utf-8")
+        _moved_out(folder, name)
+        return [str(path)]
+    return setup
+
+
+def _mapping_link(folder: Path) -> list[str]:
+    path = copy_bikeshare(folder)
+    company = ROOT / "tests" / "data" / "company"
+    shutil.copy(company / "company.pptx", folder / "company.pptx")
+    shutil.copy(company / "company.yaml", folder / "company.yaml")
+    _moved_out(folder, "company.yaml")
+    return [str(path), "--template", str(folder / "company.pptx")]
+
+
+INJECTED = r'Rides: {fig:rides_mar}\n- layout: content\n  key: injected\n  title: \"x\"'
+
+
+def five_slides(out: Path, outcome: Outcome) -> None:
+    """The build wrote the bikeshare deck with its own five slides and nothing more."""
+    from pptx import Presentation
+
+    deck = Presentation(str(out / "bikeshare.en.pptx"))
+    titles = [slide.shapes.title.text_frame.text for slide in deck.slides]
+    assert titles == ["Bike share: a million spring rides", "Monthly rides",
+                      "Network and riders", "Network and riders", "Sources"]
+    texts = [shape.text_frame.text for shape in deck.slides[1].shapes if shape.has_text_frame]
+    assert any("- layout: content" in t for t in texts)  # the text, shown as text
+
+
+LINE = r"bikeshare\.yaml\.j2:7: \(en\): "
+
 CASES = [
     # -- YAML: bounded whatever the file holds
     Case("alias bomb, nine levels of nine", extra(_alias_bomb()), 2,
@@ -184,16 +225,91 @@ CASES = [
         "  city: {en: City transport office}\n  operator: {en: The operator}\n",
         "  city: &city {en: City transport office}\n  operator: {<<: *city, en: The operator}\n"),
         0, r"bikeshare\.en\.pptx: 5 slides"),
+    # -- templates: bounded, whatever they do
+    Case("two nested range(100000) loops", subtitle(
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"), 2,
+        LINE + "over a limit: loops ran more than 1,000,000 times"),
+    Case("'a' * 3000000000", subtitle("{{ 'a' * 3000000000 }}"), 2,
+         LINE + r"over a limit: '\*' would make a value of more than 1,000,000"),
+    Case("a label pattern {n:>2000000000}", labels('page: "{n}/{total}"',
+                                                   'page: "{n:>2000000000}/{total}"'), 2,
+         r"labels/en\.yaml:3: page: bad pattern .*width or precision 2000000000 too large"),
+    Case("fill('{n:>2000000000}') in a template", subtitle(
+        "{{ fill('{n:>2000000000}', n=1) }}"), 2, LINE + r"template error: fill\("),
+    Case("str.format width", subtitle("{{ '{:>2000000000}'.format(1) }}"), 2,
+         LINE + "over a limit: format spec '>2000000000'"),
+    Case("% width", subtitle("{{ '%2000000000d' % 1 }}"), 2,
+         LINE + "over a limit: format spec '2000000000'"),
+    Case("str.ljust", subtitle("{{ 'x'.ljust(3000000000) }}"), 2,
+         LINE + r"over a limit: ljust\(\) would make"),
+    Case("2 ** 100000000", subtitle("{{ 2 ** 100000000 }}"), 2,
+         LINE + r"over a limit: '\*\*' would make a number"),
+    Case("a string doubled forty times", subtitle(
+        "{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}"
+        "{% endfor %}{{ ns.s }}"), 2, LINE + "over a limit: '~' would make a value"),
+    Case("a list of lists of a large string", subtitle(
+        "{% set big = 'x' * 900000 %}{% set a = [big, big] %}{% set b = [a, a, a] %}"
+        "{{ b }}"), 2, LINE + "over a limit: a value written to the outline"),
+    Case("a macro calling itself", subtitle(
+        "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}"), 2,
+        LINE + "over a limit: calls nested more than 50 deep"),
+    Case("a macro writing 2 GB", subtitle(
+        "{% macro f() %}{% for i in range(100000) %}{{ 'x' * 900000 }}{% endfor %}"
+        "{% endmacro %}{{ f() }}"), 2, LINE + "over a limit: the template wrote more than"),
+    Case("a template including itself", subtitle("{% include 'bikeshare.yaml.j2' %}"), 2,
+         LINE + "includes or calls nested too deep"),
+    Case("a slow loop", subtitle(
+        "{% for i in range(100000) %}{{ ('x' * 500000)|replace('x', 'yy')|length }}"
+        "{% endfor %}"), 2, LINE + "over a limit: the template ran longer than 5 s"),
+    Case("lipsum", subtitle("{{ lipsum(1000000) }}"), 2, LINE + "undefined name"),
+    Case("the label catalog changed from a template", subtitle("{{ L.update({'cont': 'x'}) }}"),
+         2, LINE + "undefined name"),
+    Case("the data changed from a template", subtitle(
+        "{{ deck.summary.append(1) }}"), 2, LINE + "not allowed in the sandbox|undefined"),
+    # -- files: one confined loader
+    Case("an include linked to a file outside", _include_link, 2,
+         r"bikeshare\.yaml\.j2:9: \(en\): include refused: notes\.txt: outline template "
+         r"outside the folders a build may read.*resolves to .*-secret\.txt"),
+    Case("an include of a missing file", outline("{{ article.citation }}",
+                                                 "{% include 'nope.j2' %}"), 2,
+         r"bikeshare\.yaml\.j2:9: \(en\): template error: nope\.j2"),
+    Case("an include leaving its folder", outline("{{ article.citation }}",
+                                                  "{% include '../x.j2' %}"), 2,
+         r"bikeshare\.yaml\.j2:9: \(en\): include refused: \.\./x\.j2: outline template path "
+         "escapes its folder"),
+    Case("the outline linked to a file outside", _linked("bikeshare.yaml.j2"), 2,
+         r"bikeshare\.yaml:5: template: bikeshare\.yaml\.j2: outline template outside"),
+    Case("an image linked to a file outside", _linked("stations.png"), 2,
+         r"bikeshare\.yaml:\d+: images\[station-map\]\.path: image outside the folders"),
+    Case("a label catalog linked to a file outside", _linked("labels/en.yaml"), 2,
+         r"labels/en\.yaml: label catalog outside the folders"),
+    Case("a template mapping linked to a file outside", _mapping_link, 2,
+         r"company\.yaml: layouts: template mapping outside the folders"),
+    # -- quoting: data text never adds a slide, whatever filter a template uses
+    Case("claim text with a slide in it, through |e", outline(
+        "  - text: {{ claims[id].text }}", "  - text: {{ claims[id].text|e }}",
+        BASE.replace('"Rides in March: {fig:rides_mar}"', f'"{INJECTED}"')), 0,
+        r"bikeshare\.en\.pptx: 5 slides", check=five_slides),
+    Case("claim text with a slide in it, through |urlize and |join", outline(
+        "  - text: {{ claims[id].text }}", "  - text: {{ [claims[id].text|urlize, 'x']|join }}",
+        BASE.replace('"Rides in March: {fig:rides_mar}"', f'"{INJECTED}"')), 0,
+        r"bikeshare\.en\.pptx: 5 slides", check=five_slides),
 ]
 
 
 @pytest.fixture(scope="module")
-def prebuilt(tmp_path_factory) -> Path:
+def zygote():
+    z = Zygote(memory=MEMORY, seconds=SECONDS)
+    yield z
+    z.close()
+
+
+@pytest.fixture(scope="module")
+def prebuilt(tmp_path_factory, zygote) -> Path:
     """An output folder holding a good build of the bikeshare article."""
     out = tmp_path_factory.mktemp("prebuilt") / "out"
-    result = subprocess.run([sys.executable, "-m", "deck", str(BIKESHARE), "--out", str(out)],
-                            capture_output=True, text=True, cwd=ROOT)
-    assert result.returncode == 0, result.stderr
+    outcome = zygote.run([str(BIKESHARE), "--out", str(out)])
+    assert outcome.status == 0, outcome.stderr
     return out
 
 
@@ -208,11 +324,11 @@ class Ran:
 
 
 @pytest.fixture(scope="module")
-def ran(tmp_path_factory, prebuilt) -> dict[str, Ran]:
-    """Every case, run two at a time."""
+def ran(tmp_path_factory, prebuilt, zygote) -> dict[str, Ran]:
+    """Every case, two at a time."""
     root = tmp_path_factory.mktemp("adversarial")
-
-    def one(i: int, case: Case) -> Ran:
+    prepared = []
+    for i, case in enumerate(CASES):
         folder = root / f"case{i:02d}"
         folder.mkdir()
         args = case.setup(folder)
@@ -221,13 +337,14 @@ def ran(tmp_path_factory, prebuilt) -> dict[str, Ran]:
             shutil.copytree(prebuilt, out)
         if "--out" not in args:
             args += ["--out", str(out)]
-        before = snapshot(out)
-        outcome = run_limited(args, folder, case.env)
-        return Ran(case, folder, out, before, snapshot(out), outcome)
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        runs = list(pool.map(one, range(len(CASES)), CASES))
-    return {r.case.name: r for r in runs}
+        prepared.append((case, folder, out, args, snapshot(out)))
+    runs = {}
+    for pair in (prepared[i:i + 2] for i in range(0, len(prepared), 2)):
+        pids = [zygote.start(args, folder, case.env) for case, folder, _, args, _ in pair]
+        for (case, folder, out, _, before), pid in zip(pair, pids, strict=True):
+            outcome = zygote.wait(pid, timeout=3 * SECONDS)
+            runs[case.name] = Ran(case, folder, out, before, snapshot(out), outcome)
+    return runs
 
 
 @pytest.mark.parametrize("name", [c.name for c in CASES])
@@ -246,3 +363,31 @@ def test_case(ran, name):
         assert o.stderr.splitlines()[-1].startswith("build failed:"), shown
     if r.case.check is not None:
         r.case.check(r.out, o)
+
+
+def test_the_bounds_hold_for_a_new_interpreter_too(tmp_path):
+    """The alias bomb through ``python -m deck`` itself: imports included."""
+    data = copy_bikeshare(tmp_path, BASE + _alias_bomb())
+    child = (f"import resource, runpy, sys\n"
+             f"resource.setrlimit(resource.RLIMIT_AS, ({MEMORY}, {MEMORY}))\n"
+             f"resource.setrlimit(resource.RLIMIT_CPU, ({SECONDS}, {SECONDS + 1}))\n"
+             "sys.argv = ['deck', *sys.argv[1:]]\n"
+             "runpy.run_module('deck', run_name='__main__')\n")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    result = subprocess.run([sys.executable, "-c", child, str(data), "--out",
+                             str(tmp_path / "out")], capture_output=True, text=True,
+                            timeout=3 * SECONDS, cwd=ROOT)
+    assert result.returncode == 2, result.stderr
+    assert "YAML too many values once aliases are expanded" in result.stderr
+    assert not (tmp_path / "out").exists()
+    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) * 1024
+    assert peak < MEMORY
+
+
+def test_report(ran, capsys):
+    """The table of cases (shown with ``pytest -s -k report``): status, time, memory."""
+    with capsys.disabled():
+        if os.environ.get("DECK_ADVERSARIAL_REPORT"):
+            for name, r in ran.items():
+                o = r.outcome
+                print(f"{o.status:>3} {o.seconds:6.2f} s {o.rss_bytes / 2**20:5.0f} MB  {name}")

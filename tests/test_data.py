@@ -207,9 +207,9 @@ def test_an_image_beside_the_data_file_loads(tmp_path):
 
 
 @pytest.mark.parametrize(("path", "content", "message"), [
-    ("../outside.png", None, "image path escapes the data folder"),
-    ("/etc/hostname", None, "image path escapes the data folder"),
-    ("sub/../../outside.png", None, "image path escapes the data folder"),
+    ("../outside.png", None, "image path escapes its folder"),
+    ("/etc/hostname", None, "image path escapes its folder"),
+    ("sub/../../outside.png", None, "image path escapes its folder"),
     ("missing.png", None, "image not found"),
     ("notes.png", b"just some text, not an image", "not a readable image"),
     ("cut.png", b"\x89PNG\r\n\x1a\n\x00\x00", "not a readable image"),
