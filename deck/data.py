@@ -11,6 +11,7 @@ import hashlib
 import io
 import math
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,7 +20,7 @@ from typing import Annotated, Any, Literal
 
 from babel import Locale, UnknownLocaleError
 from PIL import Image, UnidentifiedImageError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from .diagnostics import Diagnostic, Diagnostics, UserError
 from .files import Roots, read_bytes
@@ -46,6 +47,35 @@ Unit = Literal[
 #: A text in every language of the file: ``{ko: ..., en: ...}``.
 Text = Annotated[dict[str, str], "translatable"]
 
+#: the largest figure (in absolute value) the formatting is exact for, in every unit and
+#: language: 10^18 is 100경 원 / a quintillion
+MAX_FIGURE = 1e18
+#: the years a date may have: news from the 20th and 21st centuries, and no date whose
+#: conversion to UTC, or to a four-digit OOXML timestamp, can fail
+YEARS = (1900, 2099)
+
+
+def _figure_value(value: float) -> float:
+    if not math.isfinite(value) or abs(value) > MAX_FIGURE:
+        raise ValueError(f"not a number the deck can show; expected a finite number of at "
+                         f"most 10^18 in absolute value, got {value!r}")
+    return value
+
+
+def _in_years(day: dt.date) -> dt.date:
+    if not YEARS[0] <= day.year <= YEARS[1]:
+        raise ValueError(f"year {day.year} out of range; expected a date from {YEARS[0]} to "
+                         f"{YEARS[1]}")
+    return day
+
+
+#: a reported number: finite and within :data:`MAX_FIGURE`
+FigureNumber = Annotated[float, AfterValidator(_figure_value)]
+#: a date of the article's world (:data:`YEARS`)
+Day = Annotated[dt.date, AfterValidator(_in_years)]
+#: a moment with its time zone (without one, the deck's dates would depend on the machine)
+Moment = Annotated[AwareDatetime, AfterValidator(_in_years)]
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -53,10 +83,10 @@ class _Model(BaseModel):
 
 class Figure(_Model):
     id: str = Field(pattern=ID_FIGURE)
-    value: float
+    value: FigureNumber
     unit: Unit
     approx: bool = False
-    as_of: dt.date | None = None
+    as_of: Day | None = None
     label: Text | None = None
 
 
@@ -66,7 +96,7 @@ class Claim(_Model):
     para: int | None = Field(default=None, ge=1)
     by: str
     kind: Literal["figure", "event", "analysis", "forecast", "analogy", "ranking", "attribution"]
-    date: dt.date | None = None
+    date: Day | None = None
     date_text: Text | None = None
     text: Text
     short: Text | None = None
@@ -116,8 +146,8 @@ class Article(_Model):
     series: Text | None = None
     section: Text
     reporter: Text
-    published: dt.datetime
-    updated: dt.datetime | None = None
+    published: Moment
+    updated: Moment | None = None
     url: str | None = None
 
 
@@ -339,9 +369,16 @@ def _check_images(b: Briefing, path: Path, shown: str, line, diags: Diagnostics,
     honest is an error."""
     search = (path.resolve().parent, assets_dir())
     found: dict[str, ImageFile] = {}
+    first: dict[str, int | None] = {}
     for i, ref in enumerate(b.images):
         loc = ("images", i, "path")
         fld = f"images[{ref.id}].path"
+        if ref.id in first:
+            diags.error(shown, line(("images", i, "id")), f"images[{ref.id}].id",
+                        f"duplicate image id; expected unique ids, got {ref.id!r} again "
+                        f"(first on line {first[ref.id]})")
+            continue
+        first[ref.id] = line(("images", i, "id"))
         try:
             where = roots.find(ref.path, search, "image", fld)
             if where is None:
@@ -368,10 +405,13 @@ IMAGE_FORMATS = {"PNG", "JPEG"}
 def _image_problem(data: bytes) -> tuple[str | None, tuple[int, int]]:
     """Why these bytes are no image the deck can show (None if they are), and their size."""
     try:
-        with Image.open(io.BytesIO(data)) as im:
-            size, kind = im.size, im.format
-            im.verify()
-    except Image.DecompressionBombError as exc:
+        with warnings.catch_warnings():
+            # past Image.MAX_IMAGE_PIXELS Pillow only warns; a deck has no use for such sizes
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as im:
+                size, kind = im.size, im.format
+                im.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         return (f"image refused as a decompression bomb; expected a normal-sized image, got "
                 f"{exc}"), (0, 0)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
@@ -469,17 +509,7 @@ def _check_claims(b: Briefing, path: str, line, raw: dict, diags: Diagnostics,
 def _check_mentions(b: Briefing, path: str, line, raw: dict, diags: Diagnostics,
                     figures: set[str], claims: set[str]) -> None:
     """Derived figures, summary points and {fig:...} in texts name what exists."""
-    for i, d in enumerate(b.derived):
-        loc = ("derived", i)
-        if d.id in figures:
-            diags.error(path, line(loc + ("id",)), field_name(loc + ("id",), raw),
-                        f"duplicate figure id; expected unique ids, got {d.id!r} again")
-        for j, ref in enumerate(d.of + d.reported):
-            if ref not in figures:
-                key = ("of", j) if j < len(d.of) else ("reported", j - len(d.of))
-                diags.error(path, line(loc + key), field_name(loc + key, raw),
-                            f"unknown figure; expected a figure id defined in claims or checks, "
-                            f"got {ref!r}")
+    _check_derived_refs(b, path, line, raw, diags, figures)
     for i, p in enumerate(b.deck.summary):
         for j, ref in enumerate(p.claims):
             if ref not in claims:
@@ -494,6 +524,34 @@ def _check_mentions(b: Briefing, path: str, line, raw: dict, diags: Diagnostics,
                     diags.error(path, line(loc + (lang,)), _dotted_named(loc, b) + f".{lang}",
                                 f"unknown figure in {{fig:...}}; expected a figure id, got "
                                 f"{m.group(1)!r}")
+
+
+#: operations with exactly two operands (the others take two or more)
+BINARY_OPS = ("ratio", "multiple", "difference")
+
+
+def _check_derived_refs(b: Briefing, path: str, line, raw: dict, diags: Diagnostics,
+                        figures: set[str]) -> None:
+    """Each derived figure: a new id, operands that exist, as many as its operation takes."""
+    first: dict[str, int | None] = {}
+    for i, d in enumerate(b.derived):
+        loc = ("derived", i)
+        where = line(loc + ("id",))
+        if d.id in figures or d.id in first:
+            again = f" (first on line {first[d.id]})" if d.id in first else ""
+            diags.error(path, where, field_name(loc + ("id",), raw),
+                        f"duplicate figure id; expected unique ids, got {d.id!r} again{again}")
+        first.setdefault(d.id, where)
+        if d.op in BINARY_OPS and len(d.of) != 2:
+            diags.error(path, line(loc + ("of",)), field_name(loc + ("of",), raw),
+                        f"a {d.op} takes two figures; expected exactly 2, got {len(d.of)}: "
+                        f"{d.of}")
+        for j, ref in enumerate(d.of + d.reported):
+            if ref not in figures:
+                key = ("of", j) if j < len(d.of) else ("reported", j - len(d.of))
+                diags.error(path, line(loc + key), field_name(loc + key, raw),
+                            f"unknown figure; expected a figure id defined in claims or checks, "
+                            f"got {ref!r}")
 
 
 def _check_derived(b: Briefing, figures: dict[str, FigureValue], path: str, line,
@@ -512,6 +570,11 @@ def _check_derived(b: Briefing, figures: dict[str, FigureValue], path: str, line
                         f"division by zero; expected a non-zero {inputs[1].id}, got 0")
             continue
         value = _compute(d.op, [f.value for f in inputs])
+        if not math.isfinite(value) or abs(value) > MAX_FIGURE:
+            diags.error(path, line(loc + ("op",)), f"derived[{d.id}]",
+                        f"the {d.op} of {', '.join(d.of)} is {value:g}; expected a finite "
+                        "result of at most 10^18 in absolute value")
+            continue
         decimals = d.decimals if d.decimals is not None else {"ratio": 2, "multiple": 1}.get(
             d.op)
         figures[d.id] = FigureValue(d.id, value, d.unit, any(f.approx for f in inputs),

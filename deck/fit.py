@@ -543,7 +543,7 @@ def _picture(picture: Picture, slot: m.Slot | None) -> m.PictureFrame:
     assert slot is not None
     box = slot.box
     scale = min(box.width_emu / picture.width_px, box.height_emu / picture.height_px)
-    pw, ph = int(picture.width_px * scale), int(picture.height_px * scale)
+    pw, ph = max(1, int(picture.width_px * scale)), max(1, int(picture.height_px * scale))
     return m.PictureFrame(slot, m.Box(box.left_emu + (box.width_emu - pw) // 2,
                                       box.top_emu + (box.height_emu - ph) // 2, pw, ph),
                           picture.path, picture.alt)

@@ -114,6 +114,13 @@ def set_no_bullet(ppr) -> None:
         ppr.append(ppr.makeelement(qn("a:buNone"), {}))
 
 
+def insert_break_before(run) -> None:
+    """A line break (``a:br``) just before ``run``, sized and tagged as the run is."""
+    br = etree.SubElement(run._r.getparent(), qn("a:br"))
+    run._r.addprevious(br)
+    br.append(copy.deepcopy(run._r.rPr))
+
+
 def set_end_properties(p, size_pt: float, lang: str) -> None:
     """Size and language of an empty paragraph's end mark, which gives it its height."""
     end = p._p.get_or_add_endParaRPr()

@@ -159,6 +159,7 @@ class BuildSession:
         collect every problem of all of them before raising."""
         problems: list[Diagnostic] = []
         roots = Roots.for_build(request.data, request.template)
+        _collect(problems, lambda: source_date(request.source_date_epoch))
         read = _collect(problems, lambda: load_briefing(request.data, strict=request.strict,
                                                          roots=roots))
         loaded, warnings = read if read is not None else (None, Diagnostics())
@@ -303,11 +304,35 @@ def _plan(template: Template) -> tuple[Template, dict[str, Roles]]:
     return template, roles
 
 
+#: SOURCE_DATE_EPOCH must name a moment a zip file and an OOXML date can hold
+EPOCH_YEARS = (1980, 2099)
+
+
+def source_date(value: str | None) -> dt.datetime | None:
+    """SOURCE_DATE_EPOCH (reproducible-builds.org) as a naive UTC time; None when unset or
+    empty; :class:`UserError` when it is not whole seconds for a year in :data:`EPOCH_YEARS`.
+
+    >>> source_date("1738450800"), source_date("")
+    (datetime.datetime(2025, 2, 1, 23, 0), None)
+    """
+    if not value:
+        return None
+    moment = None
+    if value.isascii() and value.isdigit() and len(value) <= 12:
+        moment = dt.datetime.fromtimestamp(int(value), dt.UTC).replace(tzinfo=None)
+    if moment is None or not EPOCH_YEARS[0] <= moment.year <= EPOCH_YEARS[1]:
+        raise UserError([Diagnostic("SOURCE_DATE_EPOCH", None, "", (
+            f"not a usable build date; expected whole seconds since 1970-01-01 UTC for a "
+            f"date from {EPOCH_YEARS[0]} to {EPOCH_YEARS[1]}, got {value!r}"))])
+    return moment
+
+
 def document_time(loaded: LoadedBriefing, source_date_epoch: str | None) -> dt.datetime:
     """Document dates: SOURCE_DATE_EPOCH if set, else the article's last update (so the same
     inputs give the same bytes)."""
-    if source_date_epoch and source_date_epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(source_date_epoch), dt.UTC).replace(tzinfo=None)
+    moment = source_date(source_date_epoch)
+    if moment is not None:
+        return moment
     a = loaded.briefing.article
     return (a.updated or a.published).astimezone(dt.UTC).replace(tzinfo=None)
 

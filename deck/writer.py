@@ -250,16 +250,21 @@ def _apply_paragraph(p, para: m.Paragraph) -> None:
 
 
 def _add_run(p, run: m.Run) -> None:
-    r = p.add_run()
-    r.text = run.text
-    if run.size_pt is not None:
-        r.font.size = Pt(run.size_pt)
-    if run.bold is not None:
-        r.font.bold = run.bold
-    if run.color is not None:
-        _paint(r.font.color, run.color)
-    ooxml.set_run_language(r._r.get_or_add_rPr(), run.lang, east_asian=run.east_asian,
-                           major=run.major)
+    """A run; a line break inside its text becomes ``a:br`` (as it was measured), never a
+    raw newline PowerPoint would show as a space."""
+    for i, piece in enumerate(run.text.split("\n")):
+        r = p.add_run()
+        r.text = piece
+        if run.size_pt is not None:
+            r.font.size = Pt(run.size_pt)
+        if run.bold is not None:
+            r.font.bold = run.bold
+        if run.color is not None:
+            _paint(r.font.color, run.color)
+        ooxml.set_run_language(r._r.get_or_add_rPr(), run.lang, east_asian=run.east_asian,
+                               major=run.major)
+        if i:
+            ooxml.insert_break_before(r)
 
 
 # ------------------------------------------------------------------------------------------

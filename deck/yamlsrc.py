@@ -116,6 +116,14 @@ class _Loader(_BoundedComposer, _Parser, yaml.constructor.SafeConstructor,  # ty
         yaml.constructor.SafeConstructor.__init__(self)
         yaml.resolver.Resolver.__init__(self)
 
+    def construct_text(self, node: yaml.ScalarNode) -> str:
+        # a carriage return ("\r", "\r\n") is a line break typed or pasted on Windows: one
+        # line break, as YAML itself reads a file's line endings; a deck would show "_x000D_"
+        return self.construct_yaml_str(node).replace("\r\n", "\n").replace("\r", "\n")
+
+
+_Loader.add_constructor("tag:yaml.org,2002:str", _Loader.construct_text)
+
 
 def read_yaml(source: str, shown: str, diags: Diagnostics) -> tuple[Any, dict[tuple, int]]:
     """Parse YAML safely; return the data and a map from location path to line number.
@@ -322,6 +330,8 @@ def pydantic_message(err: dict, patterns: dict[str, str] | None = None,
         pattern = err.get("ctx", {}).get("pattern", "")
         style = (patterns or {}).get(pattern, f"text matching {pattern}")
         return f"bad identifier; expected {style}, got {shown}"
+    if kind == "value_error":  # our own validators: the message says what was expected
+        return str(err.get("ctx", {}).get("error", err["msg"]))
     return f"{err['msg'].lower()}; got {shown}"
 
 

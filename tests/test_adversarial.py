@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from helpers import BIKESHARE, ROOT, copy_bikeshare
+from helpers import BIKESHARE, ROOT, copy_bikeshare, png_header
 from zygote import Outcome, Zygote
 
 resource = pytest.importorskip("resource")  # POSIX only, like the limits it measures
@@ -188,6 +188,39 @@ def _mapping_link(folder: Path) -> list[str]:
     return [str(path), "--template", str(folder / "company.pptx")]
 
 
+def _image(name: str, kind: str, size: tuple[int, int] = (40, 30),
+           mode: str = "RGB") -> Callable[[Path], list[str]]:
+    """The bikeshare article with its picture replaced by a ``kind`` image."""
+    def setup(folder: Path) -> list[str]:
+        from PIL import Image
+
+        path = copy_bikeshare(folder, BASE.replace("path: stations.png", f"path: {name}"))
+        if size[0] * size[1] > 10**8:  # header only: Pillow refuses to write it
+            (folder / name).write_bytes(png_header(*size))
+        else:
+            Image.new(mode, size).save(folder / name, kind)
+        return [str(path)]
+    return setup
+
+
+def _slide_xml(out: Path, n: int) -> str:
+    import zipfile
+
+    with zipfile.ZipFile(out / "bikeshare.en.pptx") as z:
+        return z.read(f"ppt/slides/slide{n}.xml").decode("utf-8")
+
+
+def _no_cr(out: Path) -> None:
+    xml = _slide_xml(out, 1)
+    assert "_x000D_" not in xml and "\r" not in xml
+    assert "doubled</a:t>" in xml and ">from March to May</a:t>" in xml
+
+
+def _line_break(out: Path) -> None:
+    xml = _slide_xml(out, 2)
+    assert "Rides in March:</a:t></a:r><a:br>" in xml and "\n" not in xml.split("<p:txBody>")[2]
+
+
 INJECTED = r'Rides: {fig:rides_mar}\n- layout: content\n  key: injected\n  title: \"x\"'
 
 
@@ -285,6 +318,64 @@ CASES = [
          r"labels/en\.yaml: label catalog outside the folders"),
     Case("a template mapping linked to a file outside", _mapping_link, 2,
          r"company\.yaml: layouts: template mapping outside the folders"),
+    # -- numbers, dates, images: the input's fault, said so with its line
+    Case("NaN", replaced("value: 40,", "value: .nan,"), 2,
+         r"bikeshare\.yaml:51: claims\[stations\]\.figures\[new_stations\]\.value: not a "
+         r"number the deck can show; expected a finite number of at most 10\^18"),
+    Case("infinity", replaced("value: 40,", "value: .inf,"), 2,
+         r"bikeshare\.yaml:51: .*value: not a number the deck can show"),
+    Case("minus infinity", replaced("value: 40,", "value: -.inf,"), 2,
+         r"bikeshare\.yaml:51: .*value: not a number the deck can show"),
+    Case("10^28", replaced("value: 40,", "value: 1.0e+28,"), 2,
+         r"bikeshare\.yaml:51: .*value: not a number the deck can show.*got 1e\+28"),
+    Case("a derived result that overflows", replaced(
+        "op: sum\n    of: [rides_mar, rides_apr, rides_may]\n    unit: count\n    reported: "
+        "[rides_total]", "op: product\n    of: [rides_total, rides_total, rides_total, "
+        "rides_total]\n    unit: count"), 2,
+        r"bikeshare\.yaml:61: derived\[spring_sum\]: the product of .* is 1e\+24; expected a "
+        "finite result of at most 10\\^18"),
+    Case("year 1", replaced("2024-06-03T07:30:00-04:00", "0001-01-01T00:00:00+09:00"), 2,
+         r"bikeshare\.yaml:11: article\.published: year 1 out of range; expected a date "
+         "from 1900 to 2099"),
+    Case("year 9999", replaced("2024-06-03T07:30:00-04:00", "9999-12-31T23:00:00-04:00"), 2,
+         r"bikeshare\.yaml:11: article\.published: year 9999 out of range"),
+    Case("a time without a time zone", replaced("2024-06-03T07:30:00-04:00",
+                                                "2024-06-03T07:30:00"), 2,
+         r"bikeshare\.yaml:11: article\.published: input should have timezone info"),
+    Case("a huge SOURCE_DATE_EPOCH", data(BASE), 2,
+         r"SOURCE_DATE_EPOCH: not a usable build date; expected whole seconds since "
+         "1970-01-01 UTC for a date from 1980 to 2099, got '99999999999999999999'",
+         env={"SOURCE_DATE_EPOCH": "99999999999999999999"}),
+    Case("SOURCE_DATE_EPOCH not a number", data(BASE), 2,
+         r"SOURCE_DATE_EPOCH: not a usable build date.*got '2025-01-01'",
+         env={"SOURCE_DATE_EPOCH": "2025-01-01"}),
+    Case("a WebP image", _image("x.webp", "WEBP"), 2,
+         r"bikeshare\.yaml:67: images\[station-map\]\.path: image format not supported; "
+         "expected PNG or JPEG, got WEBP"),
+    Case("an image of 150 megapixels", _image("big.png", "PNG", (15000, 10000)), 2,
+         r"bikeshare\.yaml:67: images\[station-map\]\.path: image refused as a "
+         "decompression bomb"),
+    Case("a CMYK JPEG", _image("cmyk.jpg", "JPEG", mode="CMYK"), 0,
+         r"bikeshare\.en\.pptx: 5 slides"),
+    # -- silent acceptance, no more
+    Case("two derived figures with one id", replaced(
+        "derived:\n", "derived:\n  - {id: spring_sum, op: sum, of: [rides_mar, rides_apr], "
+        "unit: count}\n"), 2,
+        r"bikeshare\.yaml:\d+: derived\[spring_sum\]\.id: duplicate figure id; expected unique "
+        r"ids, got 'spring_sum' again \(first on line 60\)"),
+    Case("two images with one id", replaced(
+        "images:\n", "images:\n  - {id: station-map, path: stations.png, alt: {en: Other}}\n"),
+        2, r"bikeshare\.yaml:\d+: images\[station-map\]\.id: duplicate image id"),
+    Case("a ratio of three figures", replaced("op: sum", "op: ratio"), 2,
+         r"bikeshare\.yaml:62: derived\[spring_sum\]\.of: a ratio takes two figures; "
+         "expected exactly 2, got 3"),
+    Case("a carriage return in a text", replaced(
+        'takeaway: {en: "Ridership more than doubled from March to May"}',
+        'takeaway: {en: "Ridership more than doubled\\rfrom March to May\\r\\n!"}'), 0,
+        r"bikeshare\.en\.pptx: 5 slides", check=lambda out, o: _no_cr(out)),
+    Case("a line break inside a bullet", replaced(
+        '"Rides in March: {fig:rides_mar}"', '"Rides in March:\\n{fig:rides_mar}"'), 0,
+        r"bikeshare\.en\.pptx: 5 slides", check=lambda out, o: _line_break(out)),
     # -- quoting: data text never adds a slide, whatever filter a template uses
     Case("claim text with a slide in it, through |e", outline(
         "  - text: {{ claims[id].text }}", "  - text: {{ claims[id].text|e }}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from helpers import DEFAULT_DATA
+from helpers import DEFAULT_DATA, png_header
 
 from deck.data import agrees, load_briefing
 from deck.diagnostics import UserError
@@ -179,19 +179,6 @@ def test_missing_file(tmp_path):
 # images referenced by a data file
 
 
-def _png_header(width: int, height: int) -> bytes:
-    """A PNG that declares a size and holds no pixels: enough for Pillow's size checks."""
-    import struct
-    import zlib
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
-
-
 def _with_image(path: str) -> str:
     return MINIMAL.replace("deck:\n", "images:\n  - id: pic\n    path: " + path
                            + "\n    alt: {ko: 그림, en: Picture}\ndeck:\n")
@@ -213,7 +200,7 @@ def test_an_image_beside_the_data_file_loads(tmp_path):
     ("missing.png", None, "image not found"),
     ("notes.png", b"just some text, not an image", "not a readable image"),
     ("cut.png", b"\x89PNG\r\n\x1a\n\x00\x00", "not a readable image"),
-    ("bomb.png", _png_header(40_000, 40_000), "image refused as a decompression bomb"),
+    ("bomb.png", png_header(40_000, 40_000), "image refused as a decompression bomb"),
 ])
 def test_bad_images_are_refused_with_a_clear_error(tmp_path, path, content, message):
     if content is not None:
