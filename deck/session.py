@@ -2,7 +2,8 @@
 
     data file --load--> LoadedBriefing --render (Jinja, per language)--> Rendered outline
       --parse, resolve--> Outline --fit (master geometry, fonts, labels)--> Presentation
-      --write (python-pptx)--> parts --pack--> bytes --save (fingerprints, backups)--> out/
+      --write (python-pptx)--> parts --pack--> bytes --save (lock, journal, fingerprints,
+      backups)--> out/
 
 A session owns its memo tables; each is keyed by the *value* of its stage's input (frozen
 models, file bytes), so any change to data, labels, outline, template or fonts invalidates
@@ -29,7 +30,7 @@ from .fit import FitContext, Roles, fit_slide, number_slides, plan_roles
 from .master import Template, read_template, read_template_sources
 from .measure import Fonts
 from .outline import LAYOUTS, Outline, Rendered, parse_outline, resolve_outline
-from .output import check_writable, normalise_package, pack_parts, refuse_edited, save_decks
+from .output import check_output, normalise_package, pack_parts, save_decks
 from .resources import labels_dir, outlines_dir, theme_path
 from .templating import (
     OutlineEnvironment,
@@ -84,6 +85,10 @@ class BuildRequest:
     force: bool = False
     strict: bool = False
     source_date_epoch: str | None = None  # the environment's SOURCE_DATE_EPOCH
+    wait: float = 60  # seconds to wait for another build writing into out_dir
+
+    def deck_name(self, lang: str) -> str:
+        return f"{self.data.stem}.{lang}.pptx"
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,7 @@ class BuildResult:
     decks: tuple[BuiltDeck, ...]
     warnings: tuple[Diagnostic, ...]
     backups: tuple[Path, ...]
+    finished: tuple[str, ...] = ()  # files an interrupted earlier save left, put in place
 
 
 @dataclass(frozen=True)
@@ -122,7 +128,9 @@ class _Inputs:
 class BuildSession:
     """Runs builds; keeps what one build computed for the next (``--watch``, tests, batches)."""
 
-    def __init__(self) -> None:
+    def __init__(self, notify: Callable[[str], None] | None = None) -> None:
+        #: told when a build waits for another writing into the same folder
+        self.notify = notify
         self.fonts = Fonts()
         self._templates: Memo[tuple[bytes, bytes], tuple[Template, dict[str, Roles]]] = Memo(4)
         self._labels: Memo[tuple[Path, bytes], l10n.Labels] = Memo(16)
@@ -141,18 +149,18 @@ class BuildSession:
         then.
         """
         inputs = self.read_inputs(request)
-        check_writable(request.out_dir)
+        check_output(request.out_dir, [request.deck_name(lang) for lang in inputs.langs])
         outlines = self._outlines(inputs)
         decks = []
         for lang in inputs.langs:
             t0 = time.perf_counter()
             data, slides = self.make_deck(inputs, lang, outlines[lang], request)
-            decks.append(BuiltDeck(request.out_dir / f"{request.data.stem}.{lang}.pptx", lang,
-                                   slides, len(inputs.loaded.briefing.claims),
+            decks.append(BuiltDeck(request.out_dir / request.deck_name(lang), lang, slides,
+                                   len(inputs.loaded.briefing.claims),
                                    time.perf_counter() - t0, data))
-        backups = refuse_edited([d.path for d in decks], request.force)
-        save_decks({d.path: d.data for d in decks})
-        return BuildResult(tuple(decks), inputs.warnings, tuple(backups))
+        saved = save_decks(request.out_dir, {d.path.name: d.data for d in decks},
+                           force=request.force, wait=request.wait, notify=self.notify)
+        return BuildResult(tuple(decks), inputs.warnings, saved.backups, saved.finished)
 
     def read_inputs(self, request: BuildRequest) -> _Inputs:
         """Load the data file, the template with its mapping, and each language's labels;

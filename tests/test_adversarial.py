@@ -221,6 +221,30 @@ def _line_break(out: Path) -> None:
     assert "Rides in March:</a:t></a:r><a:br>" in xml and "\n" not in xml.split("<p:txBody>")[2]
 
 
+def _out_entry(name: str) -> Callable[[Path], list[str]]:
+    """The prebuilt output folder with ``name`` replaced by a folder."""
+    def setup(folder: Path) -> list[str]:
+        path = copy_bikeshare(folder)
+        out = folder / "out"
+        (out / name).unlink()
+        (out / name).mkdir()
+        return [str(path), "--out", str(out)]
+    return setup
+
+
+def _long_stem(folder: Path) -> list[str]:
+    path = copy_bikeshare(folder)
+    long = path.with_name("x" * 240 + ".yaml")
+    path.rename(long)
+    return [str(long)]
+
+
+def _out_file(folder: Path) -> list[str]:
+    path = copy_bikeshare(folder)
+    (folder / "out").write_text("not a folder")
+    return [str(path), "--out", str(folder / "out")]
+
+
 INJECTED = r'Rides: {fig:rides_mar}\n- layout: content\n  key: injected\n  title: \"x\"'
 
 
@@ -376,6 +400,20 @@ CASES = [
     Case("a line break inside a bullet", replaced(
         '"Rides in March: {fig:rides_mar}"', '"Rides in March:\\n{fig:rides_mar}"'), 0,
         r"bikeshare\.en\.pptx: 5 slides", check=lambda out, o: _line_break(out)),
+    # -- the output folder
+    Case("the manifest is a folder", _out_entry(".deck-manifest.json"), 2,
+         r"out: --out: .*out/\.deck-manifest\.json is a folder; expected the manifest file"),
+    Case("the deck is a folder", _out_entry("bikeshare.en.pptx"), 2,
+         r"out: --out: .*out/bikeshare\.en\.pptx is a folder; expected a deck file"),
+    Case("a data file name too long for its deck", _long_stem, 2,
+         r"out: --out: deck name x{40}\.\.\. too long; expected at most 232 bytes"),
+    Case("--out ''", lambda folder: [str(copy_bikeshare(folder)), "--out", ""], 2,
+         r"^--out: empty; expected a folder name"),
+    Case("--out is a file", _out_file, 2, r"out: --out: .*/out is not a folder", out="absent"),
+    Case("a failed build creates no folder", replaced("value: 40,", "value: .nan,"), 2,
+         r"bikeshare\.yaml:51: ", out="absent"),
+    Case("a failed template creates no folder", subtitle("{{ nope }}"), 2,
+         LINE + "undefined name", out="absent"),
     # -- quoting: data text never adds a slide, whatever filter a template uses
     Case("claim text with a slide in it, through |e", outline(
         "  - text: {{ claims[id].text }}", "  - text: {{ claims[id].text|e }}",
@@ -422,10 +460,10 @@ def ran(tmp_path_factory, prebuilt, zygote) -> dict[str, Ran]:
     for i, case in enumerate(CASES):
         folder = root / f"case{i:02d}"
         folder.mkdir()
-        args = case.setup(folder)
         out = folder / "out"
         if case.out == "prebuilt":
             shutil.copytree(prebuilt, out)
+        args = case.setup(folder)
         if "--out" not in args:
             args += ["--out", str(out)]
         prepared.append((case, folder, out, args, snapshot(out)))

@@ -37,6 +37,9 @@ def child(req):
         resource.setrlimit(resource.RLIMIT_AS, (req["memory"], req["memory"]))
     if req["seconds"]:
         resource.setrlimit(resource.RLIMIT_CPU, (req["seconds"], req["seconds"] + 1))
+    if req.get("file_bytes"):  # a full disk: writing past it fails (EFBIG), as ENOSPC would
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (req["file_bytes"], req["file_bytes"]))
     code = 1
     try:
         if req.get("code"):
@@ -118,15 +121,17 @@ class Zygote:
         self._count = 0
 
     def start(self, args: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None,
-              code: str | None = None, unset: tuple[str, ...] = ()) -> int:
+              code: str | None = None, unset: tuple[str, ...] = (),
+              file_bytes: int = 0) -> int:
         """Fork a child running the command line with ``args`` (or Python ``code``, given
-        ``args``); returns its pid."""
+        ``args``); returns its pid. ``file_bytes`` limits the size of any file it writes."""
         self._count += 1
         out = Path(self._tmp.name) / f"{self._count}.out"
         err = Path(self._tmp.name) / f"{self._count}.err"
         reply = self._ask({"op": "start", "args": args, "cwd": str(cwd), "env": env or {},
                            "unset": list(unset), "code": code, "stdout": str(out),
-                           "stderr": str(err), "memory": self.memory, "seconds": self.seconds})
+                           "stderr": str(err), "memory": self.memory, "seconds": self.seconds,
+                           "file_bytes": file_bytes})
         self._files[reply["pid"]] = (out, err)
         return reply["pid"]
 
