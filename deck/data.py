@@ -47,6 +47,9 @@ Unit = Literal[
 #: A text in every language of the file: ``{ko: ..., en: ...}``.
 Text = Annotated[dict[str, str], "translatable"]
 
+#: the longest text a data file may hold: a claim restated in a few sentences needs a few
+#: hundred characters; 5,000 continue on four or five slides where a slide shows them whole
+MAX_TEXT_CHARS = 5_000
 #: the largest figure (in absolute value) the formatting is exact for, in every unit and
 #: language: 10^18 is 100경 원 / a quintillion
 MAX_FIGURE = 1e18
@@ -335,6 +338,11 @@ def load_briefing(path: Path | str, *, strict: bool = False,
         return line_of(lines, loc)
 
     for loc, s in _walk_strings(raw):
+        if len(s) > MAX_TEXT_CHARS:
+            diags.error(shown, line(loc), field_name(loc, raw),
+                        f"text too long; expected at most {MAX_TEXT_CHARS:,} characters (a "
+                        f"claim in your own words, not the article), got {len(s):,}")
+            continue
         m = _XML_BAD.search(s)
         if m:
             diags.error(shown, line(loc), field_name(loc, raw),

@@ -28,6 +28,19 @@ CELL_INSETS = m.Insets(64008, 27432, 64008, 27432)
 #: share of a chart frame the plot area takes (PowerPoint's automatic layout, roughly)
 PLOT_SHARE = 0.8
 
+#: the most slides one outline slide may continue on (a text too long to present)
+MAX_PARTS = 50
+
+
+class FitError(ValueError):
+    """Text that no slide can show at the smallest size allowed: which part of the slide
+    (``title``, ``subtitle``, ``footer``, ``bullets``, ``table``), and why."""
+
+    def __init__(self, part: str, message: str):
+        super().__init__(message)
+        self.part = part
+
+
 ACCENT = m.Paint("accent1")
 HIGHLIGHT = m.Paint("accent2")
 MUTED = m.Paint("tx1", 0.45)
@@ -42,7 +55,7 @@ class Sizes:
     """Preferred and floor font sizes in points, per kind of text."""
 
     title: tuple[float, float] = (28, 20)
-    subtitle: tuple[float, float] = (20, 14)
+    subtitle: tuple[float, float] = (20, 10)
     body: tuple[float, float] = (18, 12)
     side: tuple[float, float] = (16, 11)
     table: tuple[float, float] = (16, 10)
@@ -333,10 +346,21 @@ def _side_bullets(s: Slide) -> tuple[Bullet, ...]:
 
 def _fit_title(title: str, slot: m.Slot, ctx: FitContext) -> float:
     width = inner_width_pt(slot)
-    size = fit_size(lambda s: slot.line_spacing * ctx.heading.text_height_pt(title, width, s,
-                                                                             True),
-                    inner_height_pt(slot), ctx.sizes.title)
-    return size if size is not None else ctx.sizes.title[1]
+
+    def height(s: float) -> float:
+        return slot.line_spacing * ctx.heading.text_height_pt(title, width, s, True)
+
+    size = fit_size(height, inner_height_pt(slot), ctx.sizes.title)
+    if size is None:
+        raise _too_long("title", title, height(ctx.sizes.title[1]), inner_height_pt(slot),
+                        ctx.sizes.title[1])
+    return size
+
+
+def _too_long(part: str, text: str, need: float, room: float, size: float) -> FitError:
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    return FitError(part, f"too long for its box even at {size:g} pt (needs {need:.0f} pt, "
+                    f"the box holds {room:.0f} pt); expected a shorter text, got {shown!r}")
 
 
 def _subtitle(text: str, slot: m.Slot | None, ctx: FitContext) -> m.TextFrame | None:
@@ -344,9 +368,14 @@ def _subtitle(text: str, slot: m.Slot | None, ctx: FitContext) -> m.TextFrame | 
         return None
     lines = text.split("\n")
     width = inner_width_pt(slot)
-    size = fit_size(lambda s: lines_height_pt(lines, width, s, ctx.body,
-                                              spacing=slot.line_spacing),
-                    inner_height_pt(slot), ctx.sizes.subtitle) or ctx.sizes.subtitle[1]
+
+    def height(s: float) -> float:
+        return lines_height_pt(lines, width, s, ctx.body, spacing=slot.line_spacing)
+
+    size = fit_size(height, inner_height_pt(slot), ctx.sizes.subtitle)
+    if size is None:
+        floor = ctx.sizes.subtitle[1]
+        raise _too_long("subtitle", text, height(floor), inner_height_pt(slot), floor)
     return text_frame(slot, tuple(_flush(t, ctx, size, i == 0) for i, t in enumerate(lines)))
 
 
@@ -367,7 +396,11 @@ def _footer(text: str, slot: m.Slot | None, ctx: FitContext) -> m.TextFrame | No
     room = max(inner_height_pt(slot), ctx.body.line_height_pt(text, own))
     size = fit_size(lambda s: ctx.body.text_height_pt(text, width, s), room,
                     (own, ctx.sizes.footer_floor))
-    chosen = None if size == own else (size or ctx.sizes.footer_floor)
+    if size is None:
+        floor = ctx.sizes.footer_floor
+        raise _too_long("footer", text, ctx.body.text_height_pt(text, width, floor), room,
+                        floor)
+    chosen = None if size == own else size
     para = m.Paragraph(runs(text, ctx, chosen, east_asian=True), style="inherit")
     return m.TextFrame(slot, slot.box, slot.insets, (para,), autofit=False)
 
@@ -399,9 +432,16 @@ def _paginate(slide: Slide, roles: Roles, ctx: FitContext) -> list[_Page]:
         chosen[part + "_pt"], pages = _fit_bullets(bullets, slot, sizes, ctx)
         if len(pages) > 1:
             chunks[attr] = pages
-    count = max((len(c) for c in chunks.values()), default=1)
+    count = _parts(max((len(c) for c in chunks.values()), default=1))
     return [_Page(replace(slide, **{a: c[i] if i < len(c) else () for a, c in chunks.items()}),
                   **chosen) for i in range(count)]
+
+
+def _parts(count: int) -> int:
+    if count > MAX_PARTS:
+        raise FitError("slide", f"needs {count} slides to show its text; expected at most "
+                       f"{MAX_PARTS} (a text far too long to present?)")
+    return count
 
 
 def _fit_bullets(bullets: tuple[Bullet, ...], slot: m.Slot, sizes: tuple[float, float],
@@ -425,15 +465,44 @@ def _bullet_attr(slide: Slide, part: str) -> str:
 
 def _chunk_bullets(bullets: tuple[Bullet, ...], width: float, height: float, size: float,
                    spacing: float, ctx: FitContext) -> list[tuple[Bullet, ...]]:
-    """Bullets split into pages at the floor size; a bullet taller than a page gets its own."""
+    """Bullets split into pages at the floor size; a bullet taller than a page continues on
+    the next (:func:`split_bullet`)."""
+    pieces = [piece for b in bullets
+              for piece in split_bullet(b, width, height, size, spacing, ctx.body)]
     chunks: list[tuple[Bullet, ...]] = [()]
-    for b in bullets:
+    for b in pieces:
         trial = chunks[-1] + (b,)
         if chunks[-1] and bullets_height_pt(trial, width, size, ctx.body, spacing) > height:
             chunks.append((b,))
         else:
             chunks[-1] = trial
     return chunks
+
+
+def split_bullet(b: Bullet, width: float, height: float, size: float, spacing: float,
+                 measure: Measurer) -> tuple[Bullet, ...]:
+    """A bullet as pieces that each fit ``height``: cut where its lines begin, so that each
+    piece wraps into the lines it had; the claim markers stay with the last piece."""
+    if bullets_height_pt((b,), width, size, measure, spacing) <= height:
+        return (b,)
+    full = bullet_text(b)
+    indent = (BULLET_INDENT_EMU + b.level * LEVEL_INDENT_EMU) / EMU_PER_PT
+    starts = measure.line_starts(full, width - indent, size)
+    line_h = spacing * measure.line_height_pt(full, size)
+    for per_page in range(int(height // line_h), 0, -1):
+        cuts = [0, *starts[per_page::per_page], len(full)]
+        pieces = tuple(_piece(b, a, z) for a, z in zip(cuts, cuts[1:], strict=False) if z > a)
+        if all(bullets_height_pt((p,), width, size, measure, spacing) <= height
+               for p in pieces):
+            return pieces
+    raise _too_long("bullets", b.text, line_h, height, size)
+
+
+def _piece(b: Bullet, start: int, end: int) -> Bullet:
+    """The part of ``b``'s text between two offsets of its shown text (text, space, marks);
+    the last part carries the marks."""
+    last = end >= len(bullet_text(b))
+    return Bullet(b.text[start:end].rstrip(), b.level, b.marks if last else "")
 
 
 def column_widths_emu(table: Table, width_emu: int) -> tuple[int, ...]:
@@ -466,19 +535,47 @@ def _paginate_table(slide: Slide, slot: m.Slot, ctx: FitContext) -> list[_Page]:
     if size is not None:
         return [_Page(slide, table_pt=size)]
     size = ctx.sizes.table[1]
-    heights = row_heights_pt(table, table.rows, width, size, ctx.body)
-    header, body = heights[0], heights[1:]
+    header = row_heights_pt(table, (), width, size, ctx.body)[0]
+    if header > avail:
+        raise _too_long("table", " | ".join(table.columns), header, avail, size)
+    rows = tuple(sub for row in table.rows
+                 for sub in split_row(table, row, width, size, avail - header, ctx.body))
+    body = row_heights_pt(table, rows, width, size, ctx.body)[1:]
     pages: list[_Page] = []
     start = 0
-    while start < len(table.rows):
+    while start < len(rows):
         used, end = header, start
-        while end < len(table.rows) and (used + body[end] <= avail or end == start):
+        while end < len(rows) and (used + body[end] <= avail or end == start):
             used += body[end]
             end += 1
-        part = replace(table, rows=table.rows[start:end])
-        pages.append(_Page(replace(slide, table=part), table_pt=size))
+        pages.append(_Page(replace(slide, table=replace(table, rows=rows[start:end])),
+                           table_pt=size))
         start = end
+    _parts(len(pages))
     return pages
+
+
+def split_row(table: Table, row: tuple[str, ...], width_emu: int, size: float, room: float,
+              measure: Measurer) -> tuple[tuple[str, ...], ...]:
+    """A table row as rows that each fit ``room`` (points): every cell cut where its lines
+    begin, the same number of lines per row; short cells leave the later rows empty."""
+    if row_heights_pt(table, (row,), width_emu, size, measure)[1] <= room:
+        return (row,)
+    lr = CELL_INSETS.left_emu + CELL_INSETS.right_emu
+    tb = (CELL_INSETS.top_emu + CELL_INSETS.bottom_emu) / EMU_PER_PT
+    widths = column_widths_emu(table, width_emu)
+    starts = [measure.line_starts(text, (w - lr) / EMU_PER_PT, size) + [len(text)]
+              for text, w in zip(row, widths, strict=True)]
+    line_h = max(measure.line_height_pt(text, size) for text in row)
+    for per_row in range(int((room - tb) // line_h), 0, -1):
+        count = max(math.ceil((len(st) - 1) / per_row) for st in starts)
+        rows = tuple(tuple(text[st[min(k * per_row, len(st) - 1)]:
+                                st[min((k + 1) * per_row, len(st) - 1)]].rstrip()
+                           for text, st in zip(row, starts, strict=True))
+                     for k in range(count))
+        if all(h <= room for h in row_heights_pt(table, rows, width_emu, size, measure)[1:]):
+            return rows
+    raise _too_long("table", max(row, key=len), line_h + tb, room, size)
 
 
 # ------------------------------------------------------------------------------------------

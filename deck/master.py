@@ -145,23 +145,26 @@ def _layout_info(layout, master_index: int, index: int) -> m.LayoutInfo:
     return m.LayoutInfo(m.LayoutRef(layout.name, master_index, index), tuple(slots))
 
 
-def _chain(ph) -> list:
-    """The placeholder and the placeholders it inherits from (layout, then master)."""
+def placeholder_chain(ph) -> list:
+    """The placeholder and the placeholders it inherits from (layout, then master). Each
+    step searches a layout's shapes: compute it once per shape."""
     out = [ph]
     while (base := getattr(out[-1], "_base_placeholder", None)) is not None:
         out.append(base)
     return out
 
 
-def inherited_insets(ph) -> m.Insets:
+def inherited_insets(ph, chain: list | None = None) -> m.Insets:
     """Text insets as a shape inherits them (``a:bodyPr`` l/t/r/bIns): its own, else its
-    layout's and master's placeholders', else the defaults."""
+    layout's and master's placeholders' (``chain``, :func:`placeholder_chain`), else the
+    defaults."""
+    chain = chain if chain is not None else placeholder_chain(ph)
     values = []
     for attr, default in (("lIns", _DEFAULT_INSETS.left_emu), ("tIns", _DEFAULT_INSETS.top_emu),
                           ("rIns", _DEFAULT_INSETS.right_emu),
                           ("bIns", _DEFAULT_INSETS.bottom_emu)):
         found = None
-        for shape in _chain(ph):
+        for shape in chain:
             body = shape._element.find(".//" + qn("a:bodyPr"))
             if body is not None and body.get(attr) is not None:
                 found = int(body.get(attr))
@@ -174,7 +177,7 @@ def _level_one(ph, kind: str) -> list:
     """The ``a:lvl1pPr`` elements first-level text of the placeholder inherits, nearest first:
     its own list style, its layout's and master's placeholders', the master's text style."""
     found = []
-    for shape in _chain(ph):
+    for shape in placeholder_chain(ph):
         lvl = shape._element.find(".//" + qn("a:lstStyle") + "/" + qn("a:lvl1pPr"))
         if lvl is not None:
             found.append(lvl)

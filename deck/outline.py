@@ -206,10 +206,26 @@ class Slide:
     footer: str
 
 
+Place = tuple[str, int | None]  # a template file and line
+
+
+@dataclass(frozen=True, slots=True)
+class SlidePlace:
+    """Where in the outline template a slide and its parts were written, for reporting what
+    the fit stage cannot show."""
+
+    slide: Place
+    parts: tuple[tuple[str, Place], ...]  # (title | subtitle | footer | bullets | ..., place)
+
+    def of(self, part: str) -> Place:
+        return dict(self.parts).get(part, self.slide)
+
+
 @dataclass(frozen=True, slots=True)
 class Outline:
     lang: str
     slides: tuple[Slide, ...]
+    places: tuple[SlidePlace, ...] = ()
 
 
 # ------------------------------------------------------------------------------------------
@@ -353,7 +369,20 @@ def resolve_outline(spec: OutlineSpec, lines: dict[tuple, int], rendered: Render
         for i, s in enumerate(spec.slides))
     if diags.errors:
         raise UserError(diags.errors)
-    return Outline(rendered.lang, slides)
+    return Outline(rendered.lang, slides, tuple(
+        _place(rendered, lines, i, spec.footer) for i in range(len(slides))))
+
+
+_PARTS = ("title", "subtitle", "footer", "bullets", "right", "table")
+
+
+def _place(rendered: Rendered, lines: dict[tuple, int], i: int, footer: str) -> SlidePlace:
+    loc = ("slides", i)
+    parts = tuple((part, rendered.locate(lines[loc + (part,)]))
+                  for part in _PARTS if loc + (part,) in lines)
+    if ("footer",) in lines and (loc + ("footer",)) not in lines and footer:
+        parts += (("footer", rendered.locate(lines[("footer",)])),)
+    return SlidePlace(rendered.locate(line_of(lines, loc)), parts)
 
 
 def _with_footer(slide: Slide, footer: str) -> Slide:

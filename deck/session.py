@@ -14,6 +14,7 @@ is kept outside a session. Problems from every input are collected and raised on
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -23,10 +24,11 @@ from typing import Generic, TypeVar
 
 from . import l10n
 from . import model as m
+from .check import LayoutError, check_deck
 from .data import LoadedBriefing, load_briefing
 from .diagnostics import Diagnostic, Diagnostics, UserError
 from .files import Roots, read_text
-from .fit import FitContext, Roles, fit_slide, number_slides, plan_roles
+from .fit import FitContext, FitError, Roles, fit_slide, number_slides, plan_roles
 from .master import Template, read_template, read_template_sources
 from .measure import Fonts
 from .outline import LAYOUTS, Outline, Rendered, parse_outline, resolve_outline
@@ -139,6 +141,7 @@ class BuildSession:
         self._packed: Memo[tuple, bytes] = Memo(32)
         self._written: Memo[tuple, WrittenDeck] = Memo(16)
         self._workbooks: Memo[tuple[bytes, str], bytes] = Memo(256)
+        self._checked: Memo[bytes, tuple[str, ...]] = Memo(32)  # by the deck's digest
 
     # -- the pipeline ------------------------------------------------------------------------
 
@@ -155,12 +158,22 @@ class BuildSession:
         for lang in inputs.langs:
             t0 = time.perf_counter()
             data, slides = self.make_deck(inputs, lang, outlines[lang], request)
+            self.check(data, request.deck_name(lang))
             decks.append(BuiltDeck(request.out_dir / request.deck_name(lang), lang, slides,
                                    len(inputs.loaded.briefing.claims),
                                    time.perf_counter() - t0, data))
         saved = save_decks(request.out_dir, {d.path.name: d.data for d in decks},
                            force=request.force, wait=request.wait, notify=self.notify)
         return BuildResult(tuple(decks), inputs.warnings, saved.backups, saved.finished)
+
+    def check(self, data: bytes, name: str) -> None:
+        """The layout checker over a deck before it is saved: a deck that would run off a
+        slide is a bug here, and is never written (:class:`LayoutError`, exit 1)."""
+        problems = self._checked.get(hashlib.sha256(data).digest(),
+                                     lambda: tuple(check_deck(data, self.fonts)))
+        if problems:
+            raise LayoutError(f"{name}: {problems[0]}" + (
+                f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
 
     def read_inputs(self, request: BuildRequest) -> _Inputs:
         """Load the data file, the template with its mapping, and each language's labels;
@@ -255,10 +268,18 @@ class BuildSession:
                          self.fonts.measurer(fonts.major_latin, fonts.major_ea),
                          self.fonts.measurer(fonts.minor_latin, fonts.minor_ea))
         slides: list[m.Slide] = []
-        for slide in outline.slides:
+        problems: list[Diagnostic] = []
+        for i, slide in enumerate(outline.slides):
             roles = inputs.roles[slide.layout]
-            slides += self._fitted.get((slide, roles, ctx),
-                                       lambda s=slide, r=roles: fit_slide(s, r, ctx))
+            try:
+                slides += self._fitted.get((slide, roles, ctx),
+                                           lambda s=slide, r=roles: fit_slide(s, r, ctx))
+            except FitError as exc:  # text no slide can show: the template line behind it
+                path, line = outline.places[i].of(exc.part)
+                problems.append(Diagnostic(path, line, f"slides[{slide.key}].{exc.part} "
+                                           f"({lang})", str(exc)))
+        if problems:
+            raise UserError(problems)
         props = _properties(inputs.loaded, lang, tag, request.source_date_epoch)
         return m.Presentation(props, number_slides(slides))
 

@@ -139,6 +139,8 @@ def subtitle(expression: str) -> Callable[[Path], list[str]]:
 
 def labels(old: str, new: str) -> Callable[[Path], list[str]]:
     """A label catalog beside the data file: the package's English one, changed."""
+    assert old in LABELS, old
+
     def setup(folder: Path) -> list[str]:
         path = copy_bikeshare(folder)
         (folder / "labels").mkdir()
@@ -245,6 +247,32 @@ def _out_file(folder: Path) -> list[str]:
     return [str(path), "--out", str(folder / "out")]
 
 
+def _checked(out: Path, at_least: int, stem: str = "bikeshare") -> None:
+    """The layout checker, run again from outside: nothing off a slide, nothing clipped."""
+    from pptx import Presentation
+
+    from deck.check import check_deck
+
+    for deck in sorted(out.glob(f"{stem}.*.pptx")):
+        assert check_deck(deck) == [], deck
+        assert len(Presentation(str(deck)).slides) >= at_least, deck
+
+
+def _korean_claim(folder: Path) -> list[str]:
+    """The bundled article, one claim's Korean text 5,000 syllables without a space."""
+    import yaml
+
+    from deck.resources import default_article
+
+    data = yaml.safe_load(default_article().read_text(encoding="utf-8"))
+    claim = next(c for c in data["claims"] if c["id"] == "r1-benchmarks-claim")
+    claim["text"]["ko"] = ("딥시크가세계증시를흔들었다" * 385)[:5000]
+    claim["text"]["en"] = "word " * 999
+    path = folder / "deepseek-shock.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return [str(path)]
+
+
 INJECTED = r'Rides: {fig:rides_mar}\n- layout: content\n  key: injected\n  title: \"x\"'
 
 
@@ -323,6 +351,10 @@ CASES = [
          2, LINE + "undefined name"),
     Case("the data changed from a template", subtitle(
         "{{ deck.summary.append(1) }}"), 2, LINE + "not allowed in the sandbox|undefined"),
+    Case("an alias bomb in an outline template", outline(
+        "footer: {{ footer }}\n", "footer: {{ footer }}\n" + _alias_bomb()), 2,
+        r"bikeshare\.yaml\.j2:\d+: YAML too many values once aliases are expanded.*\(rendered "
+        "for en, line"),
     # -- files: one confined loader
     Case("an include linked to a file outside", _include_link, 2,
          r"bikeshare\.yaml\.j2:9: \(en\): include refused: notes\.txt: outline template "
@@ -400,6 +432,27 @@ CASES = [
     Case("a line break inside a bullet", replaced(
         '"Rides in March: {fig:rides_mar}"', '"Rides in March:\\n{fig:rides_mar}"'), 0,
         r"bikeshare\.en\.pptx: 5 slides", check=lambda out, o: _line_break(out)),
+    # -- nothing clipped: text no slide can show continues, or is refused with its line
+    Case("a claim of 100,000 characters", replaced(
+        '"The operator opened {fig:new_stations} new stations"', '"' + "word " * 20000 + '"'),
+        2, r"bikeshare\.yaml:49: claims\[stations\]\.text\.en: text too long; expected at "
+        "most 5,000 characters .* got 100,000"),
+    Case("a claim of 5,000 characters", replaced(
+        '"The operator opened {fig:new_stations} new stations"', '"' + "word " * 999 + '!"'),
+        0, r"bikeshare\.en\.pptx: \d\d slides", check=lambda out, o: _checked(out, 10)),
+    Case("an unbreakable run of 5,000 characters", replaced(
+        '"The operator opened {fig:new_stations} new stations"', '"' + "A" * 5000 + '"'), 0,
+        r"bikeshare\.en\.pptx: \d\d slides", check=lambda out, o: _checked(out, 10)),
+    Case("5,000 Korean syllables without a space", _korean_claim, 0,
+         r"deepseek-shock\.ko\.pptx: \d\d slides",
+         check=lambda out, o: _checked(out, 18, "deepseek-shock")),
+    Case("a title no title box can hold", replaced(
+        'rides: {en: "Monthly rides"}', 'rides: {en: "' + "Monthly rides " * 30 + '"}'), 2,
+        r"bikeshare\.yaml\.j2:12: slides\[rides\]\.title \(en\): too long for its box even at "
+        "20 pt"),
+    Case("a footer no footer can hold", labels('footer: "Source: {outlet}, {date}',
+                                               'footer: "Source: {outlet}, {date} ' + "x" * 900),
+         2, r"bikeshare\.yaml\.j2:\d+: slides\[title\]\.footer \(en\): too long for its box"),
     # -- the output folder
     Case("the manifest is a folder", _out_entry(".deck-manifest.json"), 2,
          r"out: --out: .*out/\.deck-manifest\.json is a folder; expected the manifest file"),
@@ -454,7 +507,7 @@ class Ran:
 
 @pytest.fixture(scope="module")
 def ran(tmp_path_factory, prebuilt, zygote) -> dict[str, Ran]:
-    """Every case, two at a time."""
+    """Every case, two at a time (the next one starts as soon as one ends)."""
     root = tmp_path_factory.mktemp("adversarial")
     prepared = []
     for i, case in enumerate(CASES):
@@ -467,13 +520,17 @@ def ran(tmp_path_factory, prebuilt, zygote) -> dict[str, Ran]:
         if "--out" not in args:
             args += ["--out", str(out)]
         prepared.append((case, folder, out, args, snapshot(out)))
-    runs = {}
-    for pair in (prepared[i:i + 2] for i in range(0, len(prepared), 2)):
-        pids = [zygote.start(args, folder, case.env) for case, folder, _, args, _ in pair]
-        for (case, folder, out, _, before), pid in zip(pair, pids, strict=True):
-            outcome = zygote.wait(pid, timeout=3 * SECONDS)
-            runs[case.name] = Ran(case, folder, out, before, snapshot(out), outcome)
-    return runs
+    runs, running = {}, {}
+    waiting = iter(prepared)
+    while True:
+        while len(running) < 2 and (job := next(waiting, None)) is not None:
+            case, folder, _, args, _ = job
+            running[zygote.start(args, folder, case.env)] = job
+        if not running:
+            return runs
+        pid, outcome = zygote.wait_any(list(running), timeout=3 * SECONDS)
+        case, folder, out, _, before = running.pop(pid)
+        runs[case.name] = Ran(case, folder, out, before, snapshot(out), outcome)
 
 
 @pytest.mark.parametrize("name", [c.name for c in CASES])

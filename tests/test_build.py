@@ -282,7 +282,7 @@ HOSTILE = [
     "مرحبا بالعالم",
     "zero\u200bwidth\u200djoiner\ufeff",
     "line\u2028separator and NEL\x85 here",
-    "x" * 5000,
+    "x" * 1000,  # one unbroken token; longer ones continue on new slides (test_fit)
     "---\n- not: a list\n...",
     "\\ backslash \\n not a newline",
 ]
@@ -293,7 +293,8 @@ def _bikeshare_with(tmp_path: Path, text: str) -> Path:
 
     data = yaml.safe_load(BIKESHARE.read_text(encoding="utf-8"))
     data["claims"][0]["text"]["en"] = text
-    data["deck"]["headings"]["rides"]["en"] = text[:200]
+    # a title of one line: a longer one, or three lines, do not fit a title box (refused)
+    data["deck"]["headings"]["rides"]["en"] = text.splitlines()[0][:60]
     return copy_bikeshare(tmp_path, yaml.safe_dump(data, allow_unicode=True))
 
 

@@ -75,10 +75,13 @@ for line in sys.stdin:
         started[pid] = time.monotonic()
         print(json.dumps({"pid": pid}), flush=True)
     elif req["op"] == "wait":
-        pid, killed = req["pid"], False
+        pids, killed = req["pids"], False
+        pid = pids[0]
         while True:
             reap()
-            if pid in finished:
+            done = [p for p in pids if p in finished]
+            if done:
+                pid = done[0]
                 break
             now = time.monotonic() - started[pid]
             if not killed and (req["kill_after"] is not None and now >= req["kill_after"]
@@ -87,7 +90,8 @@ for line in sys.stdin:
                 killed = True
             time.sleep(0.001)
         status, usage, seconds = finished.pop(pid)
-        print(json.dumps({"status": os.waitstatus_to_exitcode(status), "killed": killed,
+        print(json.dumps({"pid": pid, "status": os.waitstatus_to_exitcode(status),
+                          "killed": killed,
                           "seconds": seconds, "rss_bytes": usage.ru_maxrss * 1024}),
               flush=True)
 '''
@@ -138,12 +142,19 @@ class Zygote:
     def wait(self, pid: int, kill_after: float | None = None, timeout: float = 60) -> Outcome:
         """The child's outcome; it is killed (SIGKILL) ``kill_after`` seconds after it
         started, or at ``timeout``."""
-        reply = self._ask({"op": "wait", "pid": pid, "kill_after": kill_after,
+        return self.wait_any([pid], kill_after, timeout)[1]
+
+    def wait_any(self, pids: list[int], kill_after: float | None = None,
+                 timeout: float = 60) -> tuple[int, Outcome]:
+        """The first of ``pids`` to end, and its outcome (the first of them is killed at
+        ``kill_after`` or ``timeout``)."""
+        reply = self._ask({"op": "wait", "pids": pids, "kill_after": kill_after,
                            "timeout": timeout})
+        pid = reply["pid"]
         out, err = self._files.pop(pid)
-        return Outcome(reply["status"], out.read_text("utf-8", "replace"),
-                       err.read_text("utf-8", "replace"), reply["seconds"], reply["rss_bytes"],
-                       reply["killed"])
+        return pid, Outcome(reply["status"], out.read_text("utf-8", "replace"),
+                            err.read_text("utf-8", "replace"), reply["seconds"],
+                            reply["rss_bytes"], reply["killed"])
 
     def run(self, args: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None,
             timeout: float = 60) -> Outcome:
