@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,6 +90,7 @@ def read_template(path: Path | TemplateSources, roots: Roots | None = None) -> T
     """Open a template and its mapping; raise :class:`UserError` with every problem."""
     sources = path if isinstance(path, TemplateSources) else read_template_sources(path, roots)
     path, data = sources.path, sources.data
+    _refuse_zip_bomb(path, data)
     try:
         prs = Presentation(io.BytesIO(data))
     except Exception as exc:  # python-pptx raises many kinds for a broken package
@@ -117,6 +119,23 @@ def read_template(path: Path | TemplateSources, roots: Roots | None = None) -> T
                         tuple(chosen))
     return Template(path, data, hashlib.sha256(data).hexdigest(), info, mapping_path(path),
                     lines)
+
+
+#: what a template may hold once unzipped: python-pptx reads every part into memory
+MAX_UNZIPPED = 200 * 2**20
+
+
+def _refuse_zip_bomb(path: Path, data: bytes) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            size = sum(info.file_size for info in z.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise UserError([Diagnostic(str(path), None, "--template", f"not a usable .pptx; "
+                                    f"expected a PowerPoint template, got {exc}")]) from None
+    if size > MAX_UNZIPPED:
+        raise UserError([Diagnostic(str(path), None, "--template", (
+            f"too large once unzipped; expected at most {MAX_UNZIPPED // 2**20} MB, got "
+            f"{size // 2**20} MB (a zip bomb?)"))])
 
 
 def read_mapping(path: Path, text: str) -> tuple[BaseModel, dict[tuple, int]]:

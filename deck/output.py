@@ -25,6 +25,8 @@ from . import commit as c
 from .diagnostics import Diagnostic, UserError
 
 MANIFEST = ".deck-manifest.json"
+#: a manifest records a line per deck: far more than any folder holds
+MAX_MANIFEST_BYTES = 16 * 2**20
 #: the longest file name most file systems allow (bytes)
 NAME_MAX = 255
 #: what a backup's name adds to its deck's: ".20250202-080000-99.bak"
@@ -85,6 +87,8 @@ def read_manifest(out_dir: Path) -> Manifest:
         return Manifest({}, "missing")
     if not path.is_file():
         return Manifest({}, "not a file")
+    if path.stat().st_size > MAX_MANIFEST_BYTES:
+        return Manifest({}, f"larger than {MAX_MANIFEST_BYTES // 2**20} MB")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -157,6 +161,12 @@ def save_decks(out_dir: Path, decks: dict[str, bytes], *, force: bool = False,
                 raise UserError([_edited_problem(out_dir, name, manifest) for name in edited])
             backups = [_backup(out_dir / name, now) for name in edited]
             _commit(out_dir, decks, manifest)
+    except OSError as exc:  # a file the folder holds that cannot be read, moved or replaced
+        _remove_created(created)
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise UserError([Diagnostic(str(out_dir), None, "--out", (
+            f"could not save: {exc.strerror or exc}{where}; expected an output folder this "
+            "build can read and write; nothing was written"))]) from None
     except BaseException:
         _remove_created(created)
         raise
@@ -227,6 +237,10 @@ def _backup(path: Path, now: dt.datetime | None) -> Path:
                 os.link(temporary, backup)  # fails if the name is taken: never overwrites
             except FileExistsError:
                 continue
+            except OSError:  # no hard links here (FAT, some shares): the lock makes this safe
+                if os.path.lexists(backup):
+                    continue
+                os.replace(temporary, backup)
             return backup
         raise UserError([Diagnostic(str(path), None, "", "too many backups this second; "
                                     "expected fewer than 100, try again")])

@@ -181,6 +181,22 @@ def _linked(name: str) -> Callable[[Path], list[str]]:
     return setup
 
 
+def _template_bomb(folder: Path) -> list[str]:
+    """The company template with one more part: 250 MB of zeros, a few hundred KB zipped."""
+    import zipfile
+
+    path = copy_bikeshare(folder)
+    company = ROOT / "tests" / "data" / "company"
+    shutil.copy(company / "company.pptx", folder / "company.pptx")
+    shutil.copy(company / "company.yaml", folder / "company.yaml")
+    with zipfile.ZipFile(folder / "company.pptx", "a", zipfile.ZIP_DEFLATED,
+                         compresslevel=1) as z, z.open("ppt/media/zeros.bin", "w") as part:
+        block = bytes(1 << 20)
+        for _ in range(250):
+            part.write(block)
+    return [str(path), "--template", str(folder / "company.pptx")]
+
+
 def _mapping_link(folder: Path) -> list[str]:
     path = copy_bikeshare(folder)
     company = ROOT / "tests" / "data" / "company"
@@ -453,6 +469,8 @@ CASES = [
     Case("a footer no footer can hold", labels('footer: "Source: {outlet}, {date}',
                                                'footer: "Source: {outlet}, {date} ' + "x" * 900),
          2, r"bikeshare\.yaml\.j2:\d+: slides\[title\]\.footer \(en\): too long for its box"),
+    Case("a template that unzips to 250 MB", _template_bomb, 2,
+         r"company\.pptx: --template: too large once unzipped; expected at most 200 MB"),
     # -- the output folder
     Case("the manifest is a folder", _out_entry(".deck-manifest.json"), 2,
          r"out: --out: .*out/\.deck-manifest\.json is a folder; expected the manifest file"),
