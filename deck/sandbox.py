@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import math
 import string
 import time
 import types
@@ -609,7 +610,8 @@ def _estimate_binop(budget: _Budget, op: str, left: Any, right: Any) -> None:
         if isinstance(left, int) and isinstance(right, int):
             _allow_bits(budget, left.bit_length() + right.bit_length(), "'*'")
     elif op == "**" and isinstance(left, int) and isinstance(right, int) and right > 0:
-        _allow_bits(budget, max(1, left.bit_length()) * min(right, 10**9), "'**'")
+        if abs(left) > 1:  # the result has about log2(left) * right bits
+            _allow_bits(budget, math.ceil(math.log2(abs(left)) * min(right, 10**9)), "'**'")
     elif op == "+" and not isinstance(left, int | float):
         budget.allow(value_size(left, limit) + value_size(right, limit), "'+'")
     elif op == "%" and isinstance(left, str):
