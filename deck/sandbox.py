@@ -225,7 +225,7 @@ def value_size(value: Any, limit: int) -> int:
     return total
 
 
-def _format_widths(fmt: str) -> int:
+def _format_fields(fmt: str) -> int:
     """How many replacement fields ``fmt`` (a ``str.format`` pattern) has; raises
     :class:`TemplateLimitError` for a width or precision past the limit, or one taken from an
     argument (``{:{w}}``)."""
@@ -294,8 +294,8 @@ _METHOD_SIZES: dict[str, Callable[..., int]] = {
     "rjust": lambda s, width, *a: max(len(s), _int(width)),
     "center": lambda s, width, *a: max(len(s), _int(width)),
     "zfill": lambda s, width: max(len(s), _int(width)),
-    "expandtabs": lambda s, tabsize=8: len(s) + s.count(s[:0].__class__("\t") if isinstance(
-        s, str) else b"\t") * max(0, _int(tabsize)),
+    "expandtabs": lambda s, tabsize=8: len(s) + s.count(
+        "\t" if isinstance(s, str) else b"\t") * max(0, _int(tabsize)),
     "replace": lambda s, old, new, count=-1: _replaced(s, old, new, count),
     "translate": lambda s, table: len(s) * max([1] + [
         len(v) for v in getattr(table, "values", lambda: [])() if isinstance(v, str | bytes)]),
@@ -528,7 +528,7 @@ class OutlineEnvironment(ImmutableSandboxedEnvironment):
 
         def formatted(*args: Any, **kwargs: Any) -> str:
             budget = self.budget
-            fields = _format_widths(fmt)
+            fields = _format_fields(fmt)
             biggest = max([value_size(a, budget.limits.value_chars)
                            for a in (*args, *kwargs.values())] or [0])
             budget.allow(len(fmt) + fields * (biggest + MAX_FORMAT_WIDTH),
