@@ -276,7 +276,8 @@ class _Resolver:
     loaded: LoadedBriefing
     lang: str
     markers: dict[str, str]
-    report: Callable[[tuple, str, str, list[str]], None]
+    report: Callable[[tuple, str, str, list[str]], None]  # an unknown id
+    problem: Callable[[tuple, str], None]  # anything else wrong at a location
 
     def marks(self, loc: tuple, claims: tuple[str, ...]) -> str:
         for k, cid in enumerate(claims):
@@ -299,6 +300,11 @@ class _Resolver:
         for i, s in enumerate(spec.series):
             figs = [self.figure(loc + ("series", i, "points", j), fid)
                     for j, fid in enumerate(s.points)]
+            for j, f in enumerate(figs):
+                if spec.log_scale and f is not None and f.value <= 0:
+                    self.problem(loc + ("series", i, "points", j), (
+                        f"a log scale shows only values above zero; expected a positive "
+                        f"figure, got {f.id} = {f.value:g}"))
             series.append(ChartSeries(s.name, tuple(f.value for f in figs if f is not None)))
         first = [self.loaded.figures.get(fid) for fid in spec.series[0].points]
         for j, fid in enumerate(spec.highlight):
@@ -363,7 +369,11 @@ def resolve_outline(spec: OutlineSpec, lines: dict[tuple, int], rendered: Render
                     f"unknown {what}; expected {'an' if what == 'image' else 'a'} {what} id of "
                     f"the data file{hint}, got {got!r}")
 
-    resolver = _Resolver(loaded, rendered.lang, markers, report)
+    def problem(loc: tuple, message: str) -> None:
+        path, line = rendered.locate(line_of(lines, loc))
+        diags.error(path, line, field_name(loc, raw), message)
+
+    resolver = _Resolver(loaded, rendered.lang, markers, report, problem)
     slides = tuple(
         _with_footer(resolver.slide(("slides", i), s), spec.footer or default_footer)
         for i, s in enumerate(spec.slides))

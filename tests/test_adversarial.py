@@ -228,6 +228,11 @@ def _slide_xml(out: Path, n: int) -> str:
         return z.read(f"ppt/slides/slide{n}.xml").decode("utf-8")
 
 
+def _warned(outcome: Outcome) -> None:
+    assert "warning" not in outcome.stdout and outcome.stdout.startswith(str(Path("/")))
+    assert outcome.stderr.count("warning:") == 1
+
+
 def _no_cr(out: Path) -> None:
     xml = _slide_xml(out, 1)
     assert "_x000D_" not in xml and "\r" not in xml
@@ -429,7 +434,16 @@ CASES = [
          "decompression bomb"),
     Case("a CMYK JPEG", _image("cmyk.jpg", "JPEG", mode="CMYK"), 0,
          r"bikeshare\.en\.pptx: 5 slides"),
+    Case("a log-scale chart of zero", outline(
+        "    kind: line\n", "    kind: line\n    log_scale: true\n",
+        BASE.replace("value: 210000,", "value: 0,")), 2,
+        r"bikeshare\.yaml\.j2:\d+: slides\[1\]\.chart\.series\[0\]\.points\[0\]: a log scale "
+        "shows only values above zero; expected a positive figure, got rides_mar = 0"),
     # -- silent acceptance, no more
+    Case("a warning goes to stderr, the decks' lines to stdout", replaced(
+        "value: 1000000, unit: count, approx: true", "value: 3000000, unit: count, approx: true"),
+        0, r"bikeshare\.yaml:\d+: derived\[spring_sum\]\.reported: warning: computed sum",
+        check=lambda out, o: _warned(o)),
     Case("two derived figures with one id", replaced(
         "derived:\n", "derived:\n  - {id: spring_sum, op: sum, of: [rides_mar, rides_apr], "
         "unit: count}\n"), 2,
