@@ -294,6 +294,76 @@ def _korean_claim(folder: Path) -> list[str]:
     return [str(path)]
 
 
+EDITED = b"edited in PowerPoint"
+
+
+def _manifest(text: str, edit: bool = False) -> Callable[[Path], list[str]]:
+    """The prebuilt folder with its manifest deleted or replaced by ``text``."""
+    def setup(folder: Path) -> list[str]:
+        manifest = folder / "out" / ".deck-manifest.json"
+        if text == "delete":
+            manifest.unlink()
+        else:
+            manifest.write_text(text, encoding="utf-8")
+        if edit:
+            (folder / "out" / "bikeshare.en.pptx").write_bytes(EDITED)
+        return [str(copy_bikeshare(folder))]
+    return setup
+
+
+def _forced_this_second(folder: Path) -> list[str]:
+    """An edited deck whose backup for this second (and the next few) is already taken, as
+    an earlier --force in the same second would have left it."""
+    import datetime as dt
+
+    out = folder / "out"
+    (out / "bikeshare.en.pptx").write_bytes(EDITED)
+    now = dt.datetime.now()
+    for s in range(10):
+        stamp = (now + dt.timedelta(seconds=s)).strftime("%Y%m%d-%H%M%S")
+        (out / f"bikeshare.en.{stamp}.bak.pptx").write_bytes(b"the first edit")
+    return [str(copy_bikeshare(folder)), "--force"]
+
+
+def _backups_kept(out: Path) -> None:
+    first = [p for p in out.glob("bikeshare.en.*.bak.pptx") if "-2." not in p.name]
+    second = list(out.glob("bikeshare.en.*-2.bak.pptx"))
+    assert len(first) == 10 and all(p.read_bytes() == b"the first edit" for p in first)
+    assert len(second) == 1 and second[0].read_bytes() == EDITED
+
+
+def _journal_left(folder: Path) -> list[str]:
+    """A save killed after its journal: the new deck and manifest staged, nothing renamed."""
+    import json
+
+    from deck import commit
+    from deck.output import normalise_package
+
+    out = folder / "out"
+    new = normalise_package((out / "bikeshare.en.pptx").read_bytes(), "2001-01-01T00:00:00Z")
+    record = {"built": {"bikeshare.en.pptx": hashlib.sha256(new).hexdigest()}}
+    staged = [commit.stage(out, "bikeshare.en.pptx", new),
+              commit.stage(out, ".deck-manifest.json", json.dumps(record).encode())]
+    entries = [{"temporary": s.temporary.name, "name": s.name, "sha256": s.digest}
+               for s in staged]
+    (out / ".deck-journal.json").write_text(json.dumps({"renames": entries}))
+    return [str(copy_bikeshare(folder))]
+
+
+def _temporaries_left(folder: Path) -> list[str]:
+    (folder / "out" / ".deck-tmp-0123456789abcdef").write_bytes(b"half a deck")
+    return [str(copy_bikeshare(folder))]
+
+
+def _consistent(out: Path) -> None:
+    import json
+
+    names = sorted(p.name for p in out.iterdir())
+    assert not [n for n in names if n.startswith(".deck-tmp-") or n == ".deck-journal.json"]
+    built = json.loads((out / ".deck-manifest.json").read_text())["built"]
+    assert {n: hashlib.sha256((out / n).read_bytes()).hexdigest() for n in built} == built
+
+
 INJECTED = r'Rides: {fig:rides_mar}\n- layout: content\n  key: injected\n  title: \"x\"'
 
 
@@ -499,6 +569,21 @@ CASES = [
          r"bikeshare\.yaml:51: ", out="absent"),
     Case("a failed template creates no folder", subtitle("{{ nope }}"), 2,
          LINE + "undefined name", out="absent"),
+    Case("the manifest gone, the deck as this build makes it", _manifest("delete"), 0,
+         r"bikeshare\.en\.pptx: 5 slides"),
+    Case("the manifest corrupt, the deck as this build makes it", _manifest("{not json"), 0,
+         r"bikeshare\.en\.pptx: 5 slides"),
+    Case("the manifest corrupt, the deck edited", _manifest("{not json", edit=True), 2,
+         r"out/bikeshare\.en\.pptx: the manifest .*\.deck-manifest\.json is not valid JSON "
+         r"\(.*\), so whether it was edited by hand cannot be told; not overwriting it"),
+    Case("--force in the same second as another", _forced_this_second, 0,
+         r"bikeshare\.en\.\d{8}-\d{6}-2\.bak\.pptx: kept a backup",
+         check=lambda out, o: _backups_kept(out)),
+    Case("a save a killed build left half done", _journal_left, 0,
+         r"out: finished saving .*bikeshare\.en\.pptx.*which an interrupted build had left",
+         check=lambda out, o: _consistent(out)),
+    Case("temporaries a killed build left", _temporaries_left, 0,
+         r"bikeshare\.en\.pptx: 5 slides", check=lambda out, o: _consistent(out)),
     # -- quoting: data text never adds a slide, whatever filter a template uses
     Case("claim text with a slide in it, through |e", outline(
         "  - text: {{ claims[id].text }}", "  - text: {{ claims[id].text|e }}",
