@@ -318,14 +318,14 @@ def test_two_saves_at_once_loop(tmp_path, zygote, variants):
 
 @pytest.mark.slow
 def test_two_builds_at_once_loop(tmp_path, zygote):
-    """The command itself, twice at once into one folder, 10 times: both build (the save
-    itself is tried 30 times above)."""
+    """The command itself, twice at once into one folder, 30 times: both build, each with
+    its own deck, and the manifest records both as they are."""
     first = copy_bikeshare(tmp_path / "first")
     second = tmp_path / "second" / "other.yaml"
     copy_bikeshare(second.parent)
     (second.parent / "bikeshare.yaml").rename(second)
     out = tmp_path / "out"
-    for attempt in range(10):
+    for attempt in range(30):
         env = {"SOURCE_DATE_EPOCH": str(1_700_000_000 + attempt)}
         pids = [zygote.start([str(d), "--out", str(out)], env=env) for d in (first, second)]
         outcomes = [zygote.wait(pid) for pid in pids]
