@@ -141,6 +141,7 @@ class Staged:
 
 
 def stage(folder: Path, name: str, data: bytes) -> Staged:
+    """``data`` written and synced as a temporary in ``folder``, to become ``name``."""
     return Staged(write_temporary(folder, data), name, hashlib.sha256(data).hexdigest())
 
 

@@ -218,6 +218,7 @@ class SlidePlace:
     parts: tuple[tuple[str, Place], ...]  # (title | subtitle | footer | bullets | ..., place)
 
     def of(self, part: str) -> Place:
+        """Where ``part`` was written; the slide's own place when the template left it out."""
         return dict(self.parts).get(part, self.slide)
 
 

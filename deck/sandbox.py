@@ -463,6 +463,7 @@ class OutlineEnvironment(ImmutableSandboxedEnvironment):
 
     @property
     def budget(self) -> _Budget:
+        """What the render in progress has used (a fresh budget outside any render)."""
         if self._budget is None:  # compiling: constant output folded at compile time
             return _Budget(self.limits)
         return self._budget
@@ -478,12 +479,15 @@ class OutlineEnvironment(ImmutableSandboxedEnvironment):
         return Structure(yaml_quote(value))
 
     def structure(self, text: str) -> Structure:
+        """What a macro, a caller or a recursive loop wrote: outline structure."""
         return Structure(text)
 
     def output_buffer(self) -> _OutputBuffer:
+        """The buffer a macro or a block writes into, counted against the output limit."""
         return _OutputBuffer(self.budget)
 
     def loop_items(self, iterable: Any) -> Iterator[Any]:
+        """What a ``{% for %}`` iterates: ``iterable``, counted against the loop limit."""
         return self.budget.iterate(iterable)
 
     def concat_values(self, values: tuple) -> str:
