@@ -10,6 +10,7 @@ laid out correctly passes; anything written or edited wrongly afterwards is name
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Iterable
 from itertools import combinations
@@ -21,7 +22,7 @@ from pptx.oxml.ns import qn
 from pptx.shapes.graphfrm import GraphicFrame
 from pptx.shapes.group import GroupShape
 
-from .master import inherited_insets, theme_fonts
+from .master import inherited_insets, placeholder_chain, theme_fonts
 from .measure import Fonts, Measurer
 from .model import EMU_PER_PT
 
@@ -32,17 +33,23 @@ _DEFAULT_SIZE_PT = 18.0
 _SLACK_PT = 0.01  # rounding of EMU and hundredths of a point
 
 
-def check_deck(path: Path | str) -> list[str]:
-    """Every layout problem in the deck at ``path``, one readable line each; [] when it is fine.
+class LayoutError(Exception):
+    """A built deck that would run off its slides: a bug in the fit stage or the writer (the
+    build stops before writing it)."""
+
+
+def check_deck(deck: Path | str | bytes, fonts: Fonts | None = None) -> list[str]:
+    """Every layout problem in a deck (a path, or its bytes), one readable line each; []
+    when it is fine.
 
     Checks that every shape lies on the slide, that no two text-bearing shapes (placeholders,
     text boxes, tables, charts, groups) overlap, that every placeholder, text box and table
     cell holds its measured text, and that every slide has a non-empty title.
     """
-    prs = Presentation(str(path))
+    prs = Presentation(io.BytesIO(deck) if isinstance(deck, bytes) else str(deck))
     width, height = int(prs.slide_width), int(prs.slide_height)
-    fonts = theme_fonts(prs)
-    measure = Fonts().measurer(fonts.minor_latin, fonts.minor_ea)
+    faces = theme_fonts(prs)
+    measure = (fonts or Fonts()).measurer(faces.minor_latin, faces.minor_ea)
     problems: list[str] = []
     for n, slide in enumerate(prs.slides, start=1):
         problems += [f"slide {n}: {msg}" for msg in _check_slide(slide, width, height, measure)]
@@ -102,10 +109,11 @@ def _pt(r: Rect) -> str:
 
 def _frame_fit(shape, styles, measure: Measurer) -> Iterable[str]:
     tf = shape.text_frame
-    ins = inherited_insets(shape)
+    chain = placeholder_chain(shape)
+    ins = inherited_insets(shape, chain)
     inner_w = (int(shape.width) - ins.left_emu - ins.right_emu) / EMU_PER_PT
     inner_h = (int(shape.height) - ins.top_emu - ins.bottom_emu) / EMU_PER_PT
-    chains = _style_chain(shape, styles)
+    chains = _style_chain(shape, styles, chain)
     need = sum(paragraph_height_pt(p, inner_w, chains, measure) for p in tf.paragraphs)
     if need > inner_h + _SLACK_PT:
         yield (f"shape {shape.name!r}: text needs {need:.1f} pt but the box holds "
@@ -132,13 +140,11 @@ def _table_fit(frame, measure: Measurer) -> Iterable[str]:
                        f"but the row is {h:.1f} pt ({cell.text[:40]!r})")
 
 
-def _style_chain(shape, styles) -> dict[int, list]:
+def _style_chain(shape, styles, chain: list) -> dict[int, list]:
     """Per paragraph level (0-8), the ``a:lvlNpPr`` elements a paragraph inherits, nearest
-    first: the shape's list style, its layout and master placeholders', the master text style."""
-    bodies = [shape._element.find(qn("p:txBody"))]
-    base = shape if shape.is_placeholder else None
-    while base is not None and (base := getattr(base, "_base_placeholder", None)) is not None:
-        bodies.append(base._element.find(qn("p:txBody")))
+    first: the shape's list style, its layout and master placeholders' (``chain``), the master
+    text style."""
+    bodies = [s._element.find(qn("p:txBody")) for s in chain]
     kind = "p:otherStyle"
     if shape.is_placeholder:
         ph = shape.placeholder_format.type

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import time
+import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 from .articletext import read_article
 from .coverage import check_coverage
@@ -23,13 +27,22 @@ from .session import BuildRequest, BuildResult, BuildSession
 from .stub import init_data_file
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, reporting a bad argument the way every other problem is reported."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"{message.removeprefix('argument ')} (see {self.prog} --help)", file=sys.stderr)
+        print("build failed: 1 problem; nothing was written", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="deck", description="Build bilingual PowerPoint briefings from an article's "
         "data file.")
     parser.add_argument("data", nargs="?", type=Path, default=None,
                         help="article data file (YAML); default: the bundled DeepSeek article")
-    parser.add_argument("--out", type=Path, default=Path("out"), help="output folder (out/)")
+    parser.add_argument("--out", type=_folder, default=Path("out"), help="output folder (out/)")
     parser.add_argument("--lang", help="comma-separated languages (default: all in the file)")
     parser.add_argument("--template", type=Path, help="a company .pptx master (layouts "
                         "mapped by name in a .yaml beside it)")
@@ -57,8 +70,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--diff", nargs=2, type=Path, metavar=("A.pptx", "B.pptx"),
                         help="show what differs between two decks, slide by slide and shape "
                         "by shape (builds nothing)")
+    parser.add_argument("--wait", type=float, default=60, metavar="SECONDS",
+                        help="how long to wait for another build writing into the same "
+                        "output folder (60)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser.parse_args(argv)
+
+
+def _folder(text: str) -> Path:
+    # Path("") is ".": an empty --out (an unset shell variable) must not mean "here"
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty; expected a folder name (use . for this "
+                                         "folder)")
+    return Path(text)
 
 
 def request_from(args: argparse.Namespace) -> BuildRequest:
@@ -66,7 +90,7 @@ def request_from(args: argparse.Namespace) -> BuildRequest:
     return BuildRequest(data=args.data or default_article(), out_dir=args.out, langs=langs,
                         template=args.template, force=args.force, strict=args.strict,
                         source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"),
-                        merge=args.merge)
+                        merge=args.merge, wait=args.wait)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         return _guarded(lambda: _init(args) if args.init else _check_article(args), args.debug)
     if args.diff:
         return run_diff(*args.diff, debug=args.debug)
-    session = BuildSession()
+    session = BuildSession(notify=lambda message: print(message, file=sys.stderr, flush=True))
     if args.layouts:
         return _describe(session, args)
     if args.watch:
@@ -87,28 +111,37 @@ def main(argv: list[str] | None = None) -> int:
     return status
 
 
-def run_build(session: BuildSession, request: BuildRequest,
-              debug: bool = False) -> tuple[int, BuildResult | None]:
-    """One build with its report: the exit status, and the result when it built."""
+def run_build(session: BuildSession, request: BuildRequest, debug: bool = False,
+              watching: bool = False) -> tuple[int, BuildResult | None]:
+    """One build with its report: the exit status, and the result when it built. With
+    ``debug`` a failure shows its traceback (raised, or printed when ``watching``: the loop
+    goes on)."""
     t0 = time.perf_counter()
     try:
         result = session.build(request)
     except UserError as exc:
         _report(exc)
-        if debug:
+        if debug and not watching:
             raise
         return 2, None
     except KeyboardInterrupt:
+        if watching:
+            raise
         print("interrupted; nothing was written", file=sys.stderr)
         return 1, None
     except Exception as exc:  # a bug, not bad input: say so plainly
-        if debug:
+        if debug and not watching:
             raise
+        if debug:
+            traceback.print_exc()
         print(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the "
               "traceback); nothing was written", file=sys.stderr)
         return 1, None
     for w in result.warnings:
         print(str(w), file=sys.stderr)
+    if result.finished:
+        print(f"{request.out_dir}: finished saving {', '.join(result.finished)}, which an "
+              "interrupted build had left half done", file=sys.stderr)
     for backup in result.backups:
         print(f"{backup}: kept a backup of the hand-edited deck")
     merged = {m.path: m for m in result.merged}
@@ -208,20 +241,19 @@ def watch(args: argparse.Namespace, session: BuildSession) -> int:
     request = request_from(args)
     template = Path(args.template or theme_path()).resolve()
     inputs = {request.data.resolve().parent, outlines_dir(), labels_dir(), template.parent}
+    ours = _written_by_us(request)
     relevant = (".yaml", ".yml", ".j2", ".pptx", ".png", ".jpg", ".jpeg")
-    out = request.out_dir.resolve()
 
     def wanted(_change, path: str) -> bool:
         p = Path(path)
-        ours = p.parent in (out, out / BASES) and p.name.startswith(request.data.stem + ".")
-        return p.suffix in relevant and not ours and not p.name.startswith(".")
+        return p.suffix in relevant and not p.name.startswith(".") and not ours(p)
 
-    run_build(session, request)
+    run_build(session, request, args.debug, watching=True)
     print(f"watching {', '.join(sorted(str(r) for r in inputs))} (Ctrl-C to stop)", flush=True)
     try:
         for changes in watch_changes(*inputs, watch_filter=wanted, raise_interrupt=False):
             names = ", ".join(sorted({Path(p).name for _, p in changes}))
-            status, result = run_build(session, request)
+            status, result = run_build(session, request, args.debug, watching=True)
             if result is None:
                 print("waiting for a fix...", flush=True)
                 continue
@@ -229,3 +261,20 @@ def watch(args: argparse.Namespace, session: BuildSession) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _written_by_us(request: BuildRequest) -> Callable[[Path], bool]:
+    """Whether a changed file is one a build writes (its decks, their backups and previews),
+    so that writing them is not taken for an edit, even when the output folder is the data
+    folder itself."""
+    out = request.out_dir.resolve()
+    # <stem>.<lang>.pptx, its backups (.<time>.bak.pptx), previews (.preview/, .contact.png)
+    deck = re.compile(re.escape(request.data.stem) + r"\.[a-z]{2,3}(-[A-Za-z0-9]+)*"
+                      r"(\.pptx|\.[0-9-]+\.bak\.pptx|\.contact\.png|\.preview)$")
+
+    def ours(path: Path) -> bool:
+        if path.parent.name.endswith(".preview"):
+            path = path.parent
+        return path.parent in (out, out / BASES) and bool(deck.match(path.name))
+
+    return ours

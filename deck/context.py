@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from . import l10n
@@ -121,7 +122,10 @@ def briefing_context(loaded: LoadedBriefing, lang: str, labels: Labels,
             "summary": [{"text": tr(p.text), "claims": p.claims} for p in b.deck.summary]}
     sections = [plan_section(s, loaded, lang, tr) for s in b.deck.sections]
     return {
-        "lang": lang, "L": labels, "article": article_context(loaded, lang, labels),
+        # the catalog as a read-only mapping of its texts: the Labels object is shared by
+        # every build of the session, and a template must not be able to reach its class
+        "lang": lang, "L": MappingProxyType(dict(labels)),
+        "article": article_context(loaded, lang, labels),
         "claims": claims, "all_claims": list(claims.values()), "fig": figures, "deck": deck,
         "checks": [{"id": ch.id, "claim": ch.claim, "n": loaded.claim_numbers[ch.claim],
                     "source": tr(ch.source), "text": tr(ch.text)} for ch in b.checks],

@@ -12,6 +12,7 @@ import hashlib
 import io
 import math
 import re
+import warnings
 import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,9 +22,10 @@ from typing import Annotated, Any, Literal
 
 from babel import Locale, UnknownLocaleError
 from PIL import Image, UnidentifiedImageError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from .diagnostics import Diagnostic, Diagnostics, UserError
+from .files import Roots, read_bytes
 from .l10n import MAX_DIGITS, Numbers, digit_count, exact, places
 from .resources import assets_dir
 from .units import NOT_QUANTITIES, Qualifier, Unit
@@ -46,6 +48,39 @@ TODO = re.compile(r"\bTODO\b")
 #: A text in every language of the file: ``{ko: ..., en: ...}``.
 Text = Annotated[dict[str, str], "translatable"]
 
+#: the longest text a data file may hold: a claim restated in a few sentences needs a few
+#: hundred characters; 5,000 continue on four or five slides where a slide shows them whole
+MAX_TEXT_CHARS = 5_000
+#: the largest figure (in absolute value) the formatting is exact for, in every unit and
+#: language: 10^18 is 100경 원 / a quintillion
+MAX_FIGURE = 1e18
+#: the years a date may have: news from the 20th and 21st centuries, and no date whose
+#: conversion to UTC, or to a four-digit OOXML timestamp, can fail
+YEARS = (1900, 2099)
+
+
+def _figure_value(value: float) -> float:
+    if not math.isfinite(value) or abs(value) > MAX_FIGURE:
+        raise ValueError(f"not a number the deck can show; expected a finite number of at "
+                         f"most 10^18 in absolute value, got {value!r}")
+    return value
+
+
+def _in_years(day: dt.date) -> dt.date:
+    if not YEARS[0] <= day.year <= YEARS[1]:
+        raise ValueError(f"year {day.year} out of range; expected a date from {YEARS[0]} to "
+                         f"{YEARS[1]}")
+    return day
+
+
+#: a reported number: finite and within :data:`MAX_FIGURE`
+FigureNumber = Annotated[float, AfterValidator(_figure_value)]
+#: a date of the article's world (:data:`YEARS`)
+Day = Annotated[dt.date, AfterValidator(_in_years)]
+#: a day, or a moment; a moment needs its time zone, as an offset or ``article.timezone``
+#: (without one, the deck's dates would depend on the machine: see :func:`_check_times`)
+Moment = Annotated[dt.datetime | dt.date, AfterValidator(_in_years)]
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -53,12 +88,12 @@ class _Model(BaseModel):
 
 class Figure(_Model):
     id: str = Field(pattern=ID_FIGURE)
-    value: float = Field(allow_inf_nan=False)
+    value: FigureNumber
     unit: Unit
     approx: bool = False
     qualifier: Qualifier | None = None  # at_least, more_than, under, at_most, about
     decimals: int | None = Field(default=None, ge=0, le=6)  # default: as the value is written
-    as_of: dt.date | None = None
+    as_of: Day | None = None
     label: Text | None = None
 
 
@@ -68,7 +103,7 @@ class Claim(_Model):
     para: int | None = Field(default=None, ge=1)
     by: str
     kind: Literal["figure", "event", "analysis", "forecast", "analogy", "ranking", "attribution"]
-    date: dt.date | None = None
+    date: Day | None = None
     date_text: Text | None = None
     text: Text
     short: Text | None = None
@@ -135,8 +170,8 @@ class Article(_Model):
     series: Text | None = None
     section: Text
     reporter: Text
-    published: dt.datetime | dt.date
-    updated: dt.datetime | dt.date | None = None
+    published: Moment
+    updated: Moment | None = None
     timezone: str | None = None  # IANA zone for times written without an offset
     url: str | None = None
 
@@ -336,18 +371,20 @@ def agrees(computed: float, reported: float, approx: bool, qualifier: str | None
 # --------------------------------------------------------------------------------------------
 
 
-def load_briefing(path: Path | str, *, strict: bool = False) -> tuple[LoadedBriefing, Diagnostics]:
+def load_briefing(path: Path | str, *, strict: bool = False,
+                  roots: Roots | None = None) -> tuple[LoadedBriefing, Diagnostics]:
     """Read, validate and cross-check a data file; raise :class:`UserError` listing every problem.
 
     Returns the briefing and the warnings (derived figures that disagree with reported ones).
     With ``strict`` warnings are errors too. A file that still holds a ``TODO`` (``--init``
-    writes them) fails with every TODO listed, and nothing else.
+    writes them) fails with every TODO listed, and nothing else. Images must lie inside
+    ``roots`` (by default the data file's folder and the package's).
     """
     path = Path(path)
     shown = str(path)
     diags = Diagnostics()
     literals: dict[tuple, str] = {}
-    raw, lines = read_yaml_file(path, "data file", diags, literals)
+    raw, lines = read_yaml_file(path, "data file", diags, literals=literals)
     if not isinstance(raw, dict):
         raise UserError([Diagnostic(shown, 1, "", "expected a mapping at the top level (schema, "
                                     "languages, article, sources, claims, deck), got "
@@ -368,7 +405,8 @@ def load_briefing(path: Path | str, *, strict: bool = False) -> tuple[LoadedBrie
     _check_languages(briefing, shown, line, diags)
     times = _check_times(briefing.article, shown, line, diags)
     figures, numbers = _check_references(briefing, shown, line, raw, diags, literals)
-    images = _check_images(briefing, path, shown, line, diags)
+    images = _check_images(briefing, path, shown, line, diags,
+                           roots or Roots.for_build(path))
     _check_sections(briefing, figures, set(images), shown, line, raw, diags)
     if not diags.errors:
         _check_derived(briefing, figures, shown, line, diags, strict)
@@ -390,6 +428,11 @@ def _refuse_todos(raw: dict, shown: str, line) -> None:
 
 def _check_strings(raw: dict, shown: str, line, diags: Diagnostics) -> None:
     for loc, s in _walk_strings(raw):
+        if len(s) > MAX_TEXT_CHARS:
+            diags.error(shown, line(loc), field_name(loc, raw),
+                        f"text too long; expected at most {MAX_TEXT_CHARS:,} characters (a "
+                        f"claim in your own words, not the article), got {len(s):,}")
+            continue
         m = _XML_BAD.search(s)
         if m:
             diags.error(shown, line(loc), field_name(loc, raw),
@@ -425,44 +468,67 @@ def _check_times(a: Article, shown: str, line, diags: Diagnostics) -> tuple:
     return tuple(out)
 
 
-def _check_images(b: Briefing, path: Path, shown: str, line,
-                  diags: Diagnostics) -> dict[str, ImageFile]:
-    """Every image must lie inside the data file's folder or assets/, and be a real image.
-
-    Pillow's decompression-bomb guard stays on: an image too large to be honest is an error.
-    """
-    roots = (path.resolve().parent, assets_dir())
+def _check_images(b: Briefing, path: Path, shown: str, line, diags: Diagnostics,
+                  roots: Roots) -> dict[str, ImageFile]:
+    """Every image must be found beside the data file or under assets/, resolve (links
+    followed) inside the build's folders, and be a PNG or JPEG Pillow can read and the
+    writer can place. Pillow's decompression-bomb guard stays on: an image too large to be
+    honest is an error."""
+    search = (path.resolve().parent, assets_dir())
     found: dict[str, ImageFile] = {}
+    first: dict[str, int | None] = {}
     for i, ref in enumerate(b.images):
         loc = ("images", i, "path")
         fld = f"images[{ref.id}].path"
-        rel = Path(ref.path)
-        if rel.is_absolute() or ".." in rel.parts:
-            diags.error(shown, line(loc), fld, "image path escapes the data folder; expected a "
-                        f"relative path inside {roots[0].name}/ or assets/, got {ref.path!r}")
+        if ref.id in first:
+            diags.error(shown, line(("images", i, "id")), f"images[{ref.id}].id",
+                        f"duplicate image id; expected unique ids, got {ref.id!r} again "
+                        f"(first on line {first[ref.id]})")
             continue
-        candidates = [(root / rel).resolve() for root in roots]
-        target = next((c for c, root in zip(candidates, roots, strict=True)
-                       if c.is_file() and c.is_relative_to(root.resolve())), None)
-        if target is None:
-            diags.error(shown, line(loc), fld, f"image not found; expected a file beside the "
-                        f"data file or under assets/, got {ref.path!r}")
-            continue
+        first[ref.id] = line(("images", i, "id"))
         try:
-            data = target.read_bytes()
-            with Image.open(io.BytesIO(data)) as im:
-                size = im.size
-                im.verify()
-        except Image.DecompressionBombError as exc:
-            diags.error(shown, line(loc), fld, f"image refused as a decompression bomb; "
-                        f"expected a normal-sized image, got {exc}")
+            where = roots.find(ref.path, search, "image", fld)
+            if where is None:
+                raise UserError([Diagnostic(ref.path, None, fld, (
+                    f"image not found; expected a file beside the data file or under assets/, "
+                    f"got {ref.path!r}"))])
+            data = read_bytes(where[1], "image", fld, shown=ref.path)
+        except UserError as exc:
+            for d in exc.diagnostics:
+                diags.error(shown, line(loc), fld, d.message)
             continue
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-            diags.error(shown, line(loc), fld, f"not a readable image; expected PNG or JPEG, "
-                        f"got {type(exc).__name__}: {exc}")
+        problem, size = _image_problem(data)
+        if problem:
+            diags.error(shown, line(loc), fld, problem)
             continue
-        found[ref.id] = ImageFile(target, hashlib.sha256(data).hexdigest(), *size)
+        found[ref.id] = ImageFile(where[1], hashlib.sha256(data).hexdigest(), *size)
     return found
+
+
+#: what the writer can place (python-pptx reads these), by Pillow's format name
+IMAGE_FORMATS = {"PNG", "JPEG"}
+
+
+def _image_problem(data: bytes) -> tuple[str | None, tuple[int, int]]:
+    """Why these bytes are no image the deck can show (None if they are), and their size."""
+    try:
+        with warnings.catch_warnings():
+            # past Image.MAX_IMAGE_PIXELS Pillow only warns; a deck has no use for such sizes
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as im:
+                size, kind = im.size, im.format
+                im.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        return (f"image refused as a decompression bomb; expected a normal-sized image, got "
+                f"{exc}"), (0, 0)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        return (f"not a readable image; expected PNG or JPEG, got {type(exc).__name__}: "
+                f"{exc}"), (0, 0)
+    if kind not in IMAGE_FORMATS:
+        return f"image format not supported; expected PNG or JPEG, got {kind}", size
+    if min(size) < 1:
+        return f"empty image; expected at least 1 x 1 pixels, got {size[0]} x {size[1]}", size
+    return None, size
 
 
 def _check_languages(b: Briefing, path: str, line, diags: Diagnostics) -> None:
@@ -579,17 +645,7 @@ def _check_claims(b: Briefing, path: str, line, raw: dict, diags: Diagnostics,
 def _check_mentions(b: Briefing, path: str, line, raw: dict, diags: Diagnostics,
                     figures: set[str], claims: set[str]) -> None:
     """Derived figures, summary points and {fig:...} in texts name what exists."""
-    for i, d in enumerate(b.derived):
-        loc = ("derived", i)
-        if d.id in figures:
-            diags.error(path, line(loc + ("id",)), field_name(loc + ("id",), raw),
-                        f"duplicate figure id; expected unique ids, got {d.id!r} again")
-        for j, ref in enumerate(d.of + d.reported):
-            if ref not in figures:
-                key = ("of", j) if j < len(d.of) else ("reported", j - len(d.of))
-                diags.error(path, line(loc + key), field_name(loc + key, raw),
-                            f"unknown figure; expected a figure id defined in claims or checks, "
-                            f"got {ref!r}")
+    _check_derived_refs(b, path, line, raw, diags, figures)
     for i, p in enumerate(b.deck.summary):
         for j, ref in enumerate(p.claims):
             if ref not in claims:
@@ -686,6 +742,34 @@ def derived_decimals(op: str, value: float, inputs: list[FigureValue]) -> int:
     return max(0, min(4, 3 - whole))
 
 
+#: operations with exactly two operands (the others take two or more)
+BINARY_OPS = ("ratio", "multiple", "change", "difference")
+
+
+def _check_derived_refs(b: Briefing, path: str, line, raw: dict, diags: Diagnostics,
+                        figures: set[str]) -> None:
+    """Each derived figure: a new id, operands that exist, as many as its operation takes."""
+    first: dict[str, int | None] = {}
+    for i, d in enumerate(b.derived):
+        loc = ("derived", i)
+        where = line(loc + ("id",))
+        if d.id in figures or d.id in first:
+            again = f" (first on line {first[d.id]})" if d.id in first else ""
+            diags.error(path, where, field_name(loc + ("id",), raw),
+                        f"duplicate figure id; expected unique ids, got {d.id!r} again{again}")
+        first.setdefault(d.id, where)
+        if d.op in BINARY_OPS and len(d.of) != 2:
+            diags.error(path, line(loc + ("of",)), field_name(loc + ("of",), raw),
+                        f"a {d.op} takes two figures; expected exactly 2, got {len(d.of)}: "
+                        f"{d.of}")
+        for j, ref in enumerate(d.of + d.reported):
+            if ref not in figures:
+                key = ("of", j) if j < len(d.of) else ("reported", j - len(d.of))
+                diags.error(path, line(loc + key), field_name(loc + key, raw),
+                            f"unknown figure; expected a figure id defined in claims or checks, "
+                            f"got {ref!r}")
+
+
 def _check_derived(b: Briefing, figures: dict[str, FigureValue], path: str, line,
                    diags: Diagnostics, strict: bool) -> None:
     for i, d in enumerate(b.derived):
@@ -703,8 +787,10 @@ def _check_derived(b: Briefing, figures: dict[str, FigureValue], path: str, line
             continue
         value = _compute(d.op, [f.value for f in inputs])
         fld = f"derived[{d.id}]"
-        if not math.isfinite(value):
-            _check_digits(value, None, path, line(loc), fld, diags)
+        if not math.isfinite(value) or abs(value) > MAX_FIGURE:
+            diags.error(path, line(loc), fld,
+                        f"the {d.op} of {', '.join(d.of)} is {value:g}; expected a finite "
+                        "result of at most 10^18 in absolute value")
             continue
         decimals = d.decimals if d.decimals is not None else derived_decimals(
             d.op, value, inputs)

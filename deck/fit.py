@@ -32,6 +32,19 @@ CELL_INSETS = m.Insets(64008, 27432, 64008, 27432)
 #: share of a chart frame the plot area takes (PowerPoint's automatic layout, roughly)
 PLOT_SHARE = 0.8
 
+#: the most slides one outline slide may continue on (a text too long to present)
+MAX_PARTS = 50
+
+
+class FitError(ValueError):
+    """Text that no slide can show at the smallest size allowed: which part of the slide
+    (``title``, ``subtitle``, ``footer``, ``bullets``, ``table``), and why."""
+
+    def __init__(self, part: str, message: str):
+        super().__init__(message)
+        self.part = part
+
+
 ACCENT = m.Paint("accent1")
 HIGHLIGHT = m.Paint("accent2")
 MUTED = m.Paint("tx1", 0.45)
@@ -46,7 +59,7 @@ class Sizes:
     """Preferred and floor font sizes in points, per kind of text."""
 
     title: tuple[float, float] = (28, 20)
-    subtitle: tuple[float, float] = (20, 14)
+    subtitle: tuple[float, float] = (20, 10)
     body: tuple[float, float] = (18, 12)
     side: tuple[float, float] = (16, 11)
     table: tuple[float, float] = (16, 10)
@@ -420,10 +433,21 @@ def _side_bullets(s: Slide) -> tuple[Bullet, ...]:
 
 def _fit_title(title: str, place: Place, ctx: FitContext) -> float:
     width = inner_width_pt(place)
-    size = fit_size(lambda s: place.line_spacing * ctx.heading.text_height_pt(title, width, s,
-                                                                              True),
-                    inner_height_pt(place), ctx.sizes.title)
-    return size if size is not None else ctx.sizes.title[1]
+
+    def height(s: float) -> float:
+        return place.line_spacing * ctx.heading.text_height_pt(title, width, s, True)
+
+    size = fit_size(height, inner_height_pt(place), ctx.sizes.title)
+    if size is None:
+        raise _too_long("title", title, height(ctx.sizes.title[1]), inner_height_pt(place),
+                        ctx.sizes.title[1])
+    return size
+
+
+def _too_long(part: str, text: str, need: float, room: float, size: float) -> FitError:
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    return FitError(part, f"too long for its box even at {size:g} pt (needs {need:.0f} pt, "
+                    f"the box holds {room:.0f} pt); expected a shorter text, got {shown!r}")
 
 
 def _subtitle(text: str, place: Place | None, ctx: FitContext,
@@ -432,9 +456,14 @@ def _subtitle(text: str, place: Place | None, ctx: FitContext,
         return None
     lines = text.split("\n")
     width = inner_width_pt(place)
-    size = fit_size(lambda s: lines_height_pt(lines, width, s, ctx.body,
-                                              spacing=place.line_spacing),
-                    inner_height_pt(place), ctx.sizes.subtitle) or ctx.sizes.subtitle[1]
+
+    def height(s: float) -> float:
+        return lines_height_pt(lines, width, s, ctx.body, spacing=place.line_spacing)
+
+    size = fit_size(height, inner_height_pt(place), ctx.sizes.subtitle)
+    if size is None:
+        floor = ctx.sizes.subtitle[1]
+        raise _too_long("subtitle", text, height(floor), inner_height_pt(place), floor)
     ink = ink_for(place, layout)
     return text_frame(place, tuple(_flush(t, ctx, size, i == 0, color=ink.text(size))
                                    for i, t in enumerate(lines)), fill=ink.backing)
@@ -466,12 +495,17 @@ def _footer(texts: tuple[str, ...], slot: m.Slot | None, ctx: FitContext,
         return None
     own = slot.size_pt or 10
     width = inner_width_pt(slot)
+    floor = ctx.sizes.footer_floor
     for text in texts:
+        room = inner_height_pt(slot)
         size = fit_size(lambda s, t=text: slot.line_spacing * ctx.body.text_height_pt(
-            t, width, s), inner_height_pt(slot), (own, ctx.sizes.footer_floor))
+            t, width, s), room, (own, floor))
         if size is not None:
             break
-    chosen = None if size == own else (size or ctx.sizes.footer_floor)
+    else:
+        raise _too_long("footer", text, slot.line_spacing * ctx.body.text_height_pt(
+            text, width, floor), room, floor)
+    chosen = None if size == own else size
     place = backed(place_of(slot, layout), layout, chosen or own)
     ink = ink_for(place, layout)
     # flush: no space before from the master's body style, which readers apply differently
@@ -507,9 +541,16 @@ def _paginate(slide: Slide, roles: Roles, ctx: FitContext) -> list[_Page]:
         chosen[part + "_pt"], pages = _fit_bullets(bullets, slot, sizes, ctx)
         if len(pages) > 1:
             chunks[attr] = pages
-    count = max((len(c) for c in chunks.values()), default=1)
+    count = _parts(max((len(c) for c in chunks.values()), default=1))
     return [_Page(replace(slide, **{a: c[i] if i < len(c) else () for a, c in chunks.items()}),
                   **chosen) for i in range(count)]
+
+
+def _parts(count: int) -> int:
+    if count > MAX_PARTS:
+        raise FitError("slide", f"needs {count} slides to show its text; expected at most "
+                       f"{MAX_PARTS} (a text far too long to present?)")
+    return count
 
 
 def _fit_bullets(bullets: tuple[Bullet, ...], slot: Place, sizes: tuple[float, float],
@@ -533,15 +574,44 @@ def _bullet_attr(slide: Slide, part: str) -> str:
 
 def _chunk_bullets(bullets: tuple[Bullet, ...], width: float, height: float, size: float,
                    spacing: float, ctx: FitContext) -> list[tuple[Bullet, ...]]:
-    """Bullets split into pages at the floor size; a bullet taller than a page gets its own."""
+    """Bullets split into pages at the floor size; a bullet taller than a page continues on
+    the next (:func:`split_bullet`)."""
+    pieces = [piece for b in bullets
+              for piece in split_bullet(b, width, height, size, spacing, ctx.body)]
     chunks: list[tuple[Bullet, ...]] = [()]
-    for b in bullets:
+    for b in pieces:
         trial = chunks[-1] + (b,)
         if chunks[-1] and bullets_height_pt(trial, width, size, ctx.body, spacing) > height:
             chunks.append((b,))
         else:
             chunks[-1] = trial
     return chunks
+
+
+def split_bullet(b: Bullet, width: float, height: float, size: float, spacing: float,
+                 measure: Measurer) -> tuple[Bullet, ...]:
+    """A bullet as pieces that each fit ``height``: cut where its lines begin, so that each
+    piece wraps into the lines it had; the claim markers stay with the last piece."""
+    if bullets_height_pt((b,), width, size, measure, spacing) <= height:
+        return (b,)
+    full = bullet_text(b)
+    indent = (BULLET_INDENT_EMU + b.level * LEVEL_INDENT_EMU) / EMU_PER_PT
+    starts = measure.line_starts(full, width - indent, size)
+    line_h = spacing * measure.line_height_pt(full, size)
+    for per_page in range(int(height // line_h), 0, -1):
+        cuts = [0, *starts[per_page::per_page], len(full)]
+        pieces = tuple(_piece(b, a, z) for a, z in zip(cuts, cuts[1:], strict=False) if z > a)
+        if all(bullets_height_pt((p,), width, size, measure, spacing) <= height
+               for p in pieces):
+            return pieces
+    raise _too_long("bullets", b.text, line_h, height, size)
+
+
+def _piece(b: Bullet, start: int, end: int) -> Bullet:
+    """The part of ``b``'s text between two offsets of its shown text (text, space, marks);
+    the last part carries the marks."""
+    last = end >= len(bullet_text(b))
+    return Bullet(b.text[start:end].rstrip(), b.level, b.marks if last else "")
 
 
 def column_widths_emu(table: Table, width_emu: int) -> tuple[int, ...]:
@@ -574,19 +644,47 @@ def _paginate_table(slide: Slide, slot: Place, ctx: FitContext) -> list[_Page]:
     if size is not None:
         return [_Page(slide, table_pt=size)]
     size = ctx.sizes.table[1]
-    heights = row_heights_pt(table, table.rows, width, size, ctx.body)
-    header, body = heights[0], heights[1:]
+    header = row_heights_pt(table, (), width, size, ctx.body)[0]
+    if header > avail:
+        raise _too_long("table", " | ".join(table.columns), header, avail, size)
+    rows = tuple(sub for row in table.rows
+                 for sub in split_row(table, row, width, size, avail - header, ctx.body))
+    body = row_heights_pt(table, rows, width, size, ctx.body)[1:]
     pages: list[_Page] = []
     start = 0
-    while start < len(table.rows):
+    while start < len(rows):
         used, end = header, start
-        while end < len(table.rows) and (used + body[end] <= avail or end == start):
+        while end < len(rows) and (used + body[end] <= avail or end == start):
             used += body[end]
             end += 1
-        part = replace(table, rows=table.rows[start:end])
-        pages.append(_Page(replace(slide, table=part), table_pt=size))
+        pages.append(_Page(replace(slide, table=replace(table, rows=rows[start:end])),
+                           table_pt=size))
         start = end
+    _parts(len(pages))
     return pages
+
+
+def split_row(table: Table, row: tuple[str, ...], width_emu: int, size: float, room: float,
+              measure: Measurer) -> tuple[tuple[str, ...], ...]:
+    """A table row as rows that each fit ``room`` (points): every cell cut where its lines
+    begin, the same number of lines per row; short cells leave the later rows empty."""
+    if row_heights_pt(table, (row,), width_emu, size, measure)[1] <= room:
+        return (row,)
+    lr = CELL_INSETS.left_emu + CELL_INSETS.right_emu
+    tb = (CELL_INSETS.top_emu + CELL_INSETS.bottom_emu) / EMU_PER_PT
+    widths = column_widths_emu(table, width_emu)
+    starts = [measure.line_starts(text, (w - lr) / EMU_PER_PT, size) + [len(text)]
+              for text, w in zip(row, widths, strict=True)]
+    line_h = max(measure.line_height_pt(text, size) for text in row)
+    for per_row in range(int((room - tb) // line_h), 0, -1):
+        count = max(math.ceil((len(st) - 1) / per_row) for st in starts)
+        rows = tuple(tuple(text[st[min(k * per_row, len(st) - 1)]:
+                                st[min((k + 1) * per_row, len(st) - 1)]].rstrip()
+                           for text, st in zip(row, starts, strict=True))
+                     for k in range(count))
+        if all(h <= room for h in row_heights_pt(table, rows, width_emu, size, measure)[1:]):
+            return rows
+    raise _too_long("table", max(row, key=len), line_h + tb, room, size)
 
 
 # ------------------------------------------------------------------------------------------
@@ -686,7 +784,7 @@ def _picture(picture: Picture, place: Place | None) -> m.PictureFrame:
     assert place is not None
     box = place.box
     scale = min(box.width_emu / picture.width_px, box.height_emu / picture.height_px)
-    pw, ph = int(picture.width_px * scale), int(picture.height_px * scale)
+    pw, ph = max(1, int(picture.width_px * scale)), max(1, int(picture.height_px * scale))
     return m.PictureFrame(place.slot, m.Box(box.left_emu + (box.width_emu - pw) // 2,
                                             box.top_emu + (box.height_emu - ph) // 2, pw, ph),
                           picture.path, picture.alt)

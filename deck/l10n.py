@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict
 from .diagnostics import Diagnostic, Diagnostics, UserError
 from .resources import labels_dir
 from .units import QUALIFIERS, UNITS, WORDS_FOR_LARGE
-from .yamlsrc import line_of, read_yaml_file, validate
+from .yamlsrc import line_of, read_yaml, read_yaml_file, validate
 
 # Korean counts in myriads: 만 (10^4), 억 (10^8), 조 (10^12).
 _KO_GROUPS = ((10**12, "조"), (10**8, "억"), (10**4, "만"))
@@ -252,13 +252,42 @@ PATTERN_FIELDS: dict[str, frozenset[str]] = {
 }
 
 
+#: the widest field a format spec may ask for ({n:>1000}, {x:.1000f}, %1000d)
+MAX_FORMAT_WIDTH = 1000
+
+
+def format_spec_problem(spec: str) -> str | None:
+    """What is wrong with a format spec's width or precision, or None. A width is a size to
+    allocate: ``{n:>2000000000}`` asks for two billion characters.
+
+    >>> format_spec_problem(">4"), format_spec_problem(".2f"), format_spec_problem(">2000000000")
+    (None, None, 'width or precision 2000000000 too large; expected at most 1000')
+    >>> format_spec_problem("{w}")
+    'a width taken from a value; expected a fixed width'
+    """
+    if "{" in spec or "*" in spec:
+        return "a width taken from a value; expected a fixed width"
+    digits = "".join(c if c.isdigit() else " " for c in spec).split()
+    wide = [d for d in digits if len(d) > 4 or int(d) > MAX_FORMAT_WIDTH]
+    if wide:
+        return f"width or precision {wide[0]} too large; expected at most {MAX_FORMAT_WIDTH}"
+    return None
+
+
 class _NamesOnly(string.Formatter):
-    """``str.format`` for label patterns, without attribute or index access (sandbox-safe)."""
+    """``str.format`` for label patterns, without attribute or index access (sandbox-safe),
+    and without widths that would allocate more than a label could ever need."""
 
     def get_field(self, field_name: str, args, kwargs):
         if not field_name.isidentifier():
             raise ValueError(f"label pattern field {{{field_name}}}: expected a plain name")
         return self.get_value(field_name, args, kwargs), field_name
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        problem = format_spec_problem(format_spec)
+        if problem:
+            raise ValueError(f"format spec {format_spec!r}: {problem}")
+        return super().format_field(value, format_spec)
 
 
 def fill(pattern: str, **values: object) -> str:
@@ -267,12 +296,21 @@ def fill(pattern: str, **values: object) -> str:
 
 
 def pattern_fields(pattern: str) -> set[str]:
-    """The ``{names}`` a label pattern uses; raises ValueError on unbalanced braces.
+    """The ``{names}`` a label pattern uses; raises ValueError on unbalanced braces and on a
+    format spec :func:`format_spec_problem` refuses.
 
     >>> sorted(pattern_fields("{n}/{total}")), pattern_fields("plain {{braces}}")
     (['n', 'total'], set())
     """
-    return {name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None}
+    names = set()
+    for _, name, spec, _ in string.Formatter().parse(pattern):
+        if name is None:
+            continue
+        problem = format_spec_problem(spec or "")
+        if problem:
+            raise ValueError(f"{{{name}:{spec}}}: {problem}")
+        names.add(name)
+    return names
 
 
 def claim_markers(numbers: dict[str, int], labels: Labels) -> dict[str, str]:
@@ -280,17 +318,19 @@ def claim_markers(numbers: dict[str, int], labels: Labels) -> dict[str, str]:
     return {cid: fill(labels.claim_marker, n=n) for cid, n in numbers.items()}
 
 
-def read_labels(path: Path) -> Labels:
-    """Read and check a label catalog; raise :class:`UserError` naming the file and line of
-    every problem (YAML, a missing or unknown key, a pattern field the label cannot fill)."""
+def read_labels(path: Path, text: str | None = None) -> Labels:
+    """Read and check a label catalog (``text`` if given, else read from ``path``); raise
+    :class:`UserError` naming the file and line of every problem (YAML, a missing or unknown
+    key, a pattern field the label cannot fill, a width past :data:`MAX_PATTERN_WIDTH`)."""
     diags = Diagnostics()
-    if not path.is_file():
+    if text is None and not path.is_file():
         have = sorted(p.stem for p in path.parent.glob("*.yaml"))
         raise UserError([Diagnostic(str(path), None, "languages",
                                     f"no label catalog for {path.stem!r}; expected one of "
                                     f"{have}, or add {path.name} (copy en.yaml and translate "
                                     "it: unit words are never taken from another language)")])
-    raw, lines = read_yaml_file(path, "label catalog", diags)
+    raw, lines = (read_yaml(text, str(path), diags) if text is not None
+                  else read_yaml_file(path, "label catalog", diags))
     if not isinstance(raw, dict):
         raise UserError([Diagnostic(str(path), 1, "", "expected a mapping of label: text, got "
                                     f"{type(raw).__name__}")])

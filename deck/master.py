@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +25,10 @@ from pydantic import BaseModel, ConfigDict, create_model
 from . import colors, ooxml
 from . import model as m
 from .diagnostics import Diagnostic, Diagnostics, UserError
+from .files import Roots, read_bytes, read_text
 from .outline import LAYOUTS
 from .output import pack_parts
-from .yamlsrc import line_of, read_yaml_file, validate
+from .yamlsrc import line_of, read_yaml, validate
 
 _DEFAULT_INSETS = m.Insets(91440, 45720, 91440, 45720)
 
@@ -100,25 +102,44 @@ def as_presentation(data: bytes) -> bytes:
     return pack_parts(parts)
 
 
-def read_template(path: Path) -> Template:
+@dataclass(frozen=True)
+class TemplateSources:
+    """A template's bytes and its mapping's text (None: it has none), as read; a session
+    keys its memo on them."""
+
+    path: Path
+    data: bytes
+    mapping: str | None
+
+
+def read_template_sources(path: Path, roots: Roots | None = None) -> TemplateSources:
+    """Read a template (named by the user: anywhere, at most 50 MB) and its mapping beside
+    it if there is one (inside ``roots``, links resolved first)."""
+    data = read_bytes(path, "template", "--template")
+    mapping = mapping_path(path)
+    if not os.path.lexists(mapping):
+        return TemplateSources(path, data, None)
+    real = roots.confine(mapping, "template mapping", "layouts") if roots else mapping
+    return TemplateSources(path, data, read_text(real, "template mapping", "layouts",
+                                                 shown=str(mapping)))
+
+
+def read_template(path: Path | TemplateSources, roots: Roots | None = None) -> Template:
     """Open a template (.pptx or .potx) and its mapping file if it has one; raise
     :class:`UserError` with every problem."""
+    sources = path if isinstance(path, TemplateSources) else read_template_sources(path, roots)
+    path = sources.path
+    _refuse_zip_bomb(path, sources.data)
     try:
-        data = as_presentation(path.read_bytes())
+        data = as_presentation(sources.data)
         prs = Presentation(io.BytesIO(data))
-    except FileNotFoundError:
-        raise UserError([Diagnostic(str(path), None, "--template", "template not found; "
-                                    "expected a .pptx or .potx file, got no such file")]) from None
-    except OSError as exc:
-        raise UserError([Diagnostic(str(path), None, "--template",
-                                    f"cannot read the template: {exc.strerror}")]) from None
     except Exception as exc:  # zipfile and python-pptx raise many kinds for a broken package
         raise UserError([Diagnostic(str(path), None, "--template",
                                     f"not a usable template; expected a PowerPoint .pptx or "
                                     f".potx, got {type(exc).__name__}: {exc}")]) from None
     mapping, lines = (None, {})
-    if mapping_path(path).is_file():
-        names, lines = read_mapping(mapping_path(path))
+    if sources.mapping is not None:
+        names, lines = read_mapping(mapping_path(path), sources.mapping)
         mapping = names.model_dump()
     masters = list(prs.slide_masters)
     layouts = tuple(_layout_info(layout, i, j) for i, master in enumerate(masters)
@@ -144,10 +165,27 @@ def _repairs(prs) -> tuple[str, ...]:
     return tuple(found)
 
 
-def read_mapping(path: Path) -> tuple[BaseModel, dict[tuple, int]]:
-    """Read and validate a template's mapping file."""
+#: what a template may hold once unzipped: python-pptx reads every part into memory
+MAX_UNZIPPED = 200 * 2**20
+
+
+def _refuse_zip_bomb(path: Path, data: bytes) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            size = sum(info.file_size for info in z.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise UserError([Diagnostic(str(path), None, "--template", f"not a usable template; "
+                                    f"expected a PowerPoint .pptx or .potx, got {exc}")]) from None
+    if size > MAX_UNZIPPED:
+        raise UserError([Diagnostic(str(path), None, "--template", (
+            f"too large once unzipped; expected at most {MAX_UNZIPPED // 2**20} MB, got "
+            f"{size // 2**20} MB (a zip bomb?)"))])
+
+
+def read_mapping(path: Path, text: str) -> tuple[BaseModel, dict[tuple, int]]:
+    """Validate a template's mapping file (``text`` read from ``path``)."""
     diags = Diagnostics()
-    raw, lines = read_yaml_file(path, "template mapping", diags)
+    raw, lines = read_yaml(text, str(path), diags)
     mapping = validate(Mapping, raw, lines, str(path), diags)
     if mapping is None or diags.errors:
         raise UserError(diags.errors)
@@ -326,7 +364,7 @@ def _text_color(ph, chain: list, palette: dict[str, str]) -> tuple[str, bool]:
         fill = rpr.find(qn("a:solidFill")) if rpr is not None else None
         if fill is not None:
             return _color(fill, palette) or palette["tx1"], False
-    for shape in reversed(_chain(ph)):
+    for shape in reversed(placeholder_chain(ph)):
         fill = shape._element.find(".//" + qn("a:r") + "/" + qn("a:rPr") + "/" +
                                    qn("a:solidFill"))
         if fill is not None:
@@ -334,8 +372,9 @@ def _text_color(ph, chain: list, palette: dict[str, str]) -> tuple[str, bool]:
     return palette["tx1"], False
 
 
-def _chain(ph) -> list:
-    """The placeholder and the placeholders it inherits from (layout, then master)."""
+def placeholder_chain(ph) -> list:
+    """The placeholder and the placeholders it inherits from (layout, then master). Each
+    step searches a layout's shapes: compute it once per shape."""
     out = [ph]
     while (base := getattr(out[-1], "_base_placeholder", None)) is not None:
         out.append(base)
@@ -344,22 +383,24 @@ def _chain(ph) -> list:
 
 def _vertical(ph) -> bool:
     """Whether the placeholder sets its text vertically (``a:bodyPr/@vert``)."""
-    for shape in _chain(ph):
+    for shape in placeholder_chain(ph):
         body = shape._element.find(".//" + qn("a:bodyPr"))
         if body is not None and body.get("vert") is not None:
             return body.get("vert") != "horz"
     return False
 
 
-def inherited_insets(ph) -> m.Insets:
+def inherited_insets(ph, chain: list | None = None) -> m.Insets:
     """Text insets as a shape inherits them (``a:bodyPr`` l/t/r/bIns): its own, else its
-    layout's and master's placeholders', else the defaults."""
+    layout's and master's placeholders' (``chain``, :func:`placeholder_chain`), else the
+    defaults."""
+    chain = chain if chain is not None else placeholder_chain(ph)
     values = []
     for attr, default in (("lIns", _DEFAULT_INSETS.left_emu), ("tIns", _DEFAULT_INSETS.top_emu),
                           ("rIns", _DEFAULT_INSETS.right_emu),
                           ("bIns", _DEFAULT_INSETS.bottom_emu)):
         found = None
-        for shape in _chain(ph):
+        for shape in chain:
             body = shape._element.find(".//" + qn("a:bodyPr"))
             if body is not None and body.get(attr) is not None:
                 found = int(body.get(attr))
@@ -372,7 +413,7 @@ def _level_one(ph, kind: str) -> list:
     """The ``a:lvl1pPr`` elements first-level text of the placeholder inherits, nearest first:
     its own list style, its layout's and master's placeholders', the master's text style."""
     found = []
-    for shape in _chain(ph):
+    for shape in placeholder_chain(ph):
         lvl = shape._element.find(".//" + qn("a:lstStyle") + "/" + qn("a:lvl1pPr"))
         if lvl is not None:
             found.append(lvl)

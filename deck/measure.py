@@ -221,29 +221,52 @@ class Measurer:
     def wrap(self, text: str, width_pt: float, size_pt: float, bold: bool = False) -> list[str]:
         """Greedy line breaking at :func:`break_units`; a piece wider than a line is split by
         characters (long words, URLs, unbroken tokens)."""
+        return [line for _, line in self._lines(text, width_pt, size_pt, bold)]
+
+    def line_starts(self, text: str, width_pt: float, size_pt: float,
+                    bold: bool = False) -> list[int]:
+        """Where in ``text`` each line :meth:`wrap` makes begins: text cut at these offsets
+        wraps, piece by piece, into the same lines (the fit stage continues a text on a new
+        slide there).
+
+        >>> m = Fonts().measurer("Arial", "Malgun Gothic")
+        >>> text = "one two three four five six"
+        >>> starts = m.line_starts(text, 60, 12)
+        >>> [text[a:b].rstrip() for a, b in zip(starts, starts[1:] + [len(text)])]
+        ['one two', 'three four', 'five six']
+        """
+        return [start for start, _ in self._lines(text, width_pt, size_pt, bold)]
+
+    def _lines(self, text: str, width_pt: float, size_pt: float,
+               bold: bool) -> list[tuple[int, str]]:
         limit = width_pt * (1 - SAFETY) / size_pt  # in ems
-        lines: list[str] = []
+        lines: list[tuple[int, str]] = []
+        offset = 0
         for para in text.split("\n"):
-            lines.extend(self._wrap_paragraph(para, limit, bold))
+            lines.extend((offset + at, line) for at, line in
+                         self._wrap_paragraph(para, limit, bold))
+            offset += len(para) + 1
         return lines
 
-    def _wrap_paragraph(self, para: str, limit: float, bold: bool) -> list[str]:
-        lines: list[str] = []
-        line, line_w = "", 0.0
+    def _wrap_paragraph(self, para: str, limit: float, bold: bool) -> list[tuple[int, str]]:
+        lines: list[tuple[int, str]] = []
+        line, line_w, start, at = "", 0.0, 0, 0
         for unit in break_units(para):
+            unit_at, at = at, at + len(unit)
             unit_w = self.width_em(unit, bold)
             trailing = unit_w - self.width_em(unit.rstrip(), bold)
             if line_w + unit_w - trailing <= limit:
+                start = start if line else unit_at
                 line, line_w = line + unit, line_w + unit_w
                 continue
             if line:
-                lines.append(line.rstrip())
+                lines.append((start, line.rstrip()))
             while unit and unit_w - trailing > limit:
                 cut, cut_w = self._longest_prefix(unit, limit, bold)
-                lines.append(unit[:cut])
-                unit, unit_w = unit[cut:], unit_w - cut_w
-            line, line_w = unit, unit_w
-        lines.append(line.rstrip())
+                lines.append((unit_at, unit[:cut]))
+                unit, unit_w, unit_at = unit[cut:], unit_w - cut_w, unit_at + cut
+            line, line_w, start = unit, unit_w, unit_at
+        lines.append((start, line.rstrip()))
         return lines
 
     def _longest_prefix(self, unit: str, limit_em: float, bold: bool) -> tuple[int, float]:

@@ -386,11 +386,11 @@ def fill_paragraph(p: etree._Element, para) -> None:
         _paragraph_properties(p, para)
     end = p.find(_A + "endParaRPr")
     for run in para.runs:
-        r = _run(run)
-        if end is not None:
-            end.addprevious(r)
-        else:
-            p.append(r)
+        for el in _run(run):
+            if end is not None:
+                end.addprevious(el)
+            else:
+                p.append(el)
     if not para.runs and para.end_size_pt:
         # an empty paragraph still has a height: give it the measured size, not 18 pt
         if end is None:
@@ -428,8 +428,22 @@ def _paragraph_properties(p: etree._Element, para) -> None:
         ppr.set("rtl", "1")
 
 
-def _run(run) -> etree._Element:
-    """An ``a:r`` for a model run (:class:`deck.model.Run`)."""
+def _run(run) -> list[etree._Element]:
+    """``a:r`` elements for a model run (:class:`deck.model.Run`); a line break in its text
+    becomes ``a:br`` (as it was measured), never a raw newline PowerPoint would show as a
+    space. Each break carries the run's properties, so it is as tall as its line."""
+    elements: list[etree._Element] = []
+    for i, piece in enumerate(run.text.split("\n")):
+        r = _run_element(run, piece)
+        if i:
+            br = etree.Element(_A + "br")
+            br.append(copy.deepcopy(r.find(_A + "rPr")))
+            elements.append(br)
+        elements.append(r)
+    return elements
+
+
+def _run_element(run, text: str) -> etree._Element:
     r = etree.Element(_A + "r")
     rpr = etree.SubElement(r, _A + "rPr")
     if run.size_pt is not None:
@@ -447,7 +461,7 @@ def _run(run) -> etree._Element:
     if run.east_asian:
         etree.SubElement(rpr, _A + "ea").set("typeface", f"+{slot}-ea")
     etree.SubElement(r, _A + "t").text = _CTRL.sub(lambda m: f"_x{ord(m.group(1)):04X}_",
-                                                   run.text)
+                                                   text)
     return r
 
 

@@ -209,10 +209,27 @@ class Slide:
     footer: tuple[str, ...]  # the footer, then shorter forms for a narrow footer placeholder
 
 
+Place = tuple[str, int | None]  # a template file and line
+
+
+@dataclass(frozen=True, slots=True)
+class SlidePlace:
+    """Where in the outline template a slide and its parts were written, for reporting what
+    the fit stage cannot show."""
+
+    slide: Place
+    parts: tuple[tuple[str, Place], ...]  # (title | subtitle | footer | bullets | ..., place)
+
+    def of(self, part: str) -> Place:
+        """Where ``part`` was written; the slide's own place when the template left it out."""
+        return dict(self.parts).get(part, self.slide)
+
+
 @dataclass(frozen=True, slots=True)
 class Outline:
     lang: str
     slides: tuple[Slide, ...]
+    places: tuple[SlidePlace, ...] = ()
 
 
 # ------------------------------------------------------------------------------------------
@@ -302,6 +319,11 @@ class _Resolver:
         for i, s in enumerate(spec.series):
             figs = [self.figure(loc + ("series", i, "points", j), fid)
                     for j, fid in enumerate(s.points)]
+            for j, f in enumerate(figs):
+                if spec.log_scale and f is not None and f.value <= 0:
+                    self.problem(loc + ("series", i, "points", j), (
+                        f"a log scale shows only values above zero; expected a positive "
+                        f"figure, got {f.id} = {f.value:g}"))
             series.append(ChartSeries(s.name, tuple(f.value for f in figs if f is not None)))
         first = [self.loaded.figures.get(fid) for fid in spec.series[0].points]
         for j, fid in enumerate(spec.highlight):
@@ -394,7 +416,20 @@ def resolve_outline(spec: OutlineSpec, lines: dict[tuple, int], rendered: Render
                    for i, s in enumerate(spec.slides))
     if diags.errors:
         raise UserError(diags.errors)
-    return Outline(rendered.lang, slides)
+    return Outline(rendered.lang, slides, tuple(
+        _place(rendered, lines, i, spec.footer) for i in range(len(slides))))
+
+
+_PARTS = ("title", "subtitle", "footer", "bullets", "right", "table")
+
+
+def _place(rendered: Rendered, lines: dict[tuple, int], i: int, footer: str) -> SlidePlace:
+    loc = ("slides", i)
+    parts = tuple((part, rendered.locate(lines[loc + (part,)]))
+                  for part in _PARTS if loc + (part,) in lines)
+    if ("footer",) in lines and (loc + ("footer",)) not in lines and footer:
+        parts += (("footer", rendered.locate(lines[("footer",)])),)
+    return SlidePlace(rendered.locate(line_of(lines, loc)), parts)
 
 
 def _with_footer(slide: Slide, footer: tuple[str, ...]) -> Slide:

@@ -1,11 +1,13 @@
-"""Output: reproducible bytes, atomic save, a fingerprint of what was built, hand-edit detection.
+"""Output: reproducible bytes, a fingerprint of what was built, hand-edit detection, and the
+save: every deck of a build and the manifest together, or nothing (:mod:`deck.commit`).
 
-A deck is written to a temporary file in its own folder and renamed into place, so a failed or
-interrupted build leaves every existing deck as it was. ``.deck-manifest.json`` beside the decks
-records the SHA-256 of each deck as built, and ``.deck/<deck>`` keeps a copy of it (the base a
-later ``--merge`` compares the hand edits with). A deck whose bytes differ (edited in
-PowerPoint, or merged with hand edits) is never overwritten without ``--merge`` or ``--force``,
-and then only after a backup with a name of its own.
+``.deck-manifest.json`` beside the decks records the SHA-256 of each deck as built, and
+``.deck/<deck>`` keeps a copy of it (the base a later ``--merge`` compares the hand edits
+with). A deck whose bytes are neither what was recorded nor what this build makes (edited in
+PowerPoint, or merged with hand edits) is never overwritten without ``--merge`` or
+``--force``, and then only after a backup under a name no other backup has. A manifest that
+is missing or unreadable is said to be so, never taken for an edit. A build that fails leaves
+the folder as it was, and creates none.
 """
 
 from __future__ import annotations
@@ -16,18 +18,22 @@ import io
 import json
 import os
 import re
-import shutil
-import tempfile
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import commit as c
 from .diagnostics import Diagnostic, UserError
 
 MANIFEST = ".deck-manifest.json"
 BASES = ".deck"  # beside the manifest: each deck as it was built
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+#: a manifest records a line per deck: far more than any folder holds
+MAX_MANIFEST_BYTES = 16 * 2**20
+#: the longest file name most file systems allow (bytes)
+NAME_MAX = 255
+#: what a backup's name adds to its deck's: ".20250202-080000-99.bak"
+_BACKUP_EXTRA = 23
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
@@ -77,60 +83,158 @@ def pack_parts(parts: dict[str, bytes], stamp: str = "2000-01-01T00:00:00Z",
     return out.getvalue()
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+@dataclass(frozen=True)
+class Manifest:
+    """The manifest as found: its records, or why there are none (``problem``)."""
+
+    built: dict[str, str]
+    problem: str | None = None  # "missing", or what is wrong with it
 
 
-def _manifest_path(out_dir: Path) -> Path:
-    return out_dir / MANIFEST
-
-
-def read_manifest(out_dir: Path) -> dict[str, str]:
+def read_manifest(out_dir: Path) -> Manifest:
+    """The records of ``out_dir``'s manifest, or what stops reading them."""
+    path = out_dir / MANIFEST
+    if not os.path.lexists(path):
+        return Manifest({}, "missing")
+    if not path.is_file():
+        return Manifest({}, "not a file")
+    if path.stat().st_size > MAX_MANIFEST_BYTES:
+        return Manifest({}, f"larger than {MAX_MANIFEST_BYTES // 2**20} MB")
     try:
-        data = json.loads(_manifest_path(out_dir).read_text(encoding="utf-8"))
-        return {k: v for k, v in data.get("built", {}).items() if isinstance(v, str)}
-    except (FileNotFoundError, ValueError, AttributeError):
-        return {}
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        return Manifest({}, f"unreadable ({exc})")
+    except ValueError as exc:
+        return Manifest({}, f"not valid JSON ({exc})")
+    built = data.get("built") if isinstance(data, dict) else None
+    if not isinstance(built, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in built.items()):
+        return Manifest({}, 'not a manifest; expected {"built": {"<deck>": "<sha256>"}}')
+    return Manifest(built)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def check_output(out_dir: Path, names: list[str]) -> None:
+    """Refuse, before building, an output folder the decks cannot go to: ``--out`` empty or
+    a file, no folder that can be written on the way to it, a deck name too long for the file
+    system, a deck or the manifest that is a folder. Creates nothing."""
+    problems = []
+    existing = out_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        problems.append(f"{existing} is not a folder; expected a folder (or nothing) there")
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        problems.append(f"output folder not writable; expected a folder you can write to, "
+                        f"got {existing} (permission denied)")
+    for name in names:
+        size = len(name.encode("utf-8")) + _BACKUP_EXTRA
+        if size > NAME_MAX:
+            problems.append(f"deck name {name[:40]}... too long; expected at most "
+                            f"{NAME_MAX - _BACKUP_EXTRA} bytes (its backups need "
+                            f"{_BACKUP_EXTRA} more), got {size - _BACKUP_EXTRA}: use a data "
+                            "file with a shorter name")
+        elif (out_dir / name).is_dir():
+            problems.append(f"{out_dir / name} is a folder; expected a deck file (or nothing) "
+                            "there")
+    if (out_dir / MANIFEST).is_dir():
+        problems.append(f"{out_dir / MANIFEST} is a folder; expected the manifest file (or "
+                        "nothing) there")
+    if problems:
+        raise UserError([Diagnostic(str(out_dir), None, "--out", p) for p in problems])
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a save did besides writing the decks."""
+
+    backups: tuple[Path, ...]
+    finished: tuple[str, ...]  # files an interrupted earlier save had left, now in place
+    backed_up: dict[str, Path] = field(default_factory=dict)  # deck name: its backup
+
+
+def save_decks(out_dir: Path, decks: dict[str, bytes], *, built: dict[str, bytes] | None = None,
+               merged: frozenset[str] = frozenset(),
+               extra: Callable[[dict[str, Path]], dict[str, bytes]] | None = None,
+               force: bool = False, wait: float = 60,
+               notify: Callable[[str], None] | None = None,
+               now: dt.datetime | None = None) -> Saved:
+    """Write every deck into ``out_dir``, keep each as built in ``.deck/`` and record it in
+    the manifest, all or nothing.
+
+    ``built`` gives the fresh build of each deck (default: ``decks``): a deck merged with
+    hand edits is written as merged but recorded as built, so it still counts as edited
+    later; a deck in ``built`` alone is recorded and not written. The decks named in
+    ``merged`` were merged from the deck on disk: it is backed up, never refused. ``extra``
+    makes more files (merge reports) from the backups made (deck name: backup); they go into
+    the same commit. With the folder's lock held: finish an
+    interrupted earlier save, refuse (or with ``force`` back up) decks changed since they were
+    built, then commit. Raises :class:`UserError` (the folder as it was) for what stops the
+    save; a folder this call created is removed again when it fails.
+    """
+    built = decks if built is None else {**decks, **built}
+    check_output(out_dir, list(built))
+    created = _make_folders(out_dir)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a deck is an ordinary file
-        os.replace(tmp, path)
+        with c.locked(out_dir, wait, notify):
+            finished = c.recover(out_dir)
+            manifest = read_manifest(out_dir)
+            edited = [n for n in _edited(out_dir, decks, manifest) if n not in merged]
+            if edited and not force:
+                raise UserError([_edited_problem(out_dir, name, manifest) for name in edited])
+            backups = {name: backup(out_dir / name, now) for name in [*edited, *merged]
+                       if (out_dir / name).is_file()}
+            _commit(out_dir, decks, built, extra(backups) if extra else {}, manifest)
+    except OSError as exc:  # a file the folder holds that cannot be read, moved or replaced
+        _remove_created(created)
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise UserError([Diagnostic(str(out_dir), None, "--out", (
+            f"could not save: {exc.strerror or exc}{where}; expected an output folder this "
+            "build can read and write; nothing was written"))]) from None
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        _remove_created(created)
         raise
+    return Saved(tuple(backups.values()), tuple(finished), backups)
 
 
-def check_writable(out_dir: Path) -> None:
-    """Fail early, before building, when the output folder cannot be written."""
+def _make_folders(out_dir: Path) -> list[Path]:
+    """Create ``out_dir`` and its missing parents; the ones created, deepest first."""
+    missing = []
+    folder = out_dir
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.NamedTemporaryFile(dir=out_dir, prefix=".deck-probe-", delete=True)
-        probe.close()
     except OSError as exc:
-        raise UserError([Diagnostic(str(out_dir), None, "--out",
-                                    f"output folder not writable; expected a folder you can "
-                                    f"write to, got {exc.strerror}")]) from None
+        raise UserError([Diagnostic(str(out_dir), None, "--out", f"cannot create the output "
+                                    f"folder: {exc.strerror}")]) from None
+    return missing
 
 
-def edited_decks(targets: list[Path]) -> list[Path]:
-    """Decks that exist but are not byte-for-byte what the last build wrote."""
+def _remove_created(created: list[Path]) -> None:
+    for folder in created:
+        for name in (c.LOCK, c.OWNER):
+            (folder / name).unlink(missing_ok=True)
+        try:
+            (folder / BASES).rmdir()
+        except OSError:
+            pass  # none, or not empty
+        try:
+            folder.rmdir()
+        except OSError:
+            return  # not empty: someone else's now
+
+
+def _edited(out_dir: Path, decks: dict[str, bytes], manifest: Manifest) -> list[str]:
+    """Decks present that are neither as recorded nor as this build makes them."""
     edited = []
-    for path in targets:
-        if not path.exists():
+    for name, data in decks.items():
+        path = out_dir / name
+        if not path.is_file():
             continue
-        recorded = read_manifest(path.parent).get(path.name)
-        if recorded is None or sha256(path.read_bytes()) != recorded:
-            edited.append(path)
+        digest = c.sha256_file(path)
+        if digest not in (manifest.built.get(name), sha256(data)):
+            edited.append(name)
     return edited
 
 
@@ -149,70 +253,92 @@ def read_base(deck: Path) -> bytes:
         why = (f"no copy of the deck as built in {path.parent} (built by an older deck, or "
                "the folder was removed); expected the base a merge compares your edits with")
     else:
-        recorded = read_manifest(deck.parent).get(deck.name)
+        manifest = read_manifest(deck.parent)
+        recorded = manifest.built.get(deck.name)
         if recorded is not None and sha256(data) == recorded:
             return data
         why = (f"{path} is not the deck the manifest says was built; expected its SHA-256 "
                f"in {MANIFEST}" if recorded else
+               f"{MANIFEST} is {manifest.problem}; expected the fingerprint the build "
+               "recorded" if manifest.problem else
                f"{MANIFEST} has no fingerprint of it; expected the one the build recorded")
     raise UserError([Diagnostic(str(deck), None, "--merge", why + ". Nothing was merged: "
                                 "rebuild with --force to keep a backup and start afresh")])
 
 
+def edited_decks(out_dir: Path, decks: dict[str, bytes]) -> list[str]:
+    """The decks ``out_dir`` holds that are neither as recorded nor as ``decks`` has them
+    (with no readable manifest, every deck present)."""
+    manifest = read_manifest(out_dir)
+    return _edited(out_dir, decks, manifest)
+
+
+def _edited_problem(out_dir: Path, name: str, manifest: Manifest) -> Diagnostic:
+    path = out_dir / name
+    fix = ("Rebuild with --merge to carry your edits into the new build, or with --force to "
+           "keep a backup copy and overwrite")
+    if manifest.problem is not None:
+        why = (f"the manifest {out_dir / MANIFEST} is {manifest.problem}, so whether it was "
+               "edited by hand cannot be told; not overwriting it")
+        fix = "Save your edits under another name, or rebuild with --force to keep a backup " \
+              "copy and overwrite"
+    elif name not in manifest.built:
+        why = "not recorded in the manifest as built here; not overwriting it"
+    else:
+        why = "changed since it was built (edited by hand?); not overwriting it"
+    return Diagnostic(str(path), None, "", f"{why}. {fix}")
+
+
 def backup(path: Path, now: dt.datetime | None = None) -> Path:
-    """Copy a deck to ``name.YYYYmmdd-HHMMSS[-N].bak.pptx``, a name no other file has (two
+    """A copy of ``path`` as ``<deck>.<time>.bak.pptx``, under a name no file has yet (two
     backups in one second get -2, -3...)."""
     stamp = (now or dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
-    data = path.read_bytes()
-    for n in range(1, 10000):
-        suffix = "" if n == 1 else f"-{n}"
-        target = path.with_name(f"{path.stem}.{stamp}{suffix}.bak{path.suffix}")
-        try:
-            with open(target, "xb") as fh:  # exclusive: never overwrites a backup
-                fh.write(data)
-        except FileExistsError:
-            continue
-        shutil.copystat(path, target)
-        return target
-    raise OSError(f"{path}: no free backup name for {stamp}")
+    temporary = c.write_temporary(path.parent, path.read_bytes())
+    try:
+        for n in range(1, 100):
+            tag = stamp if n == 1 else f"{stamp}-{n}"
+            target = path.with_name(f"{path.stem}.{tag}.bak{path.suffix}")
+            try:
+                os.link(temporary, target)  # fails if the name is taken: never overwrites
+            except FileExistsError:
+                continue
+            except OSError:  # no hard links here (FAT, some shares): the lock makes this safe
+                if os.path.lexists(target):
+                    continue
+                os.replace(temporary, target)
+            return target
+        raise UserError([Diagnostic(str(path), None, "", "too many backups this second; "
+                                    "expected fewer than 100, try again")])
+    finally:
+        temporary.unlink(missing_ok=True)
+        c.sync_folder(path.parent)
 
 
-def refuse_edited(targets: list[Path], force: bool, now: dt.datetime | None = None) -> list[Path]:
-    """Raise when a target deck was changed by hand; with ``force`` back it up first.
+def _commit(out_dir: Path, decks: dict[str, bytes], built: dict[str, bytes],
+            extra: dict[str, bytes], manifest: Manifest) -> None:
+    """One journaled commit: the decks, their bases in ``.deck/``, ``extra`` files, then
+    the manifest with the fingerprints of ``built``."""
+    fingerprints = dict(manifest.built)
+    fingerprints.update({name: sha256(data) for name, data in built.items()})
+    text = json.dumps({"generator": "deck", "built": dict(sorted(fingerprints.items()))},
+                      indent=2, ensure_ascii=False) + "\n"
+    files = {**decks, **{f"{BASES}/{name}": data for name, data in built.items()}, **extra}
+    (out_dir / BASES).mkdir(exist_ok=True)
+    staged = []
+    try:
+        for name, data in files.items():
+            staged.append(c.stage(out_dir, name, data))
+        staged.append(c.stage(out_dir, MANIFEST, text.encode("utf-8")))
+        c.commit(out_dir, staged)
+    except OSError as exc:
+        journal = (out_dir / c.JOURNAL).exists()
+        for s in staged if not journal else ():
+            s.temporary.unlink(missing_ok=True)
+        raise UserError([Diagnostic(str(out_dir), None, "--out", (
+            f"could not save: {exc.strerror or exc}; "
+            + ("the next build finishes this save" if journal else "nothing was written")))]
+        ) from None
 
-    Returns the backups made.
-    """
-    edited = edited_decks(targets)
-    if not edited:
-        return []
-    if not force:
-        raise UserError([Diagnostic(
-            str(p), None, "",
-            "changed since it was built (edited by hand, or merged with hand edits); not "
-            "overwriting it. Rebuild with --merge to carry your edits into the new build, or "
-            "with --force to keep a backup copy and overwrite") for p in edited])
-    return [backup(p, now) for p in edited]
 
-
-def write_text(path: Path, text: str) -> None:
-    """A text file (a merge report), written atomically."""
-    _write_atomic(path, text.encode("utf-8"))
-
-
-def save_decks(decks: dict[Path, bytes], built: dict[Path, bytes] | None = None) -> None:
-    """Write every deck atomically, keep each as built in ``.deck/`` and record its
-    fingerprint. ``built`` gives the fresh build of a deck whose bytes on disk are a merge
-    (default: the deck itself), so a merged deck still counts as edited by hand."""
-    built = decks if built is None else {**decks, **built}
-    for path, data in built.items():
-        base_path(path).parent.mkdir(exist_ok=True)
-        _write_atomic(base_path(path), data)
-    for path, data in decks.items():
-        _write_atomic(path, data)
-    by_dir: dict[Path, dict[str, str]] = {}
-    for path, data in built.items():
-        by_dir.setdefault(path.parent, read_manifest(path.parent))[path.name] = sha256(data)
-    for out_dir, fingerprints in by_dir.items():
-        text = json.dumps({"generator": "deck", "built": dict(sorted(fingerprints.items()))},
-                          indent=2, ensure_ascii=False) + "\n"
-        _write_atomic(_manifest_path(out_dir), text.encode("utf-8"))
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

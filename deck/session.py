@@ -2,7 +2,8 @@
 
     data file --load--> LoadedBriefing --render (Jinja, per language)--> Rendered outline
       --parse, resolve--> Outline --fit (master geometry, fonts, labels)--> Presentation
-      --write (python-pptx)--> parts --pack--> bytes --save (fingerprints, backups)--> out/
+      --write (python-pptx)--> parts --pack--> bytes --save (lock, journal, fingerprints,
+      backups)--> out/
 
 A session owns its memo tables; each is keyed by the *value* of its stage's input (frozen
 models, file bytes), so any change to data, labels, outline, template or fonts invalidates
@@ -13,6 +14,7 @@ is kept outside a session. Problems from every input are collected and raised on
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -22,6 +24,7 @@ from typing import Generic, TypeVar
 
 from . import l10n
 from . import model as m
+from .check import LayoutError, check_deck
 from .context import (
     article_title,
     briefing_context,
@@ -31,23 +34,22 @@ from .context import (
 )
 from .data import LoadedBriefing, check_hedges, load_briefing
 from .diagnostics import Diagnostic, Diagnostics, UserError
-from .fit import FitContext, fit_slide, number_slides
-from .master import Template, mapping_path, read_template
+from .files import Roots, read_text
+from .fit import FitContext, FitError, fit_slide, number_slides
+from .master import Template, mapping_path, read_template, read_template_sources
 from .measure import Fonts
 from .merge import MergeOutcome, merge_decks
 from .outline import LAYOUTS, Outline, Rendered, parse_outline, resolve_outline
 from .output import (
-    backup,
+    Saved,
     base_path,
-    check_writable,
+    check_output,
     edited_decks,
     normalise_package,
     pack_parts,
     read_base,
-    refuse_edited,
     repack,
     save_decks,
-    write_text,
 )
 from .resources import labels_dir, outlines_dir, theme_path
 from .roles import Roles, default_layout, plan_roles, qualifying
@@ -100,6 +102,10 @@ class BuildRequest:
     strict: bool = False
     source_date_epoch: str | None = None  # the environment's SOURCE_DATE_EPOCH
     merge: bool = False  # carry hand edits of edited decks into the new build
+    wait: float = 60  # seconds to wait for another build writing into out_dir
+
+    def deck_name(self, lang: str) -> str:
+        return f"{self.data.stem}.{lang}.pptx"
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,7 @@ class BuildResult:
     warnings: tuple[Diagnostic, ...]
     backups: tuple[Path, ...]
     merged: tuple[MergedDeck, ...] = ()
+    finished: tuple[str, ...] = ()  # files an interrupted earlier save left, put in place
 
 
 @dataclass(frozen=True)
@@ -148,6 +155,7 @@ class _Inputs:
     notes: tuple[Diagnostic, ...]  # what the template needed: placeholders passed over, repairs
     labels: dict[str, l10n.Labels]
     langs: tuple[str, ...]
+    roots: Roots  # the folders this build may read from
 
     def markers(self, lang: str) -> dict[str, str]:
         return l10n.claim_markers(self.loaded.claim_numbers, self.labels[lang])
@@ -159,15 +167,18 @@ class _Inputs:
 class BuildSession:
     """Runs builds; keeps what one build computed for the next (``--watch``, tests, batches)."""
 
-    def __init__(self) -> None:
+    def __init__(self, notify: Callable[[str], None] | None = None) -> None:
+        #: told when a build waits for another writing into the same folder
+        self.notify = notify
         self.fonts = Fonts()
         self._templates: Memo[tuple[bytes, bytes], _Planned] = Memo(4)
         self._labels: Memo[tuple[Path, bytes], l10n.Labels] = Memo(16)
-        self._envs: Memo[tuple[Path, ...], OutlineEnvironment] = Memo(8)
+        self._envs: Memo[tuple, OutlineEnvironment] = Memo(8)
         self._fitted: Memo[tuple, tuple[m.Slide, ...]] = Memo(4096)
         self._packed: Memo[tuple, bytes] = Memo(32)
         self._written: Memo[tuple, WrittenDeck] = Memo(16)
         self._workbooks: Memo[tuple[bytes, str], bytes] = Memo(256)
+        self._checked: Memo[bytes, tuple[str, ...]] = Memo(32)  # by the deck's digest
 
     # -- the pipeline ------------------------------------------------------------------------
 
@@ -178,26 +189,39 @@ class BuildSession:
         then.
         """
         inputs = self.read_inputs(request)
-        check_writable(request.out_dir)
+        check_output(request.out_dir, [request.deck_name(lang) for lang in inputs.langs])
         outlines = self._outlines(inputs)
         decks = []
         for lang in inputs.langs:
             t0 = time.perf_counter()
             data, slides = self.make_deck(inputs, lang, outlines[lang], request)
-            decks.append(BuiltDeck(request.out_dir / f"{request.data.stem}.{lang}.pptx", lang,
-                                   slides, len(inputs.loaded.briefing.claims),
+            self.check(data, request.deck_name(lang))
+            decks.append(BuiltDeck(request.out_dir / request.deck_name(lang), lang, slides,
+                                   len(inputs.loaded.briefing.claims),
                                    time.perf_counter() - t0, data))
         if request.merge:
-            merged = self._save_merged(inputs, decks, request)
-            return BuildResult(tuple(decks), inputs.warnings,
-                               tuple(m.backup for m in merged if m.backup), merged)
-        backups = refuse_edited([d.path for d in decks], request.force)
-        save_decks({d.path: d.data for d in decks})
-        fonts = tuple(Diagnostic(str(inputs.template.path), None, "", f"font {name!r} measured "
-                                 "with a stand-in that is not metric-compatible; text may fit "
-                                 "less exactly", "note")
-                      for name in sorted(self.fonts.approximated))
-        return BuildResult(tuple(decks), inputs.warnings + inputs.notes + fonts, tuple(backups))
+            merged, saved = self._save_merged(inputs, decks, request)
+            return BuildResult(tuple(decks), inputs.warnings + inputs.notes, saved.backups,
+                               merged=merged, finished=saved.finished)
+        saved = save_decks(request.out_dir, {d.path.name: d.data for d in decks},
+                           force=request.force, wait=request.wait, notify=self.notify)
+        return BuildResult(tuple(decks), inputs.warnings + inputs.notes + self._font_notes(inputs),
+                           saved.backups, finished=saved.finished)
+
+    def _font_notes(self, inputs: _Inputs) -> tuple[Diagnostic, ...]:
+        return tuple(Diagnostic(str(inputs.template.path), None, "", f"font {name!r} measured "
+                                "with a stand-in that is not metric-compatible; text may fit "
+                                "less exactly", "note")
+                     for name in sorted(self.fonts.approximated))
+
+    def check(self, data: bytes, name: str) -> None:
+        """The layout checker over a deck before it is saved: a deck that would run off a
+        slide is a bug here, and is never written (:class:`LayoutError`, exit 1)."""
+        problems = self._checked.get(hashlib.sha256(data).digest(),
+                                     lambda: tuple(check_deck(data, self.fonts)))
+        if problems:
+            raise LayoutError(f"{name}: {problems[0]}" + (
+                f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
 
     def merges(self, inputs: _Inputs, decks: list[BuiltDeck]) -> dict[Path, MergeOutcome | None]:
         """For each deck edited since it was built: its merge with the new build (None where
@@ -205,8 +229,9 @@ class BuildSession:
         deck is raised at once, before anything is written."""
         problems: list[Diagnostic] = []
         plans: dict[Path, MergeOutcome | None] = {}
-        edited = set(edited_decks([d.path for d in decks]))
-        for d in (d for d in decks if d.path in edited):
+        out_dir = decks[0].path.parent if decks else Path()
+        edited = set(edited_decks(out_dir, {d.path.name: d.data for d in decks}))
+        for d in (d for d in decks if d.path.name in edited):
             base = _collect(problems, lambda d=d: read_base(d.path))
             if base is None:
                 continue
@@ -224,40 +249,46 @@ class BuildSession:
         return plans
 
     def _save_merged(self, inputs: _Inputs, decks: list[BuiltDeck],
-                     request: BuildRequest) -> tuple[MergedDeck, ...]:
-        """Merge every edited deck, back each up, write decks, bases and reports."""
+                     request: BuildRequest) -> tuple[tuple[MergedDeck, ...], Saved]:
+        """Merge every edited deck; write decks, merges, bases and reports in one save (each
+        merged deck backed up first)."""
         plans = self.merges(inputs, decks)
-        on_disk = {d.path: d.data for d in decks if d.path not in plans}
-        merged = []
+        on_disk = {d.path.name: d.data for d in decks if d.path not in plans}
         for path, outcome in plans.items():
-            if outcome is None:
-                merged.append(MergedDeck(path, None, None, None))
-                continue
-            kept = backup(path)
-            on_disk[path] = repack(outcome.data)
-            merged.append(MergedDeck(path, outcome, kept, path.with_name(
-                f"{path.stem}.merge.txt")))
-        save_decks(on_disk, {d.path: d.data for d in decks})
-        for done in merged:
-            if done.outcome is not None and done.report is not None:
-                write_text(done.report, done.outcome.report(done.path, base_path(done.path),
-                                                            done.backup, request.data))
-        return tuple(merged)
+            if outcome is not None:
+                on_disk[path.name] = repack(outcome.data)
+
+        def reports(backups: dict[str, Path]) -> dict[str, bytes]:
+            return {f"{path.stem}.merge.txt": outcome.report(
+                path, base_path(path), backups.get(path.name), request.data).encode("utf-8")
+                for path, outcome in plans.items() if outcome is not None}
+
+        saved = save_decks(request.out_dir, on_disk, built={d.path.name: d.data for d in decks},
+                           merged=frozenset(p.name for p, o in plans.items() if o is not None),
+                           extra=reports, force=request.force, wait=request.wait,
+                           notify=self.notify)
+        merged = tuple(MergedDeck(path, outcome, saved.backed_up.get(path.name),
+                                  path.with_name(f"{path.stem}.merge.txt") if outcome else None)
+                       for path, outcome in plans.items())
+        return merged, saved
 
     def read_inputs(self, request: BuildRequest) -> _Inputs:
         """Load the data file, the template with its mapping, and each language's labels;
         collect every problem of all of them before raising."""
         problems: list[Diagnostic] = []
-        read = _collect(problems, lambda: load_briefing(request.data, strict=request.strict))
+        roots = Roots.for_build(request.data, request.template)
+        _collect(problems, lambda: source_date(request.source_date_epoch))
+        read = _collect(problems, lambda: load_briefing(request.data, strict=request.strict,
+                                                         roots=roots))
         loaded, warnings = read if read is not None else (None, Diagnostics())
-        planned = _collect(problems, lambda: self.template(request.template))
+        planned = _collect(problems, lambda: self.template(request.template, roots))
         langs: tuple[str, ...] = ()
         labels: dict[str, l10n.Labels] = {}
         if loaded is not None:
             langs = _languages(request, loaded, problems)
             beside = loaded.path.resolve().parent
             for lang in langs:
-                found = _collect(problems, lambda lang=lang: self.labels(lang, beside))
+                found = _collect(problems, lambda lang=lang: self.labels(lang, beside, roots))
                 if found is not None:
                     labels[lang] = found
                     problems += check_hedges(loaded, lang, l10n.Numbers(lang, found))
@@ -265,18 +296,19 @@ class BuildSession:
             raise UserError(problems)
         assert loaded is not None and planned is not None
         return _Inputs(loaded, tuple(warnings.items), planned.template, planned.roles,
-                       planned.notes, labels, langs)
+                       planned.notes, labels, langs, roots)
 
-    def template(self, path: Path | None) -> _Planned:
+    def template(self, path: Path | None, roots: Roots | None = None) -> _Planned:
         """A template read, mapped and planned, once per content of the .pptx and mapping."""
-        path = Path(path) if path else theme_path()
-        key = (_bytes_or_empty(path), _bytes_or_empty(mapping_path(path)))
-        return self._templates.get(key, lambda: _plan(read_template(path)))
+        sources = read_template_sources(Path(path) if path else theme_path(), roots)
+        key = (sources.data, sources.mapping)
+        return self._templates.get(key, lambda: _plan(read_template(sources)))
 
     def describe_template(self, path: Path | None) -> str:
         """What ``--layouts`` prints: every layout of every master with its placeholders and
         the logical layouts it suits, then a starter mapping file."""
-        template = read_template(Path(path) if path else theme_path())
+        path = Path(path) if path else theme_path()
+        template = read_template(path, Roots.of(path.resolve().parent))
         size = (template.slide_width_emu, template.slide_height_emu)
         lines = [f"# {template.path}: {len(template.layouts)} layouts in "
                  f"{len(template.masters)} master(s), "
@@ -294,14 +326,21 @@ class BuildSession:
             lines.append(f"  {logical}: {quote_name(str(chosen.ref)) if chosen else '~'}")
         return "\n".join(lines)
 
-    def labels(self, lang: str, beside: Path | None = None) -> l10n.Labels:
+    def labels(self, lang: str, beside: Path | None = None,
+               roots: Roots | None = None) -> l10n.Labels:
         """A language's label catalog: ``labels/<lang>.yaml`` beside the data file if there is
         one (a team's own wording, or a language the package lacks), else the package's.
         Read again whenever its content changes."""
         name = f"{lang}.yaml"
-        own = beside / "labels" / name if beside is not None else None
-        path = own if own is not None and own.is_file() else labels_dir() / name
-        return self._labels.get((path, _bytes_or_empty(path)), lambda: l10n.read_labels(path))
+        found = None
+        if beside is not None:
+            found = (roots or Roots.of(beside)).find(Path("labels") / name, (beside,),
+                                                     "label catalog")
+        path = found[0] if found else labels_dir() / name
+        if found is None and not path.is_file():
+            return l10n.read_labels(path)  # names the catalogs there are
+        text = read_text(found[1] if found else path, "label catalog", shown=str(path))
+        return self._labels.get((path, text), lambda: l10n.read_labels(path, text))
 
     def _outlines(self, inputs: _Inputs) -> dict[str, Outline]:
         """Render, parse and resolve every language's outline; report all problems at once."""
@@ -320,7 +359,8 @@ class BuildSession:
         loaded, labels = inputs.loaded, inputs.labels[lang]
         context = briefing_context(loaded, lang, labels, inputs.markers(lang))
         dirs = (loaded.path.resolve().parent, outlines_dir())
-        env = self._envs.get(dirs, lambda: OutlineEnvironment(dirs))
+        roots = inputs.roots
+        env = self._envs.get((dirs, roots), lambda: OutlineEnvironment(dirs, roots))
         return render_outline(env, f"{loaded.briefing.template}.yaml.j2", context, lang, loaded)
 
     def outline(self, inputs: _Inputs, lang: str) -> Outline:
@@ -351,10 +391,18 @@ class BuildSession:
                          self.fonts.measurer(fonts.minor_latin, fonts.minor_ea),
                          rtl=l10n.is_rtl(lang))
         slides: list[m.Slide] = []
-        for slide in outline.slides:
+        problems: list[Diagnostic] = []
+        for i, slide in enumerate(outline.slides):
             roles = inputs.roles[slide.layout]
-            slides += self._fitted.get((slide, roles, ctx),
-                                       lambda s=slide, r=roles: fit_slide(s, r, ctx))
+            try:
+                slides += self._fitted.get((slide, roles, ctx),
+                                           lambda s=slide, r=roles: fit_slide(s, r, ctx))
+            except FitError as exc:  # text no slide can show: the template line behind it
+                path, line = outline.places[i].of(exc.part)
+                problems.append(Diagnostic(path, line, f"slides[{slide.key}].{exc.part} "
+                                           f"({lang})", str(exc)))
+        if problems:
+            raise UserError(problems)
         props = _properties(inputs, lang, tag, request.source_date_epoch)
         return m.Presentation(props, number_slides(slides))
 
@@ -379,13 +427,6 @@ def _collect(problems: list[Diagnostic], step: Callable[[], V]) -> V | None:
     except UserError as exc:
         problems.extend(exc.diagnostics)
         return None
-
-
-def _bytes_or_empty(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return b""  # the reader reports the missing file with its own message
 
 
 def _languages(request: BuildRequest, loaded: LoadedBriefing,
@@ -453,11 +494,35 @@ def _layout_for(template: Template, logical: str, problems: Diagnostics):
     return layout
 
 
+#: SOURCE_DATE_EPOCH must name a moment a zip file and an OOXML date can hold
+EPOCH_YEARS = (1980, 2099)
+
+
+def source_date(value: str | None) -> dt.datetime | None:
+    """SOURCE_DATE_EPOCH (reproducible-builds.org) as a naive UTC time; None when unset or
+    empty; :class:`UserError` when it is not whole seconds for a year in :data:`EPOCH_YEARS`.
+
+    >>> source_date("1738450800"), source_date("")
+    (datetime.datetime(2025, 2, 1, 23, 0), None)
+    """
+    if not value:
+        return None
+    moment = None
+    if value.isascii() and value.isdigit() and len(value) <= 12:
+        moment = dt.datetime.fromtimestamp(int(value), dt.UTC).replace(tzinfo=None)
+    if moment is None or not EPOCH_YEARS[0] <= moment.year <= EPOCH_YEARS[1]:
+        raise UserError([Diagnostic("SOURCE_DATE_EPOCH", None, "", (
+            f"not a usable build date; expected whole seconds since 1970-01-01 UTC for a "
+            f"date from {EPOCH_YEARS[0]} to {EPOCH_YEARS[1]}, got {value!r}"))])
+    return moment
+
+
 def document_time(loaded: LoadedBriefing, source_date_epoch: str | None) -> dt.datetime:
     """Document dates: SOURCE_DATE_EPOCH if set, else the article's last update (so the same
     inputs give the same bytes)."""
-    if source_date_epoch and source_date_epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(source_date_epoch), dt.UTC).replace(tzinfo=None)
+    moment = source_date(source_date_epoch)
+    if moment is not None:
+        return moment
     moment = loaded.updated or loaded.published
     if not isinstance(moment, dt.datetime):  # a date alone: its midnight, UTC
         return dt.datetime(moment.year, moment.month, moment.day)

@@ -11,28 +11,147 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .diagnostics import Diagnostic, Diagnostics, UserError
+from .files import Roots, read_text
 
 M = TypeVar("M", bound=BaseModel)
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: the most a YAML file may hold once its aliases are expanded, and how deep it may nest: a
+#: few hundred bytes of nested aliases ("billion laughs") would otherwise expand to gigabytes
+#: in every walk over the data
+MAX_NODES = 200_000
+MAX_CHARS = 4_000_000
+MAX_DEPTH = 32
+#: the longest YAML text parsed (a rendered outline; files are limited by deck.files)
+MAX_SOURCE_CHARS = 4_000_000
+
+try:
+    from yaml.cyaml import CParser as _Parser
+except ImportError:  # PyYAML built without libyaml: its own reader, scanner and parser
+
+    class _Parser(yaml.reader.Reader, yaml.scanner.Scanner,  # type: ignore[no-redef]
+                  yaml.parser.Parser):
+        def __init__(self, stream: str) -> None:
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+
+
+class _LimitExceeded(yaml.MarkedYAMLError):
+    """A YAML document larger or deeper than the limits, or with a recursive alias."""
+
+
+class _BoundedComposer(yaml.composer.Composer):
+    """PyYAML's composer, measuring the document as it is composed: every node counts once
+    for each place it appears (an alias counts as the whole subtree it names), nesting is
+    counted through aliases, and an alias to a node still being composed (``&x [*x]``) is
+    refused. Nothing is ever expanded: the counts come from each anchored node's totals."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._nodes = self._chars = self._depth = 0
+        self._totals: dict[int, tuple[int, int, int]] = {}  # id(node): nodes, chars, height
+        self._open: set[str] = set()
+
+    def compose_node(self, parent: Any, index: Any) -> yaml.Node:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor in self._open:
+                raise _LimitExceeded(None, None, f"recursive alias *{event.anchor} (it names "
+                                     "a node that contains it); expected an alias to a "
+                                     "finished node", event.start_mark)
+            node = super().compose_node(parent, index)
+            nodes, chars, height = self._totals[id(node)]
+            self._charge(nodes, chars, self._depth + height, event.start_mark)
+            return node
+        self._charge(0, 0, self._depth + 1, event.start_mark)
+        nodes, chars = self._nodes, self._chars
+        if event.anchor is not None:
+            self._open.add(event.anchor)
+        self._depth += 1
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+            self._open.discard(event.anchor)
+        text = len(node.value) if isinstance(node, yaml.ScalarNode) else 0
+        self._charge(1, text, 0, event.start_mark)
+        self._totals[id(node)] = (self._nodes - nodes, self._chars - chars,
+                                  1 + max(map(self._height, _children(node)), default=0))
+        return node
+
+    def _height(self, node: yaml.Node) -> int:
+        return self._totals[id(node)][2]
+
+    def _charge(self, nodes: int, chars: int, depth: int, mark: Any) -> None:
+        self._nodes += nodes
+        self._chars += chars
+        if depth > MAX_DEPTH:
+            what = f"nesting too deep; expected at most {MAX_DEPTH} levels, got {depth}"
+        elif self._nodes > MAX_NODES:
+            what = ("too many values once aliases are expanded (an alias bomb?); expected at "
+                    f"most {MAX_NODES:,}, got more")
+        elif self._chars > MAX_CHARS:
+            what = ("too much text once aliases are expanded (an alias bomb?); expected at "
+                    f"most {MAX_CHARS:,} characters, got more")
+        else:
+            return
+        raise _LimitExceeded(None, None, what, mark)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+class _Loader(_BoundedComposer, _Parser, yaml.constructor.SafeConstructor,  # type: ignore[misc]
+              yaml.resolver.Resolver):
+    """libyaml's parser where available, the bounded composer, PyYAML's safe constructor."""
+
+    def __init__(self, stream: str) -> None:
+        _Parser.__init__(self, stream)
+        _BoundedComposer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+
+    def construct_text(self, node: yaml.ScalarNode) -> str:
+        # a carriage return ("\r", "\r\n") is a line break typed or pasted on Windows: one
+        # line break, as YAML itself reads a file's line endings; a deck would show "_x000D_"
+        return self.construct_yaml_str(node).replace("\r\n", "\n").replace("\r", "\n")
+
+
+_Loader.add_constructor("tag:yaml.org,2002:str", _Loader.construct_text)
 
 
 def read_yaml(source: str, shown: str, diags: Diagnostics,
               literals: dict[tuple, str] | None = None) -> tuple[Any, dict[tuple, int]]:
     """Parse YAML safely; return the data and a map from location path to line number.
 
-    Syntax errors raise :class:`UserError` at once (nothing else can be checked); duplicate
-    keys, which PyYAML silently merges, are added to ``diags``. Given ``literals``, the source
-    text of every number is put there by location (``2.0`` stays ``"2.0"``, not ``2.0``).
+    Syntax errors, and documents beyond the limits (:data:`MAX_NODES`, :data:`MAX_CHARS`,
+    :data:`MAX_DEPTH`, :data:`MAX_SOURCE_CHARS`), raise :class:`UserError` at once (nothing
+    else can be checked); duplicate keys, which PyYAML silently merges, are added to
+    ``diags``. Given ``literals``, the source text of every number is put there by
+    location (``2.0`` stays ``"2.0"``, not ``2.0``).
     """
+    if len(source) > MAX_SOURCE_CHARS:
+        raise UserError([Diagnostic(shown, None, "", f"too long; expected at most "
+                                    f"{MAX_SOURCE_CHARS:,} characters, got {len(source):,}")])
     try:
-        # parse once (with libyaml where available) and build the data from that same tree
         loader = _Loader(source)
         try:
             node = loader.get_single_node()
+            lines: dict[tuple, int] = {}
+            if node is not None:
+                # before constructing: construction merges '<<' keys into the node itself
+                index_lines(node, (), lines, diags, shown, literals)
             raw = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
+    except _LimitExceeded as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise UserError([Diagnostic(shown, line, "", f"YAML {exc.problem}")]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -42,31 +161,18 @@ def read_yaml(source: str, shown: str, diags: Diagnostics,
         raise UserError([Diagnostic(shown, line, "", msg)]) from None
     except yaml.YAMLError as exc:
         raise UserError([Diagnostic(shown, None, "", f"YAML syntax: {exc}")]) from None
-    lines: dict[tuple, int] = {}
-    if node is not None:
-        index_lines(node, (), lines, diags, shown, literals)
     return raw, lines
 
 
 def read_yaml_file(path: Path, what: str, diags: Diagnostics,
+                   roots: Roots | None = None,
                    literals: dict[tuple, str] | None = None) -> tuple[Any, dict[tuple, int]]:
-    """Read and parse a YAML file the user gave; raise :class:`UserError` naming the file when
-    it is missing, unreadable, not UTF-8 or not YAML. ``what`` names the file's role
-    ("data file", "label catalog"...)."""
-    shown = str(path)
-    try:
-        source = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError([Diagnostic(shown, None, "", f"{what} not found; expected a YAML file, "
-                                    "got no such file")]) from None
-    except UnicodeDecodeError as exc:
-        raise UserError([Diagnostic(shown, None, "", f"not UTF-8 text; expected a UTF-8 YAML "
-                                    f"file, got byte {exc.object[exc.start]:#04x} at offset "
-                                    f"{exc.start}")]) from None
-    except OSError as exc:
-        raise UserError([Diagnostic(shown, None, "", f"cannot read the {what}: "
-                                    f"{exc.strerror}")]) from None
-    return read_yaml(source, shown, diags, literals)
+    """Read and parse a YAML file; raise :class:`UserError` naming the file when it is
+    missing, unreadable, too large, not UTF-8 or not YAML. ``what`` names the file's role
+    ("data file", "label catalog"...) and its size limit (:data:`deck.files.MAX_BYTES`).
+    With ``roots``, the file must lie inside one of them."""
+    real = roots.confine(path, what) if roots is not None else path
+    return read_yaml(read_text(real, what, shown=str(path)), str(path), diags, literals)
 
 
 def validate(model: type[M], raw: Any, lines: dict[tuple, int], shown: str, diags: Diagnostics,
@@ -138,25 +244,50 @@ _NUMBER_TAGS = ("tag:yaml.org,2002:float", "tag:yaml.org,2002:int")
 
 def index_lines(node: yaml.Node, loc: tuple, out: dict[tuple, int], diags: Diagnostics,
                 path: str, literals: dict[tuple, str] | None = None) -> None:
+    """Record the line of every location below ``node`` in ``out`` (and, given ``literals``,
+    the source text of every number); report duplicate keys."""
     out[loc] = node.start_mark.line + 1
     if literals is not None and isinstance(node, yaml.ScalarNode) and node.tag in _NUMBER_TAGS:
         literals[loc] = node.value
     if isinstance(node, yaml.MappingNode):
-        seen: dict[Any, int] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value
-            line = key_node.start_mark.line + 1
-            if key in seen:
-                diags.error(path, line, _dotted(loc + (key,)),
-                            f"duplicate key; expected each key once, got it again "
-                            f"(first on line {seen[key]})")
-            seen[key] = line
-            out[loc + (key,)] = line
-            index_lines(value_node, loc + (key,), out, diags, path, literals)
-            out[loc + (key,)] = line
+        _index_mapping(node, loc, out, diags, path, literals)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             index_lines(item, loc + (i,), out, diags, path, literals)
+
+
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+def _index_mapping(node: yaml.MappingNode, loc: tuple, out: dict[tuple, int],
+                   diags: Diagnostics, path: str, literals: dict[tuple, str] | None) -> None:
+    # '<<: *base' merges base's keys first; the mapping's own keys then override them, which
+    # is what merge keys are for, not a duplicate (base's own duplicates are reported where
+    # base is written)
+    for key_node, value_node in node.value:
+        if key_node.tag == _MERGE:
+            merged = value_node.value if isinstance(value_node, yaml.SequenceNode) else [
+                value_node]
+            for base in merged:
+                if isinstance(base, yaml.MappingNode):
+                    _index_mapping(base, loc, out, Diagnostics(), path, literals)
+    seen: dict[Any, int] = {}
+    for key_node, value_node in node.value:
+        if key_node.tag == _MERGE:
+            continue
+        line = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode):
+            diags.error(path, line, _dotted(loc), "a key that is a list or a mapping; expected "
+                        "a plain key such as 'title'")
+            continue
+        key = key_node.value
+        if key in seen:
+            diags.error(path, line, _dotted(loc + (key,)),
+                        f"duplicate key; expected each key once, got it again "
+                        f"(first on line {seen[key]})")
+        seen[key] = line
+        index_lines(value_node, loc + (key,), out, diags, path, literals)
+        out[loc + (key,)] = line
 
 
 def _dotted(loc: tuple) -> str:
@@ -208,6 +339,8 @@ def pydantic_message(err: dict, patterns: dict[str, str] | None = None,
         pattern = err.get("ctx", {}).get("pattern", "")
         style = (patterns or {}).get(pattern, f"text matching {pattern}")
         return f"bad identifier; expected {style}, got {shown}"
+    if kind == "value_error":  # our own validators: the message says what was expected
+        return str(err.get("ctx", {}).get("error", err["msg"]))
     return f"{err['msg'].lower()}; got {shown}"
 
 

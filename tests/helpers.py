@@ -38,6 +38,13 @@ def build(data: Path, out: Path, langs: list[str] | tuple[str, ...] = (), *,
     return list((session or BuildSession()).build(request).decks)
 
 
+def files_in(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (its subfolders too: ``.deck/``) by relative path, with its
+    bytes: what a failed build must leave as it was."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
 def soffice_convert(src: Path, out_dir: Path, fmt: str, timeout_s: int = 180) -> Path:
     """Convert a deck with LibreOffice (``soffice --convert-to pdf|pptx``) and a fresh profile
     (no lock clashes); fail unless a file comes out (soffice exits 0 even when it made
@@ -264,3 +271,16 @@ def merge_scenario(folder: Path) -> MergeScenario:
         status = main([str(data), "--out", str(out), "--merge"])
     return MergeScenario(data, out, {lang: b.data for lang, b in built.items()}, edited, fresh,
                          status, buf.getvalue())
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that declares a size and holds no pixels: enough for Pillow's size checks."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")

@@ -4,11 +4,12 @@ data file, and decks broken on purpose (the checker must be able to fail)."""
 from __future__ import annotations
 
 import importlib.util
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import DEFAULT_DATA, build
+from helpers import DEFAULT_DATA, build, files_in
 from pptx import Presentation
 from pptx.util import Emu, Pt
 
@@ -158,3 +159,27 @@ def test_checker_reports_a_broken_deck(bundled, tmp_path: Path, lang: str,
     problems = check_deck(broken)
     assert problems, "the checker found nothing wrong with a deck broken on purpose"
     assert any(p.startswith(f"slide {slide_no}: ") and expected in p for p in problems), problems
+
+
+def test_every_build_runs_the_checker_and_never_writes_a_deck_that_fails_it(
+        tmp_path, monkeypatch, capsys):
+    """A fit stage that keeps the largest size whatever the text (a bug, made here on
+    purpose): the build stops with exit 1 naming the slide, and the folder is as it was."""
+    from helpers import BIKESHARE, copy_bikeshare
+
+    from deck import fit
+    from deck.cli import main
+
+    out = tmp_path / "out"
+    assert main([str(BIKESHARE), "--out", str(out)]) == 0
+    before = files_in(out)
+    data = copy_bikeshare(tmp_path / "article", BIKESHARE.read_text(encoding="utf-8").replace(
+        "The operator opened {fig:new_stations} new stations", "word " * 300))
+    monkeypatch.setattr(fit, "fit_size", lambda height_at, box, sizes: sizes[0])
+    capsys.readouterr()
+    assert main([str(data), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert re.match(r"internal error: LayoutError: bikeshare\.en\.pptx: slide \d+: shape ",
+                    err), err
+    assert "text needs" in err and "nothing was written" in err
+    assert files_in(out) == before

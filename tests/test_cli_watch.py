@@ -16,8 +16,9 @@ import pytest
 from helpers import BIKESHARE, ROOT, copy_bikeshare
 from pptx import Presentation
 
-from deck.cli import main
+from deck.cli import main, run_build
 from deck.resources import labels_dir, theme_path
+from deck.session import BuildRequest, BuildSession
 
 
 def _reader(proc: subprocess.Popen) -> queue.Queue:
@@ -68,26 +69,50 @@ def test_watch_rebuilds_and_survives_a_bad_edit(tmp_path):
         proc.stdout.close()
 
 
-def test_watch_ignores_what_it_writes_itself(tmp_path):
-    """The output folder inside the watched data folder: the decks and the bases kept in
-    out/.deck/ are written on every rebuild, and must not set off another one."""
+def test_watch_sees_edits_when_the_decks_go_beside_the_data(tmp_path):
+    """--out is the data folder: writing the decks, and the bases kept in .deck/, is not an
+    edit; editing the data is."""
     pytest.importorskip("watchfiles")
     data = copy_bikeshare(tmp_path)
-    proc = _watch(data, "--out", str(tmp_path / "out"))
+    proc = _watch(data, "--out", str(tmp_path))
     seen: list[str] = []
     lines = _reader(proc)
     try:
         _wait_for(lines, "watching", seen)
         time.sleep(1.5)
-        data.write_text(data.read_text(encoding="utf-8").replace("A. Tester", "B. Tester"),
-                        encoding="utf-8")
-        _wait_for(lines, "rebuilt 1 deck(s)", seen)
-        with pytest.raises(AssertionError, match="never saw"):
-            _wait_for(lines, "rebuilt", seen, timeout=4)
+        original = data.read_text(encoding="utf-8")
+        data.write_text(original.replace("value: 40,", "value: .nan,"), encoding="utf-8")
+        _wait_for(lines, "waiting for a fix", seen)
+        assert any("not a number the deck can show" in line for line in seen)
+        data.write_text(original.replace("A. Tester", "B. Tester"), encoding="utf-8")
+        _wait_for(lines, "rebuilt 1 deck(s) after bikeshare.yaml changed", seen)
+        time.sleep(1.0)  # its own deck, written just now, must not start another rebuild
+        data.write_text(original, encoding="utf-8")
+        _wait_for(lines, "rebuilt 1 deck(s) after bikeshare.yaml changed", seen)
+        assert sum("rebuilt" in line for line in seen) == 2, seen
+        assert proc.poll() is None
     finally:
         proc.terminate()
         proc.wait(timeout=10)
         proc.stdout.close()
+
+
+def test_a_failure_of_any_kind_is_reported_and_watching_goes_on(tmp_path, capsys,
+                                                                monkeypatch):
+    """What run_build does for --watch after each edit: an internal error is reported (with
+    its traceback under --debug), never raised."""
+    session = BuildSession()
+
+    def broken(_request):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(session, "build", broken)
+    request = BuildRequest(BIKESHARE, tmp_path / "out")
+    assert run_build(session, request, debug=True, watching=True) == (1, None)
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "internal error: RuntimeError: a bug" in err
+    with pytest.raises(RuntimeError):
+        run_build(session, request, debug=True)
 
 
 def _watch(data: Path, *args: str) -> subprocess.Popen:

@@ -15,10 +15,11 @@ from helpers import DEFAULT_DATA, ROOT
 
 from deck import context as ctx_module
 from deck import outline
+from deck.files import Roots
 from deck.l10n import Numbers
 from deck.resources import outlines_dir
+from deck.sandbox import OutlineEnvironment
 from deck.session import BuildRequest, BuildSession
-from deck.templating import OutlineEnvironment
 from deck.units import UNITS
 
 TEMPLATES_DOC = ROOT / "docs" / "outline-templates.md"
@@ -72,7 +73,7 @@ def bundled_context() -> dict:
 
 @pytest.fixture(scope="module")
 def env() -> OutlineEnvironment:
-    return OutlineEnvironment((outlines_dir(),))
+    return OutlineEnvironment((outlines_dir(),), Roots.of(outlines_dir()))
 
 
 def test_the_names_documented_are_the_names_a_template_sees(doc, bundled_context, env):

@@ -156,6 +156,70 @@ def test_a_long_footer_steps_below_its_placeholder_size(ctx):
     assert shorter.footer.paragraphs[0].runs[0].text == "Src"
 
 
+LONG_TEXTS = {
+    "words": "a claim of many words, " * 220,
+    "one token": "A" * 5000,
+    "hangul without spaces": "딥시크가세계증시를흔들었다" * 380,
+}
+
+
+def _frame_height(frame: m.TextFrame, ctx: fit.FitContext) -> float:
+    """What the checker measures: each paragraph's lines, at its size, with its indent."""
+    width = fit.inner_width_pt(frame.slot)
+    total = 0.0
+    for i, p in enumerate(frame.paragraphs):
+        text = "".join(r.text for r in p.runs)
+        size = max(r.size_pt for r in p.runs)
+        total += (p.space_before_pt if i else 0) + ctx.body.text_height_pt(
+            text, width - p.margin_left_emu / PT, size)
+    return total
+
+
+@pytest.mark.parametrize("kind", list(LONG_TEXTS))
+def test_a_bullet_taller_than_a_slide_continues_losing_nothing(ctx, kind):
+    text = LONG_TEXTS[kind]
+    bullets = (Bullet("before"), Bullet(text, 0, "[7]"), Bullet("after"))
+    pages = fit.fit_slide(outline_slide(bullets=bullets), ROLES, ctx)
+    assert 3 <= len(pages) <= fit.MAX_PARTS
+    shown = [t for p in pages for t in texts(p.body)]
+    assert shown[0] == "before" and shown[-1] == "after"
+    pieces = shown[1:-1]
+    assert pieces[-1].endswith(" [7]") and not any("[7]" in t for t in pieces[:-1])
+    joined = "".join(t.removesuffix(" [7]") for t in pieces)
+    assert joined.replace(" ", "") == text.replace(" ", "")  # only the breaks' spaces go
+    for page in pages:
+        assert _frame_height(page.body, ctx) <= fit.inner_height_pt(BODY)
+
+
+@pytest.mark.parametrize("kind", list(LONG_TEXTS))
+def test_a_table_row_taller_than_a_slide_continues_in_more_rows(ctx, kind):
+    text = LONG_TEXTS[kind]
+    table = Table(("No.", "Claim", "Who"), (1, 6, 2), (("1", "short", "me"),
+                                                       ("2", text, "someone")))
+    pages = fit.fit_slide(outline_slide("sources", table=table), ROLES, ctx)
+    assert len(pages) >= 2
+    cells = [["".join(r.text for r in c.paragraphs[0].runs) for c in row.cells]
+             for p in pages for row in p.table.rows[1:]]
+    assert cells[0] == ["1", "short", "me"] and cells[1][::2] == ["2", "someone"]
+    assert all(c[0] == c[2] == "" for c in cells[2:])  # continued rows: the long cell only
+    assert "".join(c[1] for c in cells[1:]).replace(" ", "") == text.replace(" ", "")
+    for p in pages:
+        assert sum(r.height_emu for r in p.table.rows) <= BODY.box.height_emu + len(p.table.rows)
+
+
+@pytest.mark.parametrize(("part", "slide"), [
+    ("title", outline_slide(title="A title far too long for any title box " * 12)),
+    ("subtitle", outline_slide("title", subtitle="a subtitle that goes on " * 300)),
+    ("footer", outline_slide(footer=("a footer far too long for its place " * 20,))),
+    ("slide", outline_slide(bullets=tuple(Bullet("word " * 300) for _ in range(150)))),
+])
+def test_text_no_slide_can_show_is_refused_naming_its_part(ctx, part, slide):
+    with pytest.raises(fit.FitError) as info:
+        fit.fit_slide(slide, ROLES, ctx)
+    assert info.value.part == part
+    assert "expected" in str(info.value)
+
+
 def test_runs_carry_script_and_language(ctx):
     [slide] = fit.fit_slide(outline_slide(title="딥시크 R1 모델"), ROLES, ctx)
     runs = slide.title.paragraphs[0].runs

@@ -391,7 +391,7 @@ def test_merge_needs_the_base_kept_beside_the_manifest(tmp_path, capsys):
     assert "is not the deck the manifest says was built" in capsys.readouterr().err
     (out / ".deck-manifest.json").unlink()
     assert main([str(data), "--out", str(out), "--lang", "en", "--merge"]) == 2
-    assert ".deck-manifest.json has no fingerprint of it" in capsys.readouterr().err
+    assert ".deck-manifest.json is missing; expected the fingerprint" in capsys.readouterr().err
     base.unlink()
     assert main([str(data), "--out", str(out), "--lang", "en", "--merge"]) == 2
     err = capsys.readouterr().err
