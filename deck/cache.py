@@ -1,6 +1,7 @@
 """A cache that outlives the process: what one ``python build.py`` computed, the next reuses.
 
-Values are kept by the digest of the *value* of their key (pickled) together with a
+Values are kept by the digest of the *value* of their key (its ``repr``: keys are frozen
+dataclasses, tuples, strings, numbers and bytes, whose repr is their value) together with a
 fingerprint of this package's own code, so a changed input or a changed program simply misses.
 The store is a folder of files, one per value, each written whole (temporary file, then
 rename) and checked when read: a missing, truncated or corrupt file is a miss and is removed;
@@ -18,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import re
 import tempfile
 import zlib
 from collections.abc import Callable
@@ -27,6 +29,7 @@ from typing import Any, TypeVar
 V = TypeVar("V")
 
 _MAGIC = b"deck-cache-1\n"
+_ADDRESS = re.compile(r" at 0x[0-9a-f]+>")
 
 
 def default_folder() -> Path:
@@ -75,11 +78,12 @@ class DiskCache:
         return self._usable
 
     def _path(self, namespace: str, key: Any) -> Path | None:
-        try:
-            blob = pickle.dumps((self.fingerprint, namespace, key), protocol=5)
-        except (pickle.PicklingError, TypeError, AttributeError):
-            return None  # a key that cannot be written down is simply not cached
-        digest = hashlib.sha256(blob).hexdigest()
+        # the key's repr, not its pickle: a pickle records which parts are the same object,
+        # so equal values read back from this cache would pickle differently from fresh ones
+        text = repr((self.fingerprint, namespace, key))
+        if _ADDRESS.search(text):
+            return None  # an object without a value repr (its address): not cached
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
         return self.folder / namespace / digest[:2] / f"{digest}.bin"
 
     def get(self, namespace: str, key: Any, make: Callable[[], V]) -> V:
@@ -95,6 +99,22 @@ class DiskCache:
         value = make()
         self._write(path, value)
         return value
+
+    def load(self, namespace: str, key: Any) -> tuple[Any] | None:
+        """``(value,)`` if one is kept for ``key``, else None."""
+        path = self._path(namespace, key) if self.usable() else None
+        found = self._read(path) if path is not None else None
+        if found is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return found
+
+    def store(self, namespace: str, key: Any, value: Any) -> None:
+        """Keep ``value`` for ``key`` (replacing what was kept)."""
+        path = self._path(namespace, key) if self.usable() else None
+        if path is not None:
+            self._write(path, value)
 
     def _read(self, path: Path) -> tuple[Any] | None:
         try:

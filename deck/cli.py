@@ -16,15 +16,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-from .articletext import read_article
-from .coverage import check_coverage
-from .data import load_briefing
-from .diagnostics import UserError
-from .diff import diff_decks
+from .cache import DiskCache, default_folder
+from .diagnostics import Diagnostic, UserError
 from .output import BASES
 from .resources import default_article, labels_dir, outlines_dir, theme_path
 from .session import BuildRequest, BuildResult, BuildSession
-from .stub import init_data_file
+from .workers import cores, run_jobs
+
+# --init, --article and --diff import what they need when they run: a build never pays for
+# them (see tests/bench/bench.py for the import floor a build is measured against)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,8 +40,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = _Parser(
         prog="deck", description="Build bilingual PowerPoint briefings from an article's "
         "data file.")
-    parser.add_argument("data", nargs="?", type=Path, default=None,
-                        help="article data file (YAML); default: the bundled DeepSeek article")
+    parser.add_argument("data", nargs="*", type=Path, metavar="DATA",
+                        help="article data files (YAML), or folders of them: several build "
+                        "as a batch in one process; default: the bundled DeepSeek article")
     parser.add_argument("--out", type=_folder, default=Path("out"), help="output folder (out/)")
     parser.add_argument("--lang", help="comma-separated languages (default: all in the file)")
     parser.add_argument("--template", type=Path, help="a company .pptx master (layouts "
@@ -73,8 +74,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--wait", type=float, default=60, metavar="SECONDS",
                         help="how long to wait for another build writing into the same "
                         "output folder (60)")
+    parser.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+                        help="processes building at once: the languages of one article, or "
+                        "the articles of a batch (default: one per core)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="neither read nor write the cache of earlier builds "
+                        "($DECK_CACHE_DIR, else ~/.cache/deck; safe to delete)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     return parser.parse_args(argv)
+
+
+def _jobs(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
 
 
 def _folder(text: str) -> Path:
@@ -85,12 +98,26 @@ def _folder(text: str) -> Path:
     return Path(text)
 
 
-def request_from(args: argparse.Namespace) -> BuildRequest:
+def request_from(args: argparse.Namespace, data: Path | None = None,
+                 jobs: int | None = None) -> BuildRequest:
+    """The build the arguments ask for (of ``data`` in a batch), its languages built by
+    ``jobs`` processes (default ``--jobs``, else one per core)."""
     langs = tuple(x.strip() for x in args.lang.split(",") if x.strip()) if args.lang else ()
-    return BuildRequest(data=args.data or default_article(), out_dir=args.out, langs=langs,
-                        template=args.template, force=args.force, strict=args.strict,
+    return BuildRequest(data=data or (args.data[0] if args.data else default_article()),
+                        out_dir=args.out, langs=langs, template=args.template,
+                        force=args.force, strict=args.strict,
                         source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"),
-                        merge=args.merge, wait=args.wait)
+                        merge=args.merge, wait=args.wait,
+                        jobs=jobs or args.jobs or cores())
+
+
+def new_session(args: argparse.Namespace) -> BuildSession:
+    """A session reporting waits on stderr, with the cache across processes unless
+    ``--no-cache`` (or ``DECK_NO_CACHE=1`` in the environment)."""
+    off = args.no_cache or os.environ.get("DECK_NO_CACHE", "") not in ("", "0")
+    cache = None if off else DiskCache(default_folder())
+    return BuildSession(notify=lambda message: print(message, file=sys.stderr, flush=True),
+                        cache=cache)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,22 +127,33 @@ def main(argv: list[str] | None = None) -> int:
         return _guarded(lambda: _init(args) if args.init else _check_article(args), args.debug)
     if args.diff:
         return run_diff(*args.diff, debug=args.debug)
-    session = BuildSession(notify=lambda message: print(message, file=sys.stderr, flush=True))
+    session = new_session(args)
     if args.layouts:
         return _describe(session, args)
+    datas = data_files(args.data)
+    if isinstance(datas, UserError):
+        _report(datas)
+        return 2
+    if args.watch and len(datas) > 1:
+        print("--watch follows one data file; expected one, got a batch of "
+              f"{len(datas)}", file=sys.stderr)
+        return 2
     if args.watch:
         return watch(args, session)
-    status, result = run_build(session, request_from(args), args.debug)
+    if len(datas) > 1:
+        return run_batch(session, args, datas)
+    status, result = run_build(session, request_from(args, datas[0] if datas else None),
+                               args.debug)
     if result is not None and args.preview:
         _previews(result)
     return status
 
 
 def run_build(session: BuildSession, request: BuildRequest, debug: bool = False,
-              watching: bool = False) -> tuple[int, BuildResult | None]:
+              watching: bool = False, summary: bool = True) -> tuple[int, BuildResult | None]:
     """One build with its report: the exit status, and the result when it built. With
     ``debug`` a failure shows its traceback (raised, or printed when ``watching``: the loop
-    goes on)."""
+    goes on). ``summary``: end with the "built N decks" line (a batch prints its own)."""
     t0 = time.perf_counter()
     try:
         result = session.build(request)
@@ -151,7 +189,8 @@ def run_build(session: BuildSession, request: BuildRequest, debug: bool = False,
         else:
             print(f"{d.path}: {d.slides} slides, {d.claims} claims, {d.seconds:.2f} s")
     n = len(result.decks)
-    print(f"built {n} deck{'s' if n != 1 else ''} in {time.perf_counter() - t0:.2f} s")
+    if summary:
+        print(f"built {n} deck{'s' if n != 1 else ''} in {time.perf_counter() - t0:.2f} s")
     return 0, result
 
 
@@ -179,6 +218,8 @@ def _guarded(step, debug: bool) -> int:
 def run_diff(a: Path, b: Path, debug: bool = False) -> int:
     """``--diff A B``: print the diff; 2 when a file is not a readable deck."""
     def show() -> int:
+        from .diff import diff_decks
+
         lines = diff_decks(a, b)
         try:
             print("\n".join(lines))
@@ -190,6 +231,8 @@ def run_diff(a: Path, b: Path, debug: bool = False) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
+    from .stub import init_data_file
+
     target = init_data_file(args.init)
     todos = sum(line.count("TODO") for line in target.read_text(encoding="utf-8").splitlines()
                 if not line.lstrip().startswith("#"))
@@ -199,7 +242,11 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _check_article(args: argparse.Namespace) -> int:
-    loaded, _ = load_briefing(args.data or default_article())
+    from .articletext import read_article
+    from .coverage import check_coverage
+    from .data import load_briefing
+
+    loaded, _ = load_briefing(args.data[0] if args.data else default_article())
     result = check_coverage(loaded, read_article(args.article))
     for d in result.problems:
         print(str(d))
@@ -238,7 +285,7 @@ def watch(args: argparse.Namespace, session: BuildSession) -> int:
     except ImportError:
         print("--watch needs watchfiles: python3 -m pip install -e '.[watch]'", file=sys.stderr)
         return 2
-    request = request_from(args)
+    request = request_from(args, jobs=1)  # one process: its memo makes a rebuild fast
     template = Path(args.template or theme_path()).resolve()
     inputs = {request.data.resolve().parent, outlines_dir(), labels_dir(), template.parent}
     ours = _written_by_us(request)
@@ -278,3 +325,64 @@ def _written_by_us(request: BuildRequest) -> Callable[[Path], bool]:
         return path.parent in (out, out / BASES) and bool(deck.match(path.name))
 
     return ours
+
+
+# ------------------------------------------------------------------------------------------
+# batches
+
+
+def data_files(given: list[Path]) -> list[Path] | UserError:
+    """The data files named, a folder standing for the ``*.yaml`` files directly in it (not
+    a template's mapping: a YAML beside a .pptx or .potx of its name), in name order; a
+    folder without any is an error."""
+    found: list[Path] = []
+    problems = []
+    for path in given:
+        if path.is_dir() and path.suffix not in (".yaml", ".yml"):  # x.yaml/: a mistake
+            inside = sorted(p for p in path.glob("*.yaml") if not any(
+                p.with_suffix(s).exists() for s in (".pptx", ".potx")))
+            if not inside:
+                problems.append(Diagnostic(str(path), None, "DATA", "no data files in this "
+                                           "folder; expected *.yaml article data files"))
+            found += inside
+        else:
+            found.append(path)  # missing, a pipe...: its own build says what is wrong
+    return UserError(problems) if problems else list(dict.fromkeys(found))
+
+
+def run_batch(session: BuildSession, args: argparse.Namespace, datas: list[Path]) -> int:
+    """Build many articles in one process, ``--jobs`` at a time (each article's languages one
+    after the other): one line per deck as each article finishes, every problem of every bad
+    file, a total, and exit 2 if any file was bad (1 if anything failed otherwise)."""
+    t0 = time.perf_counter()
+    try:  # planned once here, before the workers start: each inherits it
+        session.template(args.template)
+    except UserError:
+        pass  # each article's build reports it with the rest of its problems
+    jobs = [lambda data=data: _batch_job(session, request_from(args, data, jobs=1))
+            for data in datas]
+    outcomes = run_jobs(jobs, args.jobs or cores(), on_done=lambda _i, o: _print_job(o))
+    built = sum(o[1] for o in outcomes)
+    failed = [o for o in outcomes if o[0] != 0]
+    print(f"built {built} deck{'s' if built != 1 else ''} from {len(datas) - len(failed)} of "
+          f"{len(datas)} data files in {time.perf_counter() - t0:.2f} s"
+          + (f"; {len(failed)} failed" if failed else ""))
+    return max((o[0] for o in outcomes), key=lambda s: (s == 1, s == 2), default=0)
+
+
+def _batch_job(session: BuildSession, request: BuildRequest) -> tuple[int, int, str, str]:
+    """One article of a batch, its report captured: (status, decks built, stdout, stderr)."""
+    import contextlib
+    import io
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status, result = run_build(session, request, summary=False)
+    return status, len(result.decks) if result else 0, out.getvalue(), err.getvalue()
+
+
+def _print_job(outcome: tuple[int, int, str, str]) -> None:
+    _, _, out, err = outcome
+    sys.stderr.write(err)
+    sys.stdout.write(out)
+    sys.stdout.flush()

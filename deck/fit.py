@@ -80,6 +80,12 @@ class FitContext:
     sizes: Sizes = Sizes()
     rtl: bool = False  # the deck's language is written right to left
 
+    def cache_key(self) -> tuple:
+        """This context as plain values, the same in every process: what a cache kept across
+        processes (:mod:`deck.cache`) keys fitted slides on."""
+        return (self.lang, self.labels.model_dump_json(), self.heading.identity,
+                self.body.identity, self.sizes, self.rtl)
+
     def direction(self, align: str | None = None) -> dict:
         """Paragraph settings for the deck's writing direction: right to left and aligned
         right (or as ``align`` says) for Arabic or Hebrew; nothing else otherwise."""

@@ -18,6 +18,7 @@ import math
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PIL import ImageFont
 
@@ -107,6 +108,10 @@ def is_hangul(ch: str) -> bool:
     return 0xAC00 <= ord(ch) <= 0xD7A3
 
 
+#: the most wrapped heights a measurer keeps across processes (:meth:`Fonts.store`)
+MAX_KEPT = 100_000
+
+
 class Fonts:
     """Resolves typefaces to files and keeps a measurer per face set (owned by a session)."""
 
@@ -114,6 +119,7 @@ class Fonts:
         self._dirs = search_dirs
         self._files: dict[str, Path | None] = {}
         self._measurers: dict[FaceSet, Measurer] = {}
+        self._kept: dict[tuple, tuple[int, int]] = {}  # (identity, tag): sizes as kept
         self.approximated: set[str] = set()
 
     def measurer(self, latin: str, east_asian: str) -> Measurer:
@@ -124,6 +130,31 @@ class Fonts:
         if faces not in self._measurers:
             self._measurers[faces] = Measurer(faces)
         return self._measurers[faces]
+
+    def load(self, cache: Any, tag: str) -> None:
+        """Take what earlier processes measured for ``tag`` (a deck's language) from
+        ``cache`` (a :class:`deck.cache.DiskCache`) into every measurer: widths and wrapped
+        heights are values of their text, width, size and face, so a rebuild measures only
+        text it has not seen."""
+        for measurer in self._measurers.values():
+            key = (measurer.identity, tag)
+            if key in self._kept:
+                continue
+            found = cache.load("measure", key)
+            if found is not None:
+                advance, heights = found[0]
+                measurer._advance.update(advance)
+                measurer._heights.update(heights)
+            self._kept[key] = measurer.size()
+
+    def store(self, cache: Any, tag: str) -> None:
+        """Keep every measurer's widths and heights in ``cache`` for ``tag`` (at most
+        :data:`MAX_KEPT` heights: a table that large is not worth reading back)."""
+        for measurer in self._measurers.values():
+            key = (measurer.identity, tag)
+            if self._kept.get(key) != measurer.size() and len(measurer._heights) <= MAX_KEPT:
+                cache.store("measure", key, (measurer._advance, measurer._heights))
+                self._kept[key] = measurer.size()
 
     def _pair(self, typeface: str, slot: str) -> tuple[Path, Path]:
         """The font files measured for ``typeface`` in a Latin or East Asian (Hangul) slot:
@@ -158,6 +189,14 @@ class Fonts:
         return self._files[file_name]
 
 
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        st = path.stat()
+    except OSError:
+        return (0, 0)
+    return (st.st_size, st.st_mtime_ns)
+
+
 def _safe_glob(directory: Path, name: str) -> list[Path]:
     try:
         return sorted(directory.rglob(name)) if directory.is_dir() else []
@@ -184,6 +223,17 @@ class Measurer:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Measurer) and other.faces == self.faces
+
+    def size(self) -> tuple[int, int]:
+        """How many widths and heights this measurer has computed."""
+        return len(self._advance), len(self._heights)
+
+    @property
+    def identity(self) -> tuple:
+        """The faces as plain values, the same in every process: each file's path, size and
+        modification time (a font updated in place measures differently)."""
+        return tuple((str(p), *_stamp(p)) for p in (self.faces.latin, self.faces.latin_bold,
+                                                     self.faces.ea, self.faces.ea_bold))
 
     def __hash__(self) -> int:
         return hash(self.faces)

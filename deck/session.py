@@ -20,11 +20,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from . import l10n
 from . import model as m
-from .check import LayoutError, check_deck
 from .context import (
     article_title,
     briefing_context,
@@ -38,7 +37,6 @@ from .files import Roots, read_text
 from .fit import FitContext, FitError, fit_slide, number_slides
 from .master import Template, mapping_path, read_template, read_template_sources
 from .measure import Fonts
-from .merge import MergeOutcome, merge_decks
 from .outline import LAYOUTS, Outline, Rendered, parse_outline, resolve_outline
 from .output import (
     Saved,
@@ -56,31 +54,56 @@ from .roles import Roles, default_layout, plan_roles, qualifying
 from .roles import suits as suits_layout
 from .templating import OutlineEnvironment, render_outline
 from .templating import yaml_quote as quote_name
-from .writer import WrittenDeck, write_presentation
+from .workers import run_jobs
+
+if TYPE_CHECKING:
+    from .cache import DiskCache
+    from .merge import MergeOutcome
+    from .writer import WrittenDeck
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
 class Memo(Generic[K, V]):
-    """A bounded memo table: least recently used entries go first."""
+    """A bounded memo table: least recently used entries go first. Given a
+    :class:`~deck.cache.DiskCache`, it is the first tier of that cache: a miss here is looked
+    up there (under ``namespace``, by ``disk_key(key)``: plain values, the same in every
+    process), and what is made is kept in both."""
 
-    def __init__(self, size: int):
+    def __init__(self, size: int, disk: DiskCache | None = None, namespace: str = "",
+                 disk_key: Callable[[K], Hashable] | None = None):
         self._size = size
         self._items: OrderedDict[K, V] = OrderedDict()
+        self._disk = disk
+        self._namespace = namespace
+        self._disk_key = disk_key or (lambda key: key)
 
     def get(self, key: K, make: Callable[[], V]) -> V:
         if key in self._items:
             self._items.move_to_end(key)
             return self._items[key]
-        value = make()
-        self.put(key, value)
+        if self._disk is not None:
+            value = self._disk.get(self._namespace, self._disk_key(key), make)
+        else:
+            value = make()
+        self._keep(key, value)
         return value
 
     def peek(self, key: K) -> V | None:
-        return self._items.get(key)
+        if key in self._items or self._disk is None:
+            return self._items.get(key)
+        found = self._disk.load(self._namespace, self._disk_key(key))
+        if found is not None:
+            self._keep(key, found[0])
+        return found[0] if found is not None else None
 
     def put(self, key: K, value: V) -> None:
+        self._keep(key, value)
+        if self._disk is not None:
+            self._disk.store(self._namespace, self._disk_key(key), value)
+
+    def _keep(self, key: K, value: V) -> None:
         self._items[key] = value
         self._items.move_to_end(key)
         if len(self._items) > self._size:
@@ -103,6 +126,7 @@ class BuildRequest:
     source_date_epoch: str | None = None  # the environment's SOURCE_DATE_EPOCH
     merge: bool = False  # carry hand edits of edited decks into the new build
     wait: float = 60  # seconds to wait for another build writing into out_dir
+    jobs: int = 1  # languages built at once, each in a process of its own (same bytes)
 
     def deck_name(self, lang: str) -> str:
         return f"{self.data.stem}.{lang}.pptx"
@@ -167,18 +191,22 @@ class _Inputs:
 class BuildSession:
     """Runs builds; keeps what one build computed for the next (``--watch``, tests, batches)."""
 
-    def __init__(self, notify: Callable[[str], None] | None = None) -> None:
+    def __init__(self, notify: Callable[[str], None] | None = None,
+                 cache: DiskCache | None = None) -> None:
         #: told when a build waits for another writing into the same folder
         self.notify = notify
+        #: kept across processes (a later ``python build.py`` reuses what this one made)
+        self.cache = cache
         self.fonts = Fonts()
-        self._templates: Memo[tuple[bytes, bytes], _Planned] = Memo(4)
+        self._templates: Memo[tuple[bytes, bytes], _Planned] = Memo(4, cache, "template")
         self._labels: Memo[tuple[Path, bytes], l10n.Labels] = Memo(16)
         self._envs: Memo[tuple, OutlineEnvironment] = Memo(8)
-        self._fitted: Memo[tuple, tuple[m.Slide, ...]] = Memo(4096)
-        self._packed: Memo[tuple, bytes] = Memo(32)
-        self._written: Memo[tuple, WrittenDeck] = Memo(16)
-        self._workbooks: Memo[tuple[bytes, str], bytes] = Memo(256)
-        self._checked: Memo[bytes, tuple[str, ...]] = Memo(32)  # by the deck's digest
+        self._fitted: Memo[tuple, tuple[m.Slide, ...]] = Memo(
+            4096, cache, "fit", lambda key: (key[0], key[1], key[2].cache_key()))
+        self._packed: Memo[tuple, bytes] = Memo(32, cache, "deck")
+        self._written: Memo[tuple, WrittenDeck] = Memo(16, cache, "written")
+        self._workbooks: Memo[tuple[bytes, str], bytes] = Memo(256, cache, "workbook")
+        self._checked: Memo[bytes, tuple[str, ...]] = Memo(32, cache, "check")  # by digest
 
     # -- the pipeline ------------------------------------------------------------------------
 
@@ -191,14 +219,12 @@ class BuildSession:
         inputs = self.read_inputs(request)
         check_output(request.out_dir, [request.deck_name(lang) for lang in inputs.langs])
         outlines = self._outlines(inputs)
-        decks = []
-        for lang in inputs.langs:
-            t0 = time.perf_counter()
-            data, slides = self.make_deck(inputs, lang, outlines[lang], request)
-            self.check(data, request.deck_name(lang))
-            decks.append(BuiltDeck(request.out_dir / request.deck_name(lang), lang, slides,
-                                   len(inputs.loaded.briefing.claims),
-                                   time.perf_counter() - t0, data))
+        jobs = [lambda lang=lang: self._deck(inputs, lang, outlines[lang], request)
+                for lang in inputs.langs]
+        decks = [BuiltDeck(request.out_dir / request.deck_name(lang), lang, slides,
+                           len(inputs.loaded.briefing.claims), seconds, data)
+                 for lang, (data, slides, seconds) in zip(
+                     inputs.langs, run_jobs(jobs, request.jobs), strict=True)]
         if request.merge:
             merged, saved = self._save_merged(inputs, decks, request)
             return BuildResult(tuple(decks), inputs.warnings + inputs.notes, saved.backups,
@@ -214,9 +240,22 @@ class BuildSession:
                                 "less exactly", "note")
                      for name in sorted(self.fonts.approximated))
 
+    def _deck(self, inputs: _Inputs, lang: str, outline: Outline,
+              request: BuildRequest) -> tuple[bytes, int, float]:
+        """One language's deck, checked: its bytes, slide count and seconds (a job: it may
+        run in a process of its own)."""
+        t0 = time.perf_counter()
+        data, slides = self.make_deck(inputs, lang, outline, request)
+        self.check(data, request.deck_name(lang))
+        if self.cache is not None:
+            self.fonts.store(self.cache, l10n.lang_tag(lang))
+        return data, slides, time.perf_counter() - t0
+
     def check(self, data: bytes, name: str) -> None:
         """The layout checker over a deck before it is saved: a deck that would run off a
         slide is a bug here, and is never written (:class:`LayoutError`, exit 1)."""
+        from .check import LayoutError, check_deck
+
         problems = self._checked.get(hashlib.sha256(data).digest(),
                                      lambda: tuple(check_deck(data, self.fonts)))
         if problems:
@@ -227,6 +266,8 @@ class BuildSession:
         """For each deck edited since it was built: its merge with the new build (None where
         the new build is the deck as last built: nothing to merge). Every problem of every
         deck is raised at once, before anything is written."""
+        from .merge import merge_decks
+
         problems: list[Diagnostic] = []
         plans: dict[Path, MergeOutcome | None] = {}
         out_dir = decks[0].path.parent if decks else Path()
@@ -390,6 +431,8 @@ class BuildSession:
                          self.fonts.measurer(fonts.major_latin, fonts.major_ea),
                          self.fonts.measurer(fonts.minor_latin, fonts.minor_ea),
                          rtl=l10n.is_rtl(lang))
+        if self.cache is not None:
+            self.fonts.load(self.cache, tag)
         slides: list[m.Slide] = []
         problems: list[Diagnostic] = []
         for i, slide in enumerate(outline.slides):
@@ -407,6 +450,8 @@ class BuildSession:
         return m.Presentation(props, number_slides(slides))
 
     def _write(self, pres: m.Presentation, template: Template) -> bytes:
+        from .writer import write_presentation
+
         shape = (template.digest, pres.properties,
                  tuple((type(s), s.layout, bool(s.notes)) for s in pres.slides))
         previous = self._written.peek(shape)

@@ -3,6 +3,7 @@ scenario (both decks edited by hand, the article updated, rebuilt with --merge).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import corpus as template_corpus
@@ -10,6 +11,11 @@ import pytest
 from helpers import DEFAULT_DATA, MergeScenario, build, merge_scenario
 
 from deck.session import BuiltDeck
+
+# builds started by the tests (main(), build.py in a child) never read or write the user's
+# cache, and a test that breaks the fit stage on purpose cannot leave slides for another:
+# the cache's own tests (tests/test_cache.py) switch it on in a folder of their own
+os.environ["DECK_NO_CACHE"] = "1"
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """Jobs in forked children (deck/workers.py): results in job order, the same as run here;
-bad input comes back as the same UserError, a crash as a WorkerError with its traceback."""
+bad input comes back as the same UserError, a crash as the same exception with the child's
+traceback (a WorkerError where the exception cannot be sent)."""
 
 from __future__ import annotations
 
@@ -29,9 +30,27 @@ def test_bad_input_in_a_child_is_the_same_user_error():
     assert [str(d) for d in info.value.diagnostics] == ["a.yaml:3: claims: unknown source"]
 
 
-def test_a_crash_in_a_child_is_a_worker_error_with_its_traceback():
+def test_a_crash_in_a_child_is_raised_again_with_its_traceback():
     def crash():
         return {}["missing"]
 
-    with pytest.raises(WorkerError, match="KeyError: 'missing'"):
+    with pytest.raises(KeyError, match="missing") as info:
+        run_jobs([crash, lambda: 2], workers=2)
+    assert "in a worker process" in info.value.__notes__[0]
+    assert "return {}[\"missing\"]" in info.value.__notes__[0]
+
+
+class _Unsendable(Exception):
+    def __init__(self, lock):
+        super().__init__("cannot be pickled")
+        self.lock = lock
+
+
+def test_an_exception_that_cannot_be_sent_is_a_worker_error_with_its_traceback():
+    import threading
+
+    def crash():
+        raise _Unsendable(threading.Lock())
+
+    with pytest.raises(WorkerError, match="_Unsendable"):
         run_jobs([crash, lambda: 2], workers=2)

@@ -1,0 +1,82 @@
+"""Batches: several data files (or a folder of them) built by one command in one process,
+a worker per core; one line per deck, a total, and a bad file reported without stopping the
+others (exit 2 at the end)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from helpers import BIKESHARE, ROOT, copy_bikeshare
+
+
+def _articles(folder: Path, names: list[str], bad: dict[str, tuple[str, str]] | None = None):
+    """Copies of the bikeshare article named ``names`` in ``folder`` (with its picture);
+    ``bad`` replaces text in some of them."""
+    copy_bikeshare(folder)
+    text = (folder / BIKESHARE.name).read_text(encoding="utf-8")
+    (folder / BIKESHARE.name).unlink()
+    paths = []
+    for name in names:
+        old, new = (bad or {}).get(name, ("", ""))
+        (folder / name).write_text(text.replace(old, new, 1) if old else text, encoding="utf-8")
+        paths.append(folder / name)
+    return paths
+
+
+def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "build.py"), *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=180, check=False)
+
+
+def test_a_batch_builds_every_file_with_a_line_per_deck_and_a_total(tmp_path):
+    paths = _articles(tmp_path / "in", ["a.yaml", "b.yaml", "c.yaml"])
+    run = _run(*map(str, paths), "--out", str(tmp_path / "out"), "--jobs", "2")
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    decks = [line for line in lines if ".pptx: " in line]
+    assert sorted(Path(line.split(":")[0]).name for line in decks) == [
+        "a.en.pptx", "b.en.pptx", "c.en.pptx"]
+    assert re.fullmatch(r"built 3 decks from 3 of 3 data files in [\d.]+ s", lines[-1])
+    single = tmp_path / "single"
+    assert _run(str(paths[1]), "--out", str(single), "--jobs", "1").returncode == 0
+    assert (tmp_path / "out" / "b.en.pptx").read_bytes() == \
+        (single / "b.en.pptx").read_bytes()
+
+
+def test_a_bad_file_is_reported_and_the_others_are_built(tmp_path):
+    paths = _articles(tmp_path / "in", ["a.yaml", "b.yaml", "c.yaml"],
+                      {"b.yaml": ("value: 40,", "value: .nan,")})
+    run = _run(str(tmp_path / "in"), "--out", str(tmp_path / "out"))
+    assert run.returncode == 2
+    assert re.search(r"b\.yaml:\d+: claims\[stations\]\.figures\[new_stations\]\.value: not a "
+                     r"number", run.stderr), run.stderr
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.pptx")) == [
+        "a.en.pptx", "c.en.pptx"]
+    assert run.stdout.splitlines()[-1].startswith("built 2 decks from 2 of 3 data files")
+    assert run.stdout.splitlines()[-1].endswith("; 1 failed")
+    assert paths[1].exists()
+
+
+def test_a_folder_is_its_data_files_not_a_template_mapping(tmp_path):
+    _articles(tmp_path / "in", ["a.yaml"])
+    shutil.copy(ROOT / "tests" / "data" / "company" / "company.pptx", tmp_path / "in")
+    shutil.copy(ROOT / "tests" / "data" / "company" / "company.yaml", tmp_path / "in")
+    run = _run(str(tmp_path / "in"), "--out", str(tmp_path / "out"))
+    assert run.returncode == 0, run.stderr
+    assert [p.name for p in (tmp_path / "out").glob("*.pptx")] == ["a.en.pptx"]
+
+
+def test_an_empty_folder_and_watch_over_a_batch_are_refused(tmp_path):
+    (tmp_path / "empty").mkdir()
+    run = _run(str(tmp_path / "empty"), "--out", str(tmp_path / "out"))
+    assert run.returncode == 2
+    assert "empty: DATA: no data files in this folder" in run.stderr
+    paths = _articles(tmp_path / "in", ["a.yaml", "b.yaml"])
+    run = _run(*map(str, paths), "--watch", "--out", str(tmp_path / "out"))
+    assert run.returncode == 2
+    assert "--watch follows one data file; expected one, got a batch of 2" in run.stderr
+    assert not (tmp_path / "out").exists()
