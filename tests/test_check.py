@@ -183,3 +183,63 @@ def test_every_build_runs_the_checker_and_never_writes_a_deck_that_fails_it(
                     err), err
     assert "text needs" in err and "nothing was written" in err
     assert files_in(out) == before
+
+
+# ------------------------------------------------------------------------------------------
+# the checker's own placeholder lookups (compiled XPaths, memoised inheritance) read what
+# python-pptx reads
+
+
+def _reindex_placeholders(prs) -> None:
+    """Every other slide's placeholders pointed at an ``idx`` their layout lacks (nothing to
+    inherit), every third one's stripped of its type (found by ``idx`` alone, as a body)."""
+    for n, slide in enumerate(prs.slides):
+        for shape in slide.placeholders:
+            shape.left, shape.top, shape.width, shape.height = (shape.left, shape.top,
+                                                                shape.width, shape.height)
+            ph = shape._element.ph
+            if n % 2 and ph.get("idx"):
+                ph.set("idx", "999")
+            elif n % 3 == 0:
+                ph.attrib.pop("type", None)
+
+
+@pytest.mark.parametrize("edit", [None, _reindex_placeholders])
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_checker_reads_shapes_as_python_pptx_does(bundled, lang: str, edit) -> None:
+    from deck.check import _cell_margins, _grid, _Inheritance, _name, _ph
+    from deck.master import placeholder_chain
+
+    prs = Presentation(str(bundled[lang]))
+    if edit is not None:
+        edit(prs)
+    inherit = _Inheritance()
+    for slide in prs.slides:
+        layout = slide.slide_layout
+        for shape in slide.shapes:
+            assert (_ph(shape._element) is not None) is shape.is_placeholder
+            assert _name(shape) == shape.name
+            assert inherit.box(shape, layout) == (shape.left, shape.top, shape.width,
+                                                  shape.height)
+            assert inherit.chain(shape, layout) == placeholder_chain(shape)
+            if getattr(shape, "has_table", False):
+                table = shape.table
+                assert _grid(table) == ([r.height for r in table.rows],
+                                        [c.width for c in table.columns])
+                cells = [cell for row in table.rows for cell in row.cells]
+                assert [_cell_margins(c._tc) for c in cells] == [
+                    (c.margin_left, c.margin_right, c.margin_top, c.margin_bottom)
+                    for c in cells]
+
+
+def test_reindexed_placeholders_are_checked_not_crashed_on(bundled, tmp_path: Path) -> None:
+    """Placeholders that inherit nothing, or inherit by ``idx`` alone: every slide is still
+    checked, and what is reported is only the titles that lost their type (slides 1, 4, 7,
+    ...), nothing else."""
+    prs = Presentation(str(bundled["en"]))
+    _reindex_placeholders(prs)
+    edited = tmp_path / "reindexed.pptx"
+    prs.save(str(edited))
+    problems = check_deck(edited)
+    assert problems == [f"slide {n}: no title placeholder"
+                        for n in range(1, len(prs.slides) + 1, 3)], problems
