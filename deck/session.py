@@ -218,13 +218,14 @@ class BuildSession:
         """
         inputs = self.read_inputs(request)
         check_output(request.out_dir, [request.deck_name(lang) for lang in inputs.langs])
-        outlines = self._outlines(inputs)
-        jobs = [lambda lang=lang: self._deck(inputs, lang, outlines[lang], request)
-                for lang in inputs.langs]
+        jobs = [lambda lang=lang: self._language(inputs, lang, request) for lang in inputs.langs]
+        made = run_jobs(jobs, request.jobs)
+        problems = [d for m in made if isinstance(m, list) for d in m]
+        if problems:
+            raise UserError(problems)
         decks = [BuiltDeck(request.out_dir / request.deck_name(lang), lang, slides,
                            len(inputs.loaded.briefing.claims), seconds, data)
-                 for lang, (data, slides, seconds) in zip(
-                     inputs.langs, run_jobs(jobs, request.jobs), strict=True)]
+                 for lang, (data, slides, seconds) in zip(inputs.langs, made, strict=True)]
         if request.merge:
             merged, saved = self._save_merged(inputs, decks, request)
             return BuildResult(tuple(decks), inputs.warnings + inputs.notes, saved.backups,
@@ -240,12 +241,18 @@ class BuildSession:
                                 "less exactly", "note")
                      for name in sorted(self.fonts.approximated))
 
-    def _deck(self, inputs: _Inputs, lang: str, outline: Outline,
-              request: BuildRequest) -> tuple[bytes, int, float]:
-        """One language's deck, checked: its bytes, slide count and seconds (a job: it may
-        run in a process of its own)."""
+    def _language(self, inputs: _Inputs, lang: str,
+                  request: BuildRequest) -> tuple[bytes, int, float] | list[Diagnostic]:
+        """One language's deck, from its outline to its checked bytes: the bytes, slide
+        count and seconds, or every problem of its outline and fit (a job: it may run in a
+        process of its own, so problems come back as a value, and the build reports those of
+        every language at once)."""
         t0 = time.perf_counter()
-        data, slides = self.make_deck(inputs, lang, outline, request)
+        try:
+            outline = self.outline(inputs, lang)
+            data, slides = self.make_deck(inputs, lang, outline, request)
+        except UserError as exc:
+            return list(exc.diagnostics)
         self.check(data, request.deck_name(lang))
         if self.cache is not None:
             self.fonts.store(self.cache, l10n.lang_tag(lang))
@@ -382,18 +389,6 @@ class BuildSession:
             return l10n.read_labels(path)  # names the catalogs there are
         text = read_text(found[1] if found else path, "label catalog", shown=str(path))
         return self._labels.get((path, text), lambda: l10n.read_labels(path, text))
-
-    def _outlines(self, inputs: _Inputs) -> dict[str, Outline]:
-        """Render, parse and resolve every language's outline; report all problems at once."""
-        problems: list[Diagnostic] = []
-        outlines = {}
-        for lang in inputs.langs:
-            outline = _collect(problems, lambda lang=lang: self.outline(inputs, lang))
-            if outline is not None:
-                outlines[lang] = outline
-        if problems:
-            raise UserError(problems)
-        return outlines
 
     def render(self, inputs: _Inputs, lang: str) -> Rendered:
         """The article's outline template rendered for one language."""
