@@ -1,13 +1,16 @@
-"""Work spread over the machine's cores: each job runs in a forked child process and sends its
-result back whole through a pipe.
+"""Work spread over the machine's cores: a few forked worker processes, each running job after
+job for as long as there are jobs, and sending each result back whole through a pipe.
 
-Forking (POSIX) gives each child the parent's imported modules and everything it has already
-read (the data file, the template, fonts), so a child starts working at once. A job's result
-is a plain value; bad input raised in a child comes back as the same :class:`UserError`, any
-other failure as the same exception (its child's traceback in a note), or as
-:class:`WorkerError` carrying that traceback where the exception cannot be sent. Where
-forking is not available, or there is one core or one job, the jobs simply run here, in
-order: the results are the same either way.
+Forking (POSIX) gives each worker the parent's imported modules and everything it has already
+read (the data file, the template, fonts), so it starts working at once; and a worker that
+stays for the next job keeps what the last one computed (a batch's compiled outline
+templates, measured fonts, written slides), as one process building job after job would. A
+job's result is a plain value; bad input raised in a worker comes back as the same
+:class:`UserError`, any other failure as the same exception (its worker's traceback in a
+note), or as :class:`WorkerError` carrying that traceback where the exception cannot be sent.
+A worker that dies fails only the job it was running; another takes its place. Where forking
+is not available, or there is one core or one job, the jobs simply run here, in order: the
+results are the same either way.
 """
 
 from __future__ import annotations
@@ -15,17 +18,20 @@ from __future__ import annotations
 import os
 import pickle
 import select
+import signal
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from .diagnostics import UserError
 
 T = TypeVar("T")
+_HEADER = 8  # a result's length, before its bytes
 
 
 class WorkerError(RuntimeError):
-    """A job failed in its child process for a reason other than bad input."""
+    """A job failed in its worker process for a reason other than bad input."""
 
 
 def cores() -> int:
@@ -38,10 +44,10 @@ def cores() -> int:
 
 def run_jobs(jobs: Sequence[Callable[[], T]], workers: int | None = None,
              on_done: Callable[[int, T], None] | None = None) -> list[T]:
-    """The results of ``jobs``, in order, computed by up to ``workers`` child processes at a
-    time (default: one per core). ``on_done(index, result)`` is called here as each job
-    succeeds, in the order they finish. Raises the first job's failure, in job order, once
-    every job has ended."""
+    """The results of ``jobs``, in order, computed by up to ``workers`` worker processes
+    (default: one per core), each taking the next job as it finishes one. ``on_done(index,
+    result)`` is called here as each job succeeds, in the order they finish. Raises the first
+    job's failure, in job order, once every job has ended."""
     workers = min(workers or cores(), len(jobs))
     if workers <= 1 or not hasattr(os, "fork"):
         results = []
@@ -50,66 +56,131 @@ def run_jobs(jobs: Sequence[Callable[[], T]], workers: int | None = None,
             if on_done is not None:
                 on_done(index, results[-1])
         return results
-    outcomes: dict[int, tuple[str, object]] = {}
-    running: dict[int, tuple[int, int, bytearray]] = {}  # fd -> (job index, pid, buffer)
-    pending = list(enumerate(jobs))
-    while pending or running:
-        while pending and len(running) < workers:
-            index, job = pending.pop(0)
-            fd, pid = _start(job)
-            running[fd] = (index, pid, bytearray())
-        for index in _collect(running, outcomes):
-            if on_done is not None and outcomes[index][0] == "ok":
-                on_done(index, outcomes[index][1])  # type: ignore[arg-type]
-    return [_result(outcomes[i]) for i in range(len(jobs))]
+    pool = _Pool(jobs, on_done)
+    try:
+        pool.run(workers)
+    finally:
+        pool.close()
+    return [_result(pool.outcomes[i]) for i in range(len(jobs))]
 
 
-def _start(job: Callable[[], object]) -> tuple[int, int]:
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: run, send, leave without running the parent's cleanup
-        os.close(read_fd)
-        try:
+@dataclass
+class _Worker:
+    pid: int
+    orders: int  # where this process writes the index of the worker's next job
+    results: int  # where it reads the worker's results
+    job: int | None = None  # the job it is running
+    buffer: bytearray = field(default_factory=bytearray)
+
+
+class _Pool:
+    """Worker processes serving ``jobs`` by index (each worker has them all, from the fork)."""
+
+    def __init__(self, jobs: Sequence[Callable[[], object]],
+                 on_done: Callable[[int, object], None] | None) -> None:
+        self.jobs, self.on_done = jobs, on_done
+        self.pending = list(range(len(jobs)))
+        self.outcomes: dict[int, tuple[str, object]] = {}
+        self.workers: dict[int, _Worker] = {}  # by the fd its results arrive on
+
+    def run(self, size: int) -> None:
+        while self.pending or any(w.job is not None for w in self.workers.values()):
+            idle = sum(w.job is None for w in self.workers.values())
+            while len(self.workers) < size and idle < len(self.pending):
+                self._spawn()
+                idle += 1
+            for worker in self.workers.values():
+                if worker.job is None and self.pending:
+                    worker.job = self.pending.pop(0)
+                    os.write(worker.orders, worker.job.to_bytes(4, "big"))
+            busy = [fd for fd, w in self.workers.items() if w.job is not None]
+            for fd in select.select(busy, [], [])[0]:
+                self._read(self.workers[fd])
+
+    def _spawn(self) -> None:
+        order_read, order_write = os.pipe()
+        result_read, result_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker: serve, then leave without running the parent's cleanup
             try:
-                outcome: tuple[str, object] = ("ok", job())
-            except UserError as exc:
-                outcome = ("user", exc.diagnostics)
-            except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
-                outcome = ("raised", (exc, traceback.format_exc()))
-            try:
-                data = pickle.dumps(outcome, protocol=5)
-            except Exception:  # noqa: BLE001 - an exception that cannot travel: its traceback
-                where = outcome[1][1] if outcome[0] == "raised" else traceback.format_exc()
-                data = pickle.dumps(("error", where), protocol=5)
-            with os.fdopen(write_fd, "wb") as out:
-                out.write(data)
-        finally:
-            os._exit(0)
-    os.close(write_fd)
-    return read_fd, pid
+                for other in self.workers.values():  # the other workers' pipes are not ours
+                    os.close(other.orders)
+                    os.close(other.results)
+                os.close(order_write)
+                os.close(result_read)
+                _serve(self.jobs, order_read, result_write)
+            finally:
+                os._exit(0)
+        os.close(order_read)
+        os.close(result_write)
+        self.workers[result_read] = _Worker(pid, order_write, result_read)
 
-
-def _collect(running: dict[int, tuple[int, int, bytearray]],
-             outcomes: dict[int, tuple[str, object]]) -> list[int]:
-    """Read whatever the children have written; note each that has finished, and return
-    their job indexes."""
-    finished = []
-    ready, _, _ = select.select(list(running), [], [])
-    for fd in ready:
-        index, pid, buffer = running[fd]
-        chunk = os.read(fd, 1 << 20)
-        if chunk:
-            buffer.extend(chunk)
-            continue
-        os.close(fd)
-        os.waitpid(pid, 0)
-        del running[fd]
-        finished.append(index)
+    def _read(self, worker: _Worker) -> None:
+        chunk = os.read(worker.results, 1 << 20)
+        if not chunk:  # the worker died (its job ended the process, or a signal)
+            assert worker.job is not None
+            self.outcomes[worker.job] = (
+                "error", f"worker process {worker.pid} ended without a result")
+            self._retire(worker)
+            return
+        worker.buffer += chunk
+        if len(worker.buffer) < _HEADER:
+            return
+        size = int.from_bytes(worker.buffer[:_HEADER], "big")
+        if len(worker.buffer) < _HEADER + size:
+            return
+        index, worker.job = worker.job, None
+        assert index is not None
         try:
-            outcomes[index] = pickle.loads(bytes(buffer))
-        except Exception:  # noqa: BLE001 - a child that died mid-write
-            outcomes[index] = ("error", f"worker process {pid} ended without a result")
-    return finished
+            self.outcomes[index] = pickle.loads(worker.buffer[_HEADER:_HEADER + size])
+        except Exception:  # noqa: BLE001 - a result that cannot be read back
+            self.outcomes[index] = ("error", traceback.format_exc())
+        worker.buffer = bytearray()
+        if self.on_done is not None and self.outcomes[index][0] == "ok":
+            self.on_done(index, self.outcomes[index][1])
+
+    def _retire(self, worker: _Worker, kill: bool = False) -> None:
+        del self.workers[worker.results]
+        os.close(worker.orders)  # its end of input: a waiting worker leaves
+        os.close(worker.results)
+        if kill:
+            try:
+                os.kill(worker.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        os.waitpid(worker.pid, 0)
+
+    def close(self) -> None:
+        """Every worker told there is no more work (killed if still busy: an interrupt) and
+        waited for."""
+        for worker in list(self.workers.values()):
+            self._retire(worker, kill=worker.job is not None)
+
+
+def _serve(jobs: Sequence[Callable[[], object]], orders: int, results: int) -> None:
+    """A worker's loop: run each job whose index arrives, send back its outcome, until the
+    parent closes the orders pipe."""
+    with os.fdopen(orders, "rb") as inbox, os.fdopen(results, "wb") as out:
+        while len(head := inbox.read(4)) == 4:
+            data = _outcome(jobs[int.from_bytes(head, "big")])
+            out.write(len(data).to_bytes(_HEADER, "big"))
+            out.write(data)
+            out.flush()
+
+
+def _outcome(job: Callable[[], object]) -> bytes:
+    """A job's outcome, pickled: its result, its bad-input problems, or its failure."""
+    try:
+        outcome: tuple[str, object] = ("ok", job())
+    except UserError as exc:
+        outcome = ("user", exc.diagnostics)
+    except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
+        outcome = ("raised", (exc, traceback.format_exc()))
+    try:
+        return pickle.dumps(outcome, protocol=5)
+    except Exception:  # noqa: BLE001 - an exception that cannot travel: its traceback
+        where = outcome[1][1] if outcome[0] == "raised" else traceback.format_exc()
+        return pickle.dumps(("error", where), protocol=5)
 
 
 def _result(outcome: tuple[str, object]):
@@ -118,7 +189,7 @@ def _result(outcome: tuple[str, object]):
         return value
     if kind == "user":
         raise UserError(value)  # type: ignore[arg-type]
-    if kind == "raised":  # the child's own exception, raised again here with its traceback
+    if kind == "raised":  # the worker's own exception, raised again here with its traceback
         exc, where = value  # type: ignore[misc]
         exc.add_note(f"in a worker process:\n{where}")
         raise exc

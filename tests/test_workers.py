@@ -54,3 +54,30 @@ def test_an_exception_that_cannot_be_sent_is_a_worker_error_with_its_traceback()
 
     with pytest.raises(WorkerError, match="_Unsendable"):
         run_jobs([crash, lambda: 2], workers=2)
+
+
+_served = []  # what one worker process has run so far (each worker has its own copy)
+
+
+def _remember(i: int) -> tuple[int, list[int]]:
+    _served.append(i)
+    return os.getpid(), list(_served)
+
+
+def test_a_worker_runs_job_after_job_and_keeps_what_it_computed():
+    results = run_jobs([lambda i=i: _remember(i) for i in range(8)], workers=2)
+    pids = {pid for pid, _ in results}
+    assert len(pids) <= 2 and os.getpid() not in pids  # two processes served all eight
+    for pid in pids:  # each worker's later jobs saw what its earlier ones left
+        histories = sorted((seen for p, seen in results if p == pid), key=len)
+        assert [len(h) for h in histories] == list(range(1, len(histories) + 1))
+        assert all(h == histories[-1][: len(h)] for h in histories)
+    assert _served == []  # nothing ran here
+
+
+def test_a_worker_that_dies_fails_its_own_job_only():
+    done = []
+    jobs = [lambda i=i: os._exit(3) if i == 2 else i * 10 for i in range(6)]
+    with pytest.raises(WorkerError, match="ended without a result"):
+        run_jobs(jobs, workers=2, on_done=lambda i, r: done.append((i, r)))
+    assert sorted(done) == [(i, i * 10) for i in range(6) if i != 2]  # the others all ran
