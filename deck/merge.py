@@ -85,7 +85,8 @@ class MergeOutcome:
     def report(self, deck: object, base: object, backup: object, data: object) -> str:
         """The merge report: where everything came from, then every decision, conflicts
         first (each says where the user's version is)."""
-        lines = [f"deck --merge: {deck}", f"  the deck as built (base): {base}",
+        lines = [f"deck --merge: {deck}",
+                 f"  the deck as built (base): {base} (now holding this new build)",
                  f"  your deck before merging: {backup}", f"  new build from:           {data}",
                  "", self.summary(), ""]
         for kind, title in _SECTIONS:
@@ -258,10 +259,10 @@ class _Merge:
 
     def _deleted_slide(self, base: SlideView, new: SlideView | None) -> None:
         where = f"slide {base.number} as built ({base.label()})"
-        changed = new is not None and _slide_text(base) != _slide_text(new)
+        changed = _slide_changes(base, new) if new is not None else []
         text = "you deleted it; it stays deleted" + (
-            " (the data has changed it since: see --diff of the base and the new build)"
-            if changed else "" if new is not None else " (the data no longer has it either)")
+            f" (the data has changed it since: {'; '.join(changed)})" if changed
+            else "" if new is not None else " (the data no longer has it either)")
         self.ledger.add("hand", None, where, text)
 
     def _retire(self, view: SlideView, keep: bool) -> None:
@@ -622,9 +623,24 @@ def _repaginated(slots: list[_Slot]) -> None:
                     origin[0].moved.add(origin[1])
 
 
-def _slide_text(view: SlideView) -> str:
-    return "\n".join(shape_text(s.element) for r, s in sorted(view.roles.items())
-                     if r not in _UNMERGED)
+def _slide_changes(base: SlideView, new: SlideView) -> list[str]:
+    """What the data changed on a slide, role by role, as a report says it (the base is
+    replaced by the new build once the merge is saved, so a report cannot send the user to
+    it)."""
+    out = []
+    for role in sorted((set(base.roles) | set(new.roles)) - _UNMERGED):
+        before, after = (shape_text(v.roles[role].element).splitlines() if role in v.roles
+                         else None for v in (base, new))
+        if before == after:
+            continue
+        if after is None:
+            out.append(f"{role} gone")
+            continue
+        lines = [x for x in after if x not in (before or [])]
+        gone = [x for x in before or [] if x not in after]
+        out.append(f"{role}: " + ", ".join([f"now {quote(x)}" for x in lines]
+                                           + [f"no longer {quote(x)}" for x in gone]))
+    return out
 
 
 def _data_order(present: list[SlideView], B, N, ledger: _Ledger) -> list[tuple]:

@@ -523,6 +523,22 @@ def test_hand_formatting_is_carried_onto_text_the_data_rewords(data_text, tmp_pa
     assert any("with your formatting" in d.text for d in outcome.decisions)
 
 
+def test_a_slide_deleted_by_hand_that_the_data_changed_is_listed_with_the_change(data_text,
+                                                                                 tmp_path):
+    """The report says what the data changed on it: the base it could be compared with is
+    replaced by the new build when the merge is saved."""
+    from helpers import _drop_slide
+
+    base, new = _two_builds(tmp_path, data_text, update_article(data_text, added=0))
+    outcome, prs = _merge_edit(tmp_path, base, new,
+                               lambda prs: _drop_slide(prs, slide_of(prs, "chips")))
+    assert "chips" not in keys(prs)
+    [entry] = [d for d in outcome.decisions if d.where.endswith("(chips)")]
+    assert entry.text.startswith("you deleted it; it stays deleted (the data has changed it "
+                                 "since: body: now «H800: a China-only version")
+    assert "China-only" in entry.text and "--diff" not in entry.text
+
+
 def test_a_slide_duplicated_by_hand_is_kept_as_the_hand_left_it(data_text, tmp_path):
     base, new = _two_builds(tmp_path, data_text, update_article(data_text, added=0))
 
