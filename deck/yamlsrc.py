@@ -156,6 +156,10 @@ def read_yaml(source: str, shown: str, diags: Diagnostics,
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         what = " ".join(x for x in (exc.context, exc.problem) if x)
+        opened = exc.context_mark
+        if exc.context and opened is not None and mark is not None and opened.line < mark.line:
+            # the line found wanting is often the one after the mistake: say where it began
+            what = f"{exc.context} (begun on line {opened.line + 1}), {exc.problem}"
         msg = (f"YAML syntax: {what}; expected valid YAML (is the file truncated, or a quote "
                "left open?)")
         raise UserError([Diagnostic(shown, line, "", msg)]) from None

@@ -352,3 +352,11 @@ def test_sections_name_what_exists(tmp_path, extra, line, message):
 def test_a_section_key_may_not_take_an_outline_key(tmp_path):
     errors = _errors(tmp_path, MINIMAL + SECTIONS.replace("key: money", "key: sources"))
     assert any(":38: deck.sections[0].key: section key taken" in e for e in errors), errors
+
+
+def test_an_unclosed_bracket_names_the_line_it_was_opened_on(tmp_path):
+    """The parser notices on the next line; the message says where the list began."""
+    text = MINIMAL.replace("title: {ko: 제목, en: Title}", "title: [제목, Title")
+    line = text.splitlines().index("  title: [제목, Title") + 1
+    errors = _errors(tmp_path, text)
+    assert f"(begun on line {line})" in errors[0], errors
