@@ -340,11 +340,20 @@ class BuildSession:
                 if found is not None:
                     labels[lang] = found
                     problems += check_hedges(loaded, lang, l10n.Numbers(lang, found))
+        else:  # its languages unknown: the team's own catalogs beside it are checked still
+            self._own_labels(request.data, roots, problems)
         if problems:
             raise UserError(problems)
         assert loaded is not None and planned is not None
         return _Inputs(loaded, tuple(warnings.items), planned.template, planned.roles,
                        planned.notes, labels, langs, roots)
+
+    def _own_labels(self, data: Path, roots: Roots, problems: list[Diagnostic]) -> None:
+        """Every label catalog in ``labels/`` beside a data file that did not load, read for
+        its problems (so that one run reports them all)."""
+        beside = Path(data).resolve().parent
+        for path in sorted((beside / "labels").glob("*.yaml")):
+            _collect(problems, lambda lang=path.stem: self.labels(lang, beside, roots))
 
     def template(self, path: Path | None, roots: Roots | None = None) -> _Planned:
         """A template read, mapped and planned, once per content of the .pptx and mapping."""

@@ -112,6 +112,21 @@ def test_a_broken_label_catalog_names_its_file_and_line(tmp_path, capsys, text, 
     assert not (tmp_path / "out").exists()
 
 
+def test_a_broken_catalog_is_reported_with_a_broken_data_file(tmp_path, capsys):
+    """The languages come from the data file; when it does not load, the catalogs beside it
+    are checked all the same, so one run shows every problem."""
+    data = copy_bikeshare(tmp_path)
+    data.write_text(data.read_text(encoding="utf-8").replace("schema: 1", "schema: one", 1),
+                    encoding="utf-8")
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "en.yaml").write_text("- cont\n", encoding="utf-8")
+    status, err = run(capsys, str(data), "--out", str(tmp_path / "out"))
+    assert status == 2
+    assert any(e.startswith(f"{data}:") and "schema" in e for e in err), err
+    assert any(e.startswith(f"{tmp_path / 'labels' / 'en.yaml'}:1:") for e in err), err
+    assert err[-1].startswith("build failed: 2 problems")
+
+
 def test_labels_beside_the_data_file_reach_the_deck(tmp_path, capsys):
     from pptx import Presentation
 
