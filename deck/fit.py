@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields, replace
 
 from . import colors
@@ -291,14 +291,17 @@ def inner_height_pt(place: Place | m.Slot) -> float:
 
 
 def bullets_height_pt(bullets: tuple[Bullet, ...], width_pt: float, size_pt: float,
-                      measure: Measurer, spacing: float = 1.0) -> float:
+                      measure: Measurer, spacing: float = 1.0,
+                      limit: float = math.inf) -> float:
     """Height of bullets set at ``size_pt`` in a frame ``width_pt`` wide, lines ``spacing``
-    times single."""
+    times single; measured only until it passes ``limit`` (enough to know they do not fit)."""
     total = 0.0
     for i, b in enumerate(bullets):
         indent = (BULLET_INDENT_EMU + b.level * LEVEL_INDENT_EMU) / EMU_PER_PT
         total += (PARA_SPACE_PT if i else 0) + spacing * measure.text_height_pt(
             bullet_text(b), width_pt - indent, size_pt)
+        if total > limit:
+            break
     return total
 
 
@@ -564,8 +567,8 @@ def _fit_bullets(bullets: tuple[Bullet, ...], slot: Place, sizes: tuple[float, f
     """The size bullets take in ``slot``, and their pages: one if they fit at some size, else
     as many as they need at the floor size."""
     width, height, spacing = inner_width_pt(slot), inner_height_pt(slot), slot.line_spacing
-    size = fit_size(lambda s: bullets_height_pt(bullets, width, s, ctx.body, spacing), height,
-                    sizes)
+    size = fit_size(lambda s: bullets_height_pt(bullets, width, s, ctx.body, spacing, height),
+                    height, sizes)
     if size is not None:
         return size, [bullets]
     return sizes[1], _chunk_bullets(bullets, width, height, sizes[1], spacing, ctx)
@@ -632,12 +635,29 @@ def column_widths_emu(table: Table, width_emu: int) -> tuple[int, ...]:
 def row_heights_pt(table: Table, rows: tuple[tuple[str, ...], ...], width_emu: int,
                    size_pt: float, measure: Measurer) -> list[float]:
     """Height of the header row and each given row: its tallest cell plus cell insets."""
+    return list(_row_heights(table, rows, width_emu, size_pt, measure))
+
+
+def _row_heights(table: Table, rows: tuple[tuple[str, ...], ...], width_emu: int,
+                 size_pt: float, measure: Measurer) -> Iterator[float]:
     widths = column_widths_emu(table, width_emu)
     lr = CELL_INSETS.left_emu + CELL_INSETS.right_emu
     tb = (CELL_INSETS.top_emu + CELL_INSETS.bottom_emu) / EMU_PER_PT
-    return [tb + max(measure.text_height_pt(text, (w - lr) / EMU_PER_PT, size_pt, r == 0)
-                     for text, w in zip(row, widths, strict=True))
-            for r, row in enumerate((table.columns,) + rows)]
+    for r, row in enumerate((table.columns,) + rows):
+        yield tb + max(measure.text_height_pt(text, (w - lr) / EMU_PER_PT, size_pt, r == 0)
+                       for text, w in zip(row, widths, strict=True))
+
+
+def _table_height_pt(table: Table, width_emu: int, size_pt: float, measure: Measurer,
+                     limit: float) -> float:
+    """The table's height at ``size_pt``, measured only until it passes ``limit`` (a table
+    of many rows need not be measured whole at every size to know it does not fit)."""
+    total = 0.0
+    for height in _row_heights(table, table.rows, width_emu, size_pt, measure):
+        total += height
+        if total > limit:
+            break
+    return total
 
 
 def _paginate_table(slide: Slide, slot: Place, ctx: FitContext) -> list[_Page]:
@@ -645,7 +665,7 @@ def _paginate_table(slide: Slide, slot: Place, ctx: FitContext) -> list[_Page]:
     assert table is not None
     avail = slot.box.height_emu / EMU_PER_PT
     width = slot.box.width_emu
-    size = fit_size(lambda s: sum(row_heights_pt(table, table.rows, width, s, ctx.body)), avail,
+    size = fit_size(lambda s: _table_height_pt(table, width, s, ctx.body, avail), avail,
                     ctx.sizes.table)
     if size is not None:
         return [_Page(slide, table_pt=size)]

@@ -250,9 +250,15 @@ def _percent_fields(fmt: str) -> int:
     count, i = 0, fmt.find("%")
     while i >= 0:
         j = i + 1
+        if fmt[j:j + 1] == "(":  # a mapping key, "%(name)s": skipped as Python does (its
+            depth, j = 1, j + 1  # letters are not conversions), nested parentheses included
+            while j < len(fmt) and depth:
+                depth += {"(": 1, ")": -1}.get(fmt[j], 0)
+                j += 1
+        start = j
         while j < len(fmt) and fmt[j] not in "diouxXeEfFgGcrsa%":
             j += 1
-        _check_spec(fmt[i + 1:j].split(")")[-1])
+        _check_spec(fmt[start:j])
         count += fmt[j:j + 1] != "%"
         i = fmt.find("%", j + 1)
     return count

@@ -141,8 +141,11 @@ def _template_fault(exc: Exception, env: OutlineEnvironment, shown: str, lang: s
     message = str(exc)
     if isinstance(exc, jinja2.UndefinedError) and message.endswith(" is undefined"):
         name = message.split("'")[1] if message.count("'") >= 2 else ""
-        near = difflib.get_close_matches(name, sorted(names), n=3)
+        near = difflib.get_close_matches(name, sorted(names - {name}), n=3)
         message += f" (did you mean {', '.join(repr(n) for n in near)}?)" if near else ""
+    if isinstance(exc, jinja2.TemplateNotFound):  # an include or import of a missing file
+        message = (f"{exc.message or exc.name}; expected a template in "
+                   f"{' or '.join(str(d) for d in env.dirs)}")
     if len(positions) > 1 and positions[-1] != positions[0]:
         where = positions[-1]
         message += f" (used at {'line ' if where[0] == file else where[0] + ':'}{where[1]})"
@@ -159,6 +162,8 @@ def _fault_kind(exc: Exception) -> str:
         return "over a limit"
     if isinstance(exc, TemplateRefused):
         return "include refused"
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return "include not found"
     return "template error"
 
 

@@ -418,6 +418,8 @@ CASES = [
          LINE + "over a limit: format spec '>2000000000'"),
     Case("% width", subtitle("{{ '%2000000000d' % 1 }}"), 2,
          LINE + "over a limit: format spec '2000000000'"),
+    Case("% width after a mapping key", subtitle("{{ '%(a)2000000000s' % {'a': 1} }}"), 2,
+         LINE + "over a limit: format spec '2000000000'"),
     Case("str.ljust", subtitle("{{ 'x'.ljust(3000000000) }}"), 2,
          LINE + r"over a limit: ljust\(\) would make"),
     Case("2 ** 100000000", subtitle("{{ 2 ** 100000000 }}"), 2,
@@ -454,7 +456,8 @@ CASES = [
          r"outside the folders a build may read.*resolves to .*-secret\.txt"),
     Case("an include of a missing file", outline("{{ article.citation }}",
                                                  "{% include 'nope.j2' %}"), 2,
-         r"custom\.yaml\.j2:9: \(en\): template error: nope\.j2"),
+         r"custom\.yaml\.j2:9: \(en\): include not found: nope\.j2; expected a "
+         r"template in .*"),
     Case("an include leaving its folder", outline("{{ article.citation }}",
                                                   "{% include '../x.j2' %}"), 2,
          r"custom\.yaml\.j2:9: \(en\): include refused: \.\./x\.j2: outline template path "
@@ -544,6 +547,10 @@ CASES = [
         0, r"bikeshare\.en\.pptx: \d\d slides", check=lambda out, o: _checked(out, 10)),
     Case("an unbreakable run of 5,000 characters", replaced(
         '"The operator opened {fig:new_stations} new stations"', '"' + "A" * 5000 + '"'), 0,
+        r"bikeshare\.en\.pptx: \d\d slides", check=lambda out, o: _checked(out, 10)),
+    Case("a table cell of 5,000 characters", replaced("derived:\n", (
+        "checks:\n  - id: long\n    claim: stations\n    source: {en: Release}\n"
+        "    text: {en: \"" + "A" * 5000 + "\"}\nderived:\n")), 0,
         r"bikeshare\.en\.pptx: \d\d slides", check=lambda out, o: _checked(out, 10)),
     Case("5,000 Korean syllables without a space", _korean_claim, 0,
          r"deepseek-shock\.ko\.pptx: \d\d slides",
