@@ -254,10 +254,17 @@ def _check_article(args: argparse.Namespace) -> int:
     return 2 if args.strict and not result.complete else 0
 
 
+#: the most problems printed one per line; beyond, a count (a file of 100,000 TODOs)
+SHOWN_PROBLEMS = 200
+
+
 def _report(exc: UserError, outcome: str = "nothing was written") -> None:
-    for d in exc.diagnostics:
-        print(str(d), file=sys.stderr)
     n = len(exc.diagnostics)
+    for d in exc.diagnostics[:SHOWN_PROBLEMS]:
+        print(str(d), file=sys.stderr)
+    if n > SHOWN_PROBLEMS:
+        print(f"... and {n - SHOWN_PROBLEMS:,} more problems like these (the first "
+              f"{SHOWN_PROBLEMS} shown)", file=sys.stderr)
     print(f"build failed: {n} problem{'s' if n != 1 else ''}; {outcome}", file=sys.stderr)
 
 

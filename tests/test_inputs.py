@@ -207,3 +207,22 @@ def test_an_unknown_claim_in_an_outline_suggests_the_nearest(tmp_path, capsys):
     assert err[0].startswith(f"{tmp_path / 'custom.yaml.j2'}:32:"), err
     assert "unknown claim; expected a claim id of the data file (did you mean 'stations'?), " \
            "got 'station'" in err[0]
+
+
+def test_thousands_of_problems_print_the_first_two_hundred_and_a_count(tmp_path, capsys):
+    """A file of 1,000 TODOs (say, --init on a long text) does not flood the terminal."""
+    import yaml
+
+    from deck.cli import SHOWN_PROBLEMS
+
+    data = copy_bikeshare(tmp_path)
+    raw = yaml.safe_load(data.read_text(encoding="utf-8"))
+    claim = raw["claims"][0]
+    raw["claims"] += [{**claim, "id": f"todo{i}", "text": {"en": "TODO"}} for i in range(1000)]
+    data.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    status, err = run(capsys, str(data), "--out", str(tmp_path / "out"))
+    assert status == 2
+    assert len(err) == SHOWN_PROBLEMS + 2, err[-3:]
+    assert err[-2].startswith("... and ") and "more problems like these" in err[-2]
+    assert err[-1].startswith("build failed: 1,001 problems") or err[-1].startswith(
+        "build failed: 1001 problems"), err[-1]
