@@ -336,3 +336,35 @@ def test_two_builds_at_once_loop(tmp_path, zygote):
         assert [o.status for o in outcomes] == [0, 0], [o.stderr for o in outcomes]
         assert consistency_problems(out) == [], attempt
         assert set(read_manifest(out).built) == {"bikeshare.en.pptx", "other.en.pptx"}
+
+
+def test_a_lock_file_removed_while_a_build_waits_is_taken_afresh(tmp_path):
+    """A failed build removes the folder it made, lock file included, while another waits on
+    that file: the waiter must end up holding the lock file that is there, or a third build
+    could take it at the same time. filelock (3.13 and later) takes it afresh itself; this
+    holds it to that."""
+    import threading
+    import time
+
+    first = filelock.FileLock(str(tmp_path / c.LOCK))
+    first.acquire()
+    holding, finish = threading.Event(), threading.Event()
+
+    def waiter() -> None:
+        with c.locked(tmp_path, wait=10):
+            holding.set()
+            finish.wait(10)
+
+    thread = threading.Thread(target=waiter)
+    thread.start()
+    try:
+        time.sleep(0.3)  # the waiter is blocked on the first lock file
+        (tmp_path / c.LOCK).unlink()
+        first.release()
+        assert holding.wait(10)
+        third = filelock.FileLock(str(tmp_path / c.LOCK))
+        with pytest.raises(filelock.Timeout):
+            third.acquire(timeout=0)
+    finally:
+        finish.set()
+        thread.join()
