@@ -807,14 +807,16 @@ def _check_derived(b: Briefing, figures: dict[str, FigureValue], path: str, line
 
 
 def _disagreement(d: Derived, value: float, ref: str, rep: FigureValue) -> str:
-    shown = f"{exact(float(f'{value:.6g}'))}"
+    # plain grouped digits: str() of a normalised Decimal is "1.013E+6"
+    shown = f"{exact(float(f'{value:.6g}')):,f}"
+    reported = f"{exact(rep.value):,f}"
     if rep.qualifier:
         bound = rep.qualifier.replace("_", " ")
         return (f"computed {d.op} of {', '.join(d.of)} is {shown}, but {ref} reports "
-                f"{bound} {exact(rep.value)}; expected the computed value to be {bound} it")
+                f"{bound} {reported}; expected the computed value to be {bound} it")
     return (f"computed {d.op} of {', '.join(d.of)} is {shown}, but {ref} reports "
-            f"{exact(rep.value)}; expected them to agree within rounding "
-            f"(±{reporting_tolerance(rep.value, rep.approx):g})")
+            f"{reported}; expected them to agree within rounding "
+            f"(±{exact(reporting_tolerance(rep.value, rep.approx)):,f})")
 
 
 def check_hedges(loaded: LoadedBriefing, lang: str, numbers: Numbers) -> list[Diagnostic]:

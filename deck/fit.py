@@ -488,12 +488,20 @@ def _bullets_frame(place: Place | None, bullets: tuple[Bullet, ...], size_pt: fl
 
 
 def _number(slot: m.Slot | None, ctx: FitContext, layout: m.LayoutInfo) -> m.SlideNumber | None:
-    """The slide number in the layout's placeholder, in a colour that reads there."""
+    """The slide number in the layout's placeholder, in a colour that reads there, at the
+    placeholder's own size if two digits fit its box, else smaller (down to the footer's
+    floor)."""
     if slot is None:
         return None
-    place = backed(place_of(slot, layout), layout, slot.size_pt or 10)
+    own = slot.size_pt or 10
+    width = inner_width_pt(slot)
+    size = fit_size(lambda s: slot.line_spacing * ctx.body.text_height_pt("99", width, s),
+                    inner_height_pt(slot), (own, ctx.sizes.footer_floor))
+    chosen = None if size is None or size == own else size
+    place = backed(place_of(slot, layout), layout, chosen or own)
     ink = ink_for(place, layout)
-    return m.SlideNumber(slot, 0, ctx.lang, ink.text(slot.size_pt or 10), ink.backing)
+    return m.SlideNumber(slot, 0, ctx.lang, ink.text(chosen or own), ink.backing,
+                         size_pt=chosen)
 
 
 def _footer(texts: tuple[str, ...], slot: m.Slot | None, ctx: FitContext,

@@ -303,7 +303,10 @@ def _picture_color(blip_fill, part) -> str | None:
     rid = blip.get(qn("r:embed")) if blip is not None else None
     try:
         with Image.open(io.BytesIO(part.related_part(rid).blob)) as im:
-            pixel = im.convert("RGB").resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
+            # a palette image with a transparent colour goes through RGBA (Pillow warns on a
+            # straight RGB conversion: LibreOffice's Vintage has one)
+            rgb = (im.convert("RGBA") if im.mode == "P" else im).convert("RGB")
+            pixel = rgb.resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
     except Exception:  # an image Pillow cannot read: its colour is unknown  # noqa: BLE001
         return None
     return "".join(f"{c:02X}" for c in pixel)

@@ -381,6 +381,7 @@ class SlideNumber:
     color: Paint | None = None  # set where the master's colour would not read
     fill: Paint | None = None
     name: str = ""
+    size_pt: float | None = None  # set where the placeholder's own size does not fit its box
 
 
 @dataclass(frozen=True, slots=True)

@@ -411,7 +411,10 @@ def resolve_outline(spec: OutlineSpec, lines: dict[tuple, int], rendered: Render
                 f"of the data file{hint}, got {got!r}")
 
     resolver = _Resolver(loaded, rendered.lang, markers, numbers, report, problem)
-    footer = (spec.footer,) if spec.footer else default_footer
+    # an outline that writes the default footer itself (``footer: {{ footer }}``, as the
+    # default outline does) keeps its shorter forms for a narrow footer placeholder
+    own = spec.footer and spec.footer not in default_footer[:1]
+    footer = (spec.footer,) if own else default_footer
     slides = tuple(_with_footer(resolver.slide(("slides", i), s), footer)
                    for i, s in enumerate(spec.slides))
     if diags.errors:

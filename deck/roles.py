@@ -124,18 +124,24 @@ def plan_roles(logical: str, layout: m.LayoutInfo, width: int, height: int) -> R
     footer = next((s for s in layout.slots if s.type == "ftr"), None)
     number = next((s for s in layout.slots if s.type == "sldNum"), None)
     chrome = [s.box for s in (footer, number) if s is not None]
-    main, side = (_clear_of(p, chrome, layout) for p in (main, side))
+    main, side = (_clear_of(p, chrome, layout, width, height) for p in (main, side))
     return Roles(layout, place_of(title, layout), main, side, footer, number,
                  notes if _uses_free(main, side) else ())
 
 
-def _clear_of(place: Place | None, chrome: list[m.Box],
-              layout: m.LayoutInfo) -> Place | None:
+def _clear_of(place: Place | None, chrome: list[m.Box], layout: m.LayoutInfo,
+              width: int, height: int) -> Place | None:
     """A place cut short above the footer row where the layout lets it reach into it (the
-    footer and slide number are written on every slide)."""
+    footer and slide number are written on every slide), and at the slide's edges where the
+    layout's placeholder runs past them (LibreOffice's Progress: content boxes 0.3 in below
+    the slide)."""
     if place is None:
         return None
     box = place.box
+    if box.right_emu > width or box.bottom_emu > height:
+        box = m.Box(box.left_emu, box.top_emu,
+                    max(min(box.right_emu, width) - box.left_emu, 1),
+                    max(min(box.bottom_emu, height - GAP_EMU) - box.top_emu, 1))
     for other in chrome:
         if _overlaps(box, other) and other.top_emu > box.top_emu:
             box = m.Box(box.left_emu, box.top_emu, box.width_emu,

@@ -200,6 +200,8 @@ def _write_footer(slide, layout, value: m.Slide) -> None:
         shape, rpr = ooxml.add_slide_number(slide, layout, number.slot.ordinal, number.value,
                                             number.lang)
         _name(shape, number.name)
+        if number.size_pt is not None:
+            Font(rpr).size = Pt(number.size_pt)
         if number.color is not None:
             _paint(Font(rpr).color, number.color)
         if number.fill is not None:
@@ -360,6 +362,9 @@ def _style_plot(chart, c: m.ChartFrame) -> None:
     labels.number_format = c.number_format
     labels.number_format_is_linked = False
     labels.font.size = Pt(c.data_labels_pt)
+    # one line per label: LibreOffice otherwise wraps a label wider than its share of a narrow
+    # chart in the middle of the number ("605,57" over "4")
+    labels._element.get_or_add_txPr().bodyPr.set("wrap", "none")
     if c.kind != "line":
         labels.position = XL_LABEL_POSITION.OUTSIDE_END
         plot.gap_width = c.gap_width

@@ -54,9 +54,15 @@ def _background(image: Image.Image, box: tuple[int, int, int, int], text_rgb: st
     text = colors.rgb(text_rgb)
     counts: Counter = Counter()
     data = image.crop(box).tobytes()
-    for pixel, n in Counter(zip(data[0::3], data[1::3], data[2::3], strict=True)).items():
+    every = Counter(zip(data[0::3], data[1::3], data[2::3], strict=True))
+    for pixel, n in every.items():
         if sum(abs(p / 255 - t) for p, t in zip(pixel, text, strict=True)) > 0.45:
             counts[pixel] += n
+    if not counts:
+        # every pixel is close to the text's own colour: the text barely differs from what it
+        # sits on (F0F0F0 on white, black on a near-black fill); measure it against that,
+        # never skip it
+        counts = every
     if not counts:
         return None
     pixel = counts.most_common(1)[0][0]

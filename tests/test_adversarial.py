@@ -559,8 +559,9 @@ CASES = [
         'heading: {en: "Monthly rides"}', 'heading: {en: "' + "Monthly rides " * 30 + '"}'), 2,
         r"briefing\.yaml\.j2:\d+: slides\[rides\]\.title \(en\): too long for its box even at "
         "20 pt"),
-    Case("a footer no footer can hold", labels('footer: "Source: {outlet}, {date}',
-                                               'footer: "Source: {outlet}, {date} ' + "x" * 900),
+    # both forms too long (the footer and footer_short): the shorter one is tried too
+    Case("a footer no footer can hold", labels('"Source: {outlet}, {date}',
+                                               '"Source: {outlet}, {date} ' + "x" * 900),
          2, r"briefing\.yaml\.j2:\d+: slides\[title\]\.footer \(en\): too long for its box"),
     Case("a template that unzips to 250 MB", _template_bomb, 2,
          r"company\.pptx: --template: too large once unzipped; expected at most 200 MB"),

@@ -137,6 +137,21 @@ def test_a_japanese_deck_is_japanese(decks):
     assert "2025年4月1日掲載" in text and "00:00" not in text
 
 
+def test_the_default_outline_falls_back_to_the_short_footer(tmp_path):
+    """The default outline writes the footer itself (``footer: {{ footer }}``); on pandoc's
+    narrow footer box it takes the catalog's shorter form, as the bundled outline does."""
+    import corpus
+
+    template = corpus._pandoc(tmp_path)  # pandoc's reference deck, or why it is missing
+    if isinstance(template, str):
+        pytest.skip(template)
+    built = build(HANUL, tmp_path / "out", template=template)
+    assert len(built) == 2 and all(check_deck(b.path) == [] for b in built)
+    footers = {s.text_frame.text for s in Presentation(str(built[1].path)).slides[1].shapes
+               if s.is_placeholder and s.placeholder_format.type == 15}
+    assert footers == {"Source: Example Economic Daily, October 28, 2025"}
+
+
 # ------------------------------------------------------------------------------------------
 # --article
 

@@ -261,6 +261,18 @@ def test_a_bound_the_computed_value_breaks_is_a_warning(tmp_path):
     assert warnings.items == []
 
 
+def test_a_disagreement_shows_plain_digits(tmp_path):
+    """Large numbers read as a person writes them, not as '1.013E+6'."""
+    text = _growth("").replace("value: 800, unit: count", "value: 800000, unit: count").replace(
+        "value: 3170, unit: count", "value: 1013000, unit: count").replace(
+        "op: multiple, of: [new, old], unit: multiple", "op: sum, of: [new, old], unit: count"
+    ).replace("{id: growth_reported, value: 4, unit: multiple}",
+              "{id: growth_reported, value: 1900000, unit: count}")
+    _, warnings = _load(tmp_path, text)
+    [w] = warnings.items
+    assert "is 1,813,000, but growth_reported reports 1,900,000;" in str(w), str(w)
+
+
 @pytest.mark.parametrize(("value", "message"), [
     (".nan", "not a number the deck can show; expected a finite number"),
     (".inf", "not a number the deck can show; expected a finite number"),
