@@ -837,7 +837,9 @@ def _diagram(d: Diagram, place: Place | None, ctx: FitContext,
     gap = (box.height_emu - n * box_h) // (n + 1)
     node_h = min(emu(60), box.height_emu // 3)
     mid = box.top_emu + box.height_emu // 2 - node_h // 2
-    node = _node_maker(box, ctx, layout)
+    labels = [(1.8, node_h, d.input), (2.0, node_h, d.router), (1.8, node_h, d.output or ""),
+              *((2.7, box_h, name) for name in d.experts)]
+    node = _node_maker(box, ctx, layout, _diagram_size(labels, box, ctx))
     inp = node(0, 1.8, mid, node_h, d.input, ZEBRA_FILL, MUTED, INK)
     router = node(2.3, 4.3, mid, node_h, d.router, HEADER_FILL, HEADER_FILL, WHITE, True)
     items: list[m.Node | m.Line] = [inp, router, _connect(inp.box, router.box, MUTED, 1.25)]
@@ -855,12 +857,41 @@ def _diagram(d: Diagram, place: Place | None, ctx: FitContext,
     return m.ShapeGroup(place.slot, "MoE diagram", d.alt, tuple(items), 1.0)
 
 
-def _node_maker(box: m.Box, ctx: FitContext, layout: m.LayoutInfo) -> Callable[..., m.Node]:
-    """Makes the diagram's labelled boxes, placed in tenths of ``box``'s width; each label in
-    its colour where that is legible on the box's fill, else in one that is."""
+_NODE_INSETS = m.Insets(91440 // 3, 45720, 91440 // 3, 45720)
+_DIAGRAM_FLOOR_PT = 7.0
+# a rounded rectangle's text box sits inside its corners: 0.29289 of the corner radius, which
+# is 1/6 of the shorter side by default (OOXML roundRect, adj 16667)
+_ROUND_INSET = 0.29289 / 6
+
+
+def _diagram_size(labels: list[tuple[float, int, str]], box: m.Box, ctx: FitContext) -> float:
+    """The diagram's label size: its preferred size, or smaller (1 pt steps, 7 pt at least)
+    until the longest word of every label fits across its box: a word is never broken in
+    two ("Promp" over "t" on a narrow master). ``labels``: (width in tenths of ``box``, box
+    height, text)."""
     u = box.width_emu / 10
-    inset = m.Insets(91440 // 3, 45720, 91440 // 3, 45720)
+
+    def inner_pt(tenths: float, height: int) -> float:
+        width = tenths * u
+        return (width - _NODE_INSETS.left_emu - _NODE_INSETS.right_emu
+                - 2 * _ROUND_INSET * min(width, height)) / EMU_PER_PT
+
+    words = [(inner_pt(tenths, height), word) for tenths, height, text in labels
+             for word in text.split()]
     size = ctx.sizes.diagram
+    while size > _DIAGRAM_FLOOR_PT and any(
+            ctx.body.text_width_pt(word, size, bold=True) > room for room, word in words):
+        size -= 1
+    return size
+
+
+def _node_maker(box: m.Box, ctx: FitContext, layout: m.LayoutInfo,
+                size: float) -> Callable[..., m.Node]:
+    """Makes the diagram's labelled boxes, placed in tenths of ``box``'s width, labels at
+    ``size``; each label in its colour where that is legible on the box's fill, else in one
+    that is."""
+    u = box.width_emu / 10
+    inset = _NODE_INSETS
 
     def node(x0: float, x1: float, y: int, h: int, text: str, fill_paint: m.Paint,
              line: m.Paint, color: m.Paint, bold: bool = False) -> m.Node:

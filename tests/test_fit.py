@@ -296,3 +296,21 @@ def test_text_over_a_picture_gets_a_backing(ctx):
     [slide] = fit.fit_slide(outline_slide(bullets=(Bullet("Over a photo"),)), planned, ctx)
     assert slide.body.fill == fit.WHITE and slide.title.fill == fit.WHITE
     assert slide.body.insets.left_emu >= fit.BACKING_INSETS.left_emu
+
+
+@pytest.mark.parametrize("width_in", [9.0, 3.0, 2.0])
+def test_diagram_labels_shrink_until_no_word_is_broken(ctx, width_in):
+    """On a narrow area (a master's small content box) the labels get smaller until the
+    longest word of each fits across its box; on a wide one they keep the preferred size."""
+    box = m.Box(0, 0, int(width_in * 914400), 914400 * 4)
+    labels = [(1.8, 548640, "Prompt"), (2.0, 548640, "Router"), (2.7, 365760, "Expert 12")]
+    size = fit._diagram_size(labels, box, ctx)
+    u = box.width_emu / 10
+    for tenths, height, text in labels:
+        room = (tenths * u - 2 * 30480 - 2 * fit._ROUND_INSET * min(tenths * u, height)) / 12700
+        wide = max(ctx.body.text_width_pt(w, size, bold=True) for w in text.split())
+        assert wide <= room or size == fit._DIAGRAM_FLOOR_PT
+    if width_in == 9.0:
+        assert size == ctx.sizes.diagram
+    else:
+        assert size < ctx.sizes.diagram
