@@ -24,6 +24,7 @@ from pptx.shapes.graphfrm import GraphicFrame
 from pptx.shapes.group import GroupShape
 from pptx.shapes.placeholder import LayoutPlaceholder
 
+from . import ooxml
 from .master import inherited_insets, theme_fonts
 from .measure import Fonts, Measurer
 from .model import EMU_PER_PT
@@ -36,7 +37,6 @@ _SLACK_PT = 0.01  # rounding of EMU and hundredths of a point
 
 # tags qualified and XPaths compiled once: python-pptx runs an uncompiled XPath for every
 # placeholder question (is_placeholder, placeholder_format, ph_idx, name)
-_PH = etree.XPath("./*[1]/p:nvPr/p:ph", namespaces=nsmap("p"))  # python-pptx's, compiled
 _NAME = etree.XPath("./*[1]/p:cNvPr/@name", namespaces=nsmap("p"))
 _TX_STYLES, _TX_BODY, _LST_STYLE = qn("p:txStyles"), qn("p:txBody"), qn("a:lstStyle")
 _LEVELS = tuple(qn(f"a:lvl{lvl}pPr") for lvl in range(1, 10))
@@ -75,10 +75,8 @@ def check_deck(deck: Path | str | bytes, fonts: Fonts | None = None) -> list[str
 
 
 def _ph(element):
-    """A shape element's ``p:ph``, or None: python-pptx's own XPath (``BaseShapeElement.ph``),
-    compiled once instead of at every placeholder question."""
-    found = _PH(element)
-    return found[0] if found else None
+    """A shape element's ``p:ph``, or None (:func:`deck.ooxml.placeholder_element`)."""
+    return ooxml.placeholder_element(element)
 
 
 def _name(shape) -> str:

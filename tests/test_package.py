@@ -725,3 +725,25 @@ def test_fixed_charts_survive_save_and_pass_openxml_audit(tiny_charts, tmp_path)
         _axis_refs(c._chartSpace) for c in charts]
     result = openxml_audit.OpenXmlValidator(max_errors=0).validate(path)
     assert not result.errors, report([str(e) for e in result.errors])
+
+
+_SHAPES = tuple(f"{{{NS['p']}}}{t}" for t in ("sp", "pic", "graphicFrame", "grpSp", "cxnSp"))
+_PH_XPATH = etree.XPath("./*[1]/p:nvPr/p:ph", namespaces=NS)  # python-pptx 1.0.2's own
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_fast_placeholder_lookup_finds_what_python_pptx_s_xpath_finds(decks, lang):
+    """deck.ooxml replaces python-pptx's per-call XPath for a shape's ``p:ph``: on every
+    shape of every slide, layout, master and notes part, both give the same element."""
+    pkg = decks[lang]
+    prefixes = ("ppt/slides/", "ppt/slideLayouts/", "ppt/slideMasters/", "ppt/notesSlides/",
+                "ppt/notesMasters/")
+    shapes = [el for prefix in prefixes for name in pkg.names(prefix)
+              for el in pkg.xml(name).iter(*_SHAPES)]
+    assert len(shapes) > 20
+    placeholders = 0
+    for el in shapes:
+        found = _PH_XPATH(el)
+        assert ooxml.placeholder_element(el) is (found[0] if found else None)
+        placeholders += bool(found)
+    assert placeholders > 5
