@@ -155,6 +155,7 @@ class Saved:
 def save_decks(out_dir: Path, decks: dict[str, bytes], *, built: dict[str, bytes] | None = None,
                merged: frozenset[str] = frozenset(),
                extra: Callable[[dict[str, Path]], dict[str, bytes]] | None = None,
+               unchanged: dict[str, bytes] | None = None,
                force: bool = False, wait: float = 60,
                notify: Callable[[str], None] | None = None,
                now: dt.datetime | None = None) -> Saved:
@@ -166,7 +167,8 @@ def save_decks(out_dir: Path, decks: dict[str, bytes], *, built: dict[str, bytes
     later; a deck in ``built`` alone is recorded and not written. The decks named in
     ``merged`` were merged from the deck on disk: it is backed up, never refused. ``extra``
     makes more files (merge reports) from the backups made (deck name: backup); they go into
-    the same commit. With the folder's lock held: finish an
+    the same commit. ``unchanged`` gives decks as they were read to plan this save (a merge):
+    one that differs now is refused. With the folder's lock held: finish an
     interrupted earlier save, refuse (or with ``force`` back up) decks changed since they were
     built, then commit. Raises :class:`UserError` (the folder as it was) for what stops the
     save; a folder this call created is removed again when it fails.
@@ -177,6 +179,7 @@ def save_decks(out_dir: Path, decks: dict[str, bytes], *, built: dict[str, bytes
     try:
         with c.locked(out_dir, wait, notify):
             finished = c.recover(out_dir)
+            _refuse_changed(out_dir, unchanged or {})
             manifest = read_manifest(out_dir)
             edited = [n for n in _edited(out_dir, decks, manifest) if n not in merged]
             if edited and not force:
@@ -194,6 +197,26 @@ def save_decks(out_dir: Path, decks: dict[str, bytes], *, built: dict[str, bytes
         _remove_created(created)
         raise
     return Saved(tuple(backups.values()), tuple(finished), backups)
+
+
+def finish_interrupted_save(out_dir: Path, wait: float = 60,
+                            notify: Callable[[str], None] | None = None) -> None:
+    """Finish (or roll back) a save a killed build left, under the folder's lock, before
+    anything reads the folder's decks to plan a new save (a merge)."""
+    if (out_dir / c.JOURNAL).exists() or any(out_dir.glob(f"{c.TMP_PREFIX}*")):
+        with c.locked(out_dir, wait, notify):
+            c.recover(out_dir)
+
+
+def _refuse_changed(out_dir: Path, planned: dict[str, bytes]) -> None:
+    """UserError naming each deck that is no longer what the save was planned from."""
+    changed = [name for name, data in planned.items()
+               if not (out_dir / name).is_file() or (out_dir / name).read_bytes() != data]
+    if changed:
+        raise UserError([Diagnostic(str(out_dir / name), None, "", (
+            "changed while this build was merging it (another build, or an editor saving "
+            "it); expected it as it was when the merge began; nothing was written: run "
+            "--merge again")) for name in changed])
 
 
 def _make_folders(out_dir: Path) -> list[Path]:

@@ -43,6 +43,7 @@ from .output import (
     base_path,
     check_output,
     edited_decks,
+    finish_interrupted_save,
     normalise_package,
     pack_parts,
     read_base,
@@ -269,10 +270,12 @@ class BuildSession:
             raise LayoutError(f"{name}: {problems[0]}" + (
                 f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
 
-    def merges(self, inputs: _Inputs, decks: list[BuiltDeck]) -> dict[Path, MergeOutcome | None]:
+    def merges(self, inputs: _Inputs, decks: list[BuiltDeck],
+               seen: dict[str, bytes]) -> dict[Path, MergeOutcome | None]:
         """For each deck edited since it was built: its merge with the new build (None where
-        the new build is the deck as last built: nothing to merge). Every problem of every
-        deck is raised at once, before anything is written."""
+        the new build is the deck as last built: nothing to merge); ``seen`` gets the bytes
+        each merge started from. Every problem of every deck is raised at once, before
+        anything is written."""
         from .merge import merge_decks
 
         problems: list[Diagnostic] = []
@@ -287,8 +290,9 @@ class BuildSession:
                 plans[d.path] = None
                 continue
             labels = inputs.labels[d.lang]
+            seen[d.path.name] = d.path.read_bytes()
             outcome = _collect(problems, lambda d=d, base=base, labels=labels: merge_decks(
-                base, d.path.read_bytes(), d.data, name=str(d.path), lang=l10n.lang_tag(d.lang),
+                base, seen[d.path.name], d.data, name=str(d.path), lang=l10n.lang_tag(d.lang),
                 heading=labels.merge_conflicts))
             if outcome is not None:
                 plans[d.path] = outcome
@@ -300,7 +304,9 @@ class BuildSession:
                      request: BuildRequest) -> tuple[tuple[MergedDeck, ...], Saved]:
         """Merge every edited deck; write decks, merges, bases and reports in one save (each
         merged deck backed up first)."""
-        plans = self.merges(inputs, decks)
+        finish_interrupted_save(request.out_dir, request.wait, self.notify)  # then plan
+        seen: dict[str, bytes] = {}
+        plans = self.merges(inputs, decks, seen)
         on_disk = {d.path.name: d.data for d in decks if d.path not in plans}
         for path, outcome in plans.items():
             if outcome is not None:
@@ -313,6 +319,7 @@ class BuildSession:
 
         saved = save_decks(request.out_dir, on_disk, built={d.path.name: d.data for d in decks},
                            merged=frozenset(p.name for p, o in plans.items() if o is not None),
+                           unchanged=seen,
                            extra=reports, force=request.force, wait=request.wait,
                            notify=self.notify)
         merged = tuple(MergedDeck(path, outcome, saved.backed_up.get(path.name),

@@ -368,3 +368,19 @@ def test_a_lock_file_removed_while_a_build_waits_is_taken_afresh(tmp_path):
     finally:
         finish.set()
         thread.join()
+
+
+def test_an_interrupted_save_is_finished_before_a_merge_reads_the_folder(tmp_path, variants):
+    """A merge plans from the decks on disk: a save a kill left decided is completed first,
+    under the lock, so the plan starts from what the folder really holds."""
+    from deck.output import finish_interrupted_save
+
+    save_decks(tmp_path, variants[0])
+    staged = [c.stage(tmp_path, name, data) for name, data in variants[1].items()]
+    entries = [{"temporary": s.temporary.name, "name": s.name, "sha256": s.digest}
+               for s in staged]
+    (tmp_path / c.JOURNAL).write_text(json.dumps({"renames": entries}), encoding="utf-8")
+    finish_interrupted_save(tmp_path)
+    assert not (tmp_path / c.JOURNAL).exists()
+    assert {n: (tmp_path / n).read_bytes() for n in variants[1]} == variants[1]
+    assert not list(tmp_path.glob(c.TMP_PREFIX + "*"))

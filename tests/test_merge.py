@@ -411,6 +411,36 @@ def test_an_edited_deck_that_is_not_a_deck_is_bad_input(tmp_path, capsys):
     assert deck.read_bytes() == b"PK\x03\x04 broken"
 
 
+def test_a_deck_saved_again_while_it_is_merged_is_refused_and_kept(tmp_path, capsys,
+                                                                   monkeypatch):
+    """The merge is planned from the deck as read; if someone saves it again before the
+    merge is written, nothing is written and their save stays as it is."""
+    import deck.merge
+
+    data, out = _article(tmp_path)
+    deck_path = out / "deepseek-shock.en.pptx"
+    edit_by_hand(deck_path, "en")
+    data.write_text(update_article(data.read_text(encoding="utf-8"), added=0),
+                    encoding="utf-8")
+    real = deck.merge.merge_decks
+    saved_again = {}
+
+    def meanwhile(*args, **kwargs):
+        outcome = real(*args, **kwargs)
+        prs = Presentation(str(deck_path))
+        prs.slides[1].shapes.title.text_frame.text = "Saved meanwhile"
+        prs.save(str(deck_path))
+        saved_again["bytes"] = deck_path.read_bytes()
+        return outcome
+
+    monkeypatch.setattr(deck.merge, "merge_decks", meanwhile)
+    assert main([str(data), "--out", str(out), "--lang", "en", "--merge"]) == 2
+    err = capsys.readouterr().err
+    assert f"{deck_path}: changed while this build was merging it" in err, err
+    assert deck_path.read_bytes() == saved_again["bytes"]
+    assert not list(out.glob("*.bak.pptx")) and not list(out.glob("*.merge.txt"))
+
+
 def test_merge_and_force_are_exclusive(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["--merge", "--force"])
