@@ -769,11 +769,42 @@ def value_labels_fit(chart: Chart, box: m.Box, size_pt: float, measure: Measurer
     together the axis shows none: every bar carries its value as a data label anyway."""
     if chart.kind != "bar":
         return True
-    literal = "".join(re.findall(r'"([^"]*)"', chart.number_format))
     widest = max((abs(v) for s in chart.series for v in s.values), default=0)
-    label = f"{widest:,.0f}{literal}"
-    return 6 * measure.text_width_pt(label + "  ", size_pt) <= box.width_emu * PLOT_SHARE / \
-        EMU_PER_PT
+    return 6 * _tick_width_pt(chart, widest, size_pt, measure) <= _plot_width_pt(box)
+
+
+def _tick_width_pt(chart: Chart, value: float, size_pt: float, measure: Measurer) -> float:
+    """Room one value-axis label takes: the value with the format's literal text, and a gap."""
+    literal = "".join(re.findall(r'"([^"]*)"', chart.number_format))
+    return measure.text_width_pt(f"{value:,.0f}{literal}  ", size_pt)
+
+
+def _plot_width_pt(box: m.Box) -> float:
+    return box.width_emu * PLOT_SHARE / EMU_PER_PT
+
+
+def value_step(chart: Chart, maximum: float | None, box: m.Box, size_pt: float,
+               measure: Measurer) -> tuple[bool, float | None]:
+    """Whether a bar chart's value axis shows tick labels, and its step: the smallest round
+    step (1, 2, 2.5 or 5 times a power of ten, dividing the axis evenly) whose labels fit
+    side by side in the plot's width. A viewer left to choose may pick more labels than fit
+    ("100,000 명200,000 명..."). Other charts, log axes and steps the outline set: as before.
+
+    >>> from types import SimpleNamespace as NS
+    >>> wide = NS(text_width_pt=lambda text, size: 6.0 * len(text))
+    >>> value_step(NS(kind="bar", log_scale=False, major_unit=None, number_format="#,##0",
+    ...               series=()), 800_000, m.Box(0, 0, 5 * 914400, 914400), 11, wide)
+    (True, 200000.0)
+    """
+    if chart.kind != "bar" or chart.log_scale or chart.major_unit or not maximum:
+        return value_labels_fit(chart, box, size_pt, measure), chart.major_unit
+    label = _tick_width_pt(chart, maximum, size_pt, measure)
+    for count in (10, 8, 5, 4, 2, 1):  # steps across the axis, most labels first
+        step = maximum / count
+        mantissa = step / 10.0 ** math.floor(math.log10(step))
+        if round(mantissa, 6) in (1, 2, 2.5, 5) and (count + 1) * label <= _plot_width_pt(box):
+            return True, step
+    return False, None
 
 
 def _chart(chart: Chart, place: Place | None, ctx: FitContext,
@@ -785,18 +816,19 @@ def _chart(chart: Chart, place: Place | None, ctx: FitContext,
     ticks_pt = 11
     ink = ink_for(backed(dataclasses.replace(place, text_rgb=layout.color("tx1")), layout,
                          min(size, ticks_pt)), layout)
+    maximum = _headroom(chart)
+    ticks, step = value_step(chart, maximum, place.box, ticks_pt, ctx.body)
     return m.ChartFrame(
         slot=place.slot, box=place.box, kind=chart.kind, categories=chart.categories,
         series=chart.series, number_format=chart.number_format, log_scale=chart.log_scale,
         minimum_zero=not chart.log_scale and lo >= 0, highlight=chart.highlight,
-        maximum=_headroom(chart),
+        maximum=maximum,
         title=chart.title, value_axis_title=chart.value_axis_title, alt=chart.alt, lang=ctx.lang,
         text_pt=12, title_pt=14, data_labels_pt=12, value_ticks_pt=ticks_pt, axis_title_pt=11,
         category_pt=size, category_rotation=rotation, legend=len(chart.series) > 1,
         series_paint=ACCENT, other_paint=MUTED, highlight_paint=HIGHLIGHT,
-        gap_width=0 if chart.kind == "line" else 60, major_unit=chart.major_unit,
-        text_paint=ink.text(min(size, ticks_pt)) or INK, fill=ink.backing,
-        value_ticks=value_labels_fit(chart, place.box, ticks_pt, ctx.body))
+        gap_width=0 if chart.kind == "line" else 60, major_unit=step,
+        text_paint=ink.text(min(size, ticks_pt)) or INK, fill=ink.backing, value_ticks=ticks)
 
 
 def _headroom(chart: Chart) -> float | None:

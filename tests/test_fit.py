@@ -314,3 +314,27 @@ def test_diagram_labels_shrink_until_no_word_is_broken(ctx, width_in):
         assert size == ctx.sizes.diagram
     else:
         assert size < ctx.sizes.diagram
+
+
+@pytest.mark.parametrize(("fmt", "width_in"), [('#,##0"명"', 6.6), ("#,##0", 6.6),
+                                               ('#,##0"명"', 3.0)])
+def test_bar_chart_value_labels_fit_side_by_side(ctx, fmt, width_in):
+    """A bar chart's value axis gets a round step whose labels fit across the plot (left to
+    itself LibreOffice put nine '100,000 명' labels edge to edge); where not even two fit,
+    none are shown (every bar has its data label)."""
+    from deck.outline import Chart, ChartSeries
+
+    values = (605574.0, 191556.0, 147081.0, 88497.0, 66111.0)
+    chart = Chart("bar", "", tuple("abcde"), (ChartSeries("users", values),), False, (), "",
+                  fmt, "")
+    box = m.Box(0, 0, int(width_in * 914400), 914400 * 4)
+    maximum = fit._headroom(chart)
+    shown, step = fit.value_step(chart, maximum, box, 11, ctx.body)
+    if not shown:
+        assert step is None and width_in < 4
+        return
+    labels = [f"{k * step:,.0f}" + ("명" if "명" in fmt else "")
+              for k in range(int(round(maximum / step)) + 1)]
+    widths = sum(ctx.body.text_width_pt(t + "  ", 11) for t in labels)
+    assert widths <= width_in * 72 * fit.PLOT_SHARE, (step, labels)
+    assert maximum / step == int(maximum / step)  # the last label is the axis's end
