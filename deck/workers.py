@@ -89,13 +89,22 @@ class _Pool:
             while len(self.workers) < size and idle < len(self.pending):
                 self._spawn()
                 idle += 1
-            for worker in self.workers.values():
+            for worker in list(self.workers.values()):
                 if worker.job is None and self.pending:
-                    worker.job = self.pending.pop(0)
-                    os.write(worker.orders, worker.job.to_bytes(4, "big"))
+                    self._assign(worker, self.pending.pop(0))
             busy = [fd for fd, w in self.workers.items() if w.job is not None]
             for fd in select.select(busy, [], [])[0]:
                 self._read(self.workers[fd])
+
+    def _assign(self, worker: _Worker, index: int) -> None:
+        """Send ``worker`` its next job; a worker found gone gives the job back."""
+        try:
+            os.write(worker.orders, index.to_bytes(4, "big"))
+        except BrokenPipeError:  # it died between jobs (killed from outside)
+            self.pending.insert(0, index)
+            self._retire(worker)
+            return
+        worker.job = index
 
     def _spawn(self) -> None:
         order_read, order_write = os.pipe()

@@ -81,3 +81,26 @@ def test_a_worker_that_dies_fails_its_own_job_only():
     with pytest.raises(WorkerError, match="ended without a result"):
         run_jobs(jobs, workers=2, on_done=lambda i, r: done.append((i, r)))
     assert sorted(done) == [(i, i * 10) for i in range(6) if i != 2]  # the others all ran
+
+
+
+def test_a_worker_killed_between_jobs_gives_its_next_job_to_another():
+    """A worker that died while idle (killed from outside) cannot take its next order: the
+    job goes back to the queue and another worker runs it; nothing is lost."""
+    import signal
+    import time
+
+    from deck.workers import _Pool
+
+    pool = _Pool([lambda: "done"], None)
+    try:
+        pool._spawn()
+        [worker] = pool.workers.values()
+        os.kill(worker.pid, signal.SIGKILL)
+        time.sleep(0.2)  # gone: its end of the orders pipe is closed
+        pool._assign(worker, pool.pending.pop(0))
+        assert pool.pending == [0] and not pool.workers  # given back, the dead one retired
+        pool.run(1)
+    finally:
+        pool.close()
+    assert pool.outcomes == {0: ("ok", "done")}
