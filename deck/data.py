@@ -407,7 +407,9 @@ def load_briefing(path: Path | str, *, strict: bool = False,
     figures, numbers = _check_references(briefing, shown, line, raw, diags, literals)
     images = _check_images(briefing, path, shown, line, diags,
                            roots or Roots.for_build(path))
-    _check_sections(briefing, figures, set(images), shown, line, raw, diags)
+    # declared ids, loaded or not: an image that could not be read has its own error
+    _check_sections(briefing, figures, {i.id for i in briefing.images}, shown, line, raw,
+                    diags)
     if not diags.errors:
         _check_derived(briefing, figures, shown, line, diags, strict)
     if diags.errors:

@@ -226,3 +226,19 @@ def test_thousands_of_problems_print_the_first_two_hundred_and_a_count(tmp_path,
     assert err[-2].startswith("... and ") and "more problems like these" in err[-2]
     assert err[-1].startswith("build failed: 1,001 problems") or err[-1].startswith(
         "build failed: 1001 problems"), err[-1]
+
+
+def test_an_image_that_cannot_be_read_is_one_problem_not_two(tmp_path, capsys):
+    """A WebP picture is refused for its format; the section showing it is not also told the
+    image does not exist."""
+    from PIL import Image
+
+    data = copy_bikeshare(tmp_path)
+    data.write_text(data.read_text(encoding="utf-8").replace("path: stations.png",
+                                                             "path: x.webp"), encoding="utf-8")
+    Image.new("RGB", (40, 30)).save(tmp_path / "x.webp", "WEBP")
+    status, err = run(capsys, str(data), "--out", str(tmp_path / "out"))
+    assert status == 2
+    assert any("image format not supported" in e for e in err), err
+    assert not any("unknown image" in e for e in err), err
+    assert err[-1].startswith("build failed: 1 problem;"), err
