@@ -74,11 +74,6 @@ def check_deck(deck: Path | str | bytes, fonts: Fonts | None = None) -> list[str
     return problems
 
 
-def _ph(element):
-    """A shape element's ``p:ph``, or None (:func:`deck.ooxml.placeholder_element`)."""
-    return ooxml.placeholder_element(element)
-
-
 def _name(shape) -> str:
     """``shape.name`` (``cNvPr/@name``), with a compiled XPath."""
     return _NAME(shape._element)[0]
@@ -105,7 +100,7 @@ class _Inheritance:
         placeholder with its ``idx``; on a layout, the master's placeholder of its type."""
         if not hasattr(type(shape), "_base_placeholder"):
             return None
-        ph = _ph(shape._element)
+        ph = ooxml.placeholder_element(shape._element)
         if layout is not None:
             return self._layout_placeholders(layout).get(ph.idx)
         key = shape._element
@@ -122,7 +117,7 @@ class _Inheritance:
         if index is None:
             index = {}
             for placeholder in layout.placeholders:
-                index.setdefault(_ph(placeholder._element).idx, placeholder)
+                index.setdefault(ooxml.placeholder_element(placeholder._element).idx, placeholder)
             self._by_idx[layout.part] = index
         return index
 
@@ -203,7 +198,7 @@ def _check_slide(slide, width: int, height: int, measure: Measurer,
     """One slide's problems: its title, each shape's bounds and text, then overlaps. Each
     shape's ``p:ph`` and box are read once."""
     layout = slide.slide_layout
-    shapes = [(shape, _ph(shape._element)) for shape in slide.shapes]
+    shapes = [(shape, ooxml.placeholder_element(shape._element)) for shape in slide.shapes]
     titles = [s for s, ph in shapes if ph is not None and ph.type in _TITLES]
     if not titles:
         yield "no title placeholder"

@@ -207,8 +207,9 @@ def _reindex_placeholders(prs) -> None:
 @pytest.mark.parametrize("edit", [None, _reindex_placeholders])
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_the_checker_reads_shapes_as_python_pptx_does(bundled, lang: str, edit) -> None:
-    from deck.check import _cell_margins, _grid, _Inheritance, _name, _ph
+    from deck.check import _cell_margins, _grid, _Inheritance, _name
     from deck.master import placeholder_chain
+    from deck.ooxml import placeholder_element as _ph
 
     prs = Presentation(str(bundled[lang]))
     if edit is not None:

@@ -145,18 +145,25 @@ def test_the_contrast_check_can_fail(tmp_path, grey):
 # mapping files
 
 
-def test_a_mapping_may_name_a_layout_of_another_master(tmp_path, corpus):
-    template = corpus["libreoffice-Vivid"]
+def _build_mapped(tmp_path, corpus, name: str, layouts: dict[str, str]):
+    """The bundled article's English deck on corpus template ``name`` (skipped where the
+    corpus lacks it) with a mapping file naming ``layouts``."""
+    template = corpus[name]
     if isinstance(template, str):
         pytest.skip(template)
-    pptx = tmp_path / "vivid.pptx"
+    pptx = tmp_path / "mapped.pptx"
     shutil.copy(template, pptx)
-    names = {"title": "Title Slide", "section": "2 / Title Slide", "content": "2 / Title, Content",
-             "chart": "2 / Title, 2 Content", "two_content": "Title, 2 Content",
-             "table": "Title Only", "sources": "3 / Title Only"}
     pptx.with_suffix(".yaml").write_text(
-        "layouts:\n" + "".join(f'  {k}: "{v}"\n' for k, v in names.items()), encoding="utf-8")
+        "layouts:\n" + "".join(f'  {k}: "{v}"\n' for k, v in layouts.items()), encoding="utf-8")
     [built] = build(DEFAULT_DATA, tmp_path / "out", ["en"], template=pptx)
+    return built
+
+
+def test_a_mapping_may_name_a_layout_of_another_master(tmp_path, corpus):
+    built = _build_mapped(tmp_path, corpus, "libreoffice-Vivid", {
+        "title": "Title Slide", "section": "2 / Title Slide", "content": "2 / Title, Content",
+        "chart": "2 / Title, 2 Content", "two_content": "Title, 2 Content",
+        "table": "Title Only", "sources": "3 / Title Only"})
     prs = Presentation(str(built.path))
     masters = list(prs.slide_masters)
     used = {(masters.index(s.slide_layout.slide_master), s.slide_layout.name) for s in prs.slides}
@@ -181,17 +188,10 @@ def test_header_strips_and_title_only_layouts_are_handled(tmp_path, corpus):
     """pandoc's Comparison layout has half-inch header strips beside its content boxes: the
     chart goes into a content box, not a strip. Title Only layouts take their content as free
     shapes below the title."""
-    template = corpus["pandoc-reference"]
-    if isinstance(template, str):
-        pytest.skip(template)
-    pptx = tmp_path / "reference.pptx"
-    shutil.copy(template, pptx)
-    mapping = {"title": "Title Slide", "section": "Section Header", "content": "Title Only",
-               "chart": "Comparison", "two_content": "Two Content",
-               "table": "Title Only", "sources": "Title and Content"}
-    pptx.with_suffix(".yaml").write_text(
-        "layouts:\n" + "".join(f"  {k}: {v}\n" for k, v in mapping.items()), encoding="utf-8")
-    [built] = build(DEFAULT_DATA, tmp_path / "out", ["en"], template=pptx)
+    built = _build_mapped(tmp_path, corpus, "pandoc-reference", {
+        "title": "Title Slide", "section": "Section Header", "content": "Title Only",
+        "chart": "Comparison", "two_content": "Two Content",
+        "table": "Title Only", "sources": "Title and Content"})
     assert check_deck(built.path) == []
     prs = Presentation(str(built.path))
     charts = [sh for s in prs.slides if s.slide_layout.name == "Comparison"
