@@ -3,7 +3,7 @@
 
 import sys
 
-from deck.cli import main
+from deck.launch import main
 
 if __name__ == "__main__":
     sys.exit(main())

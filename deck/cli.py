@@ -36,8 +36,30 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = _Parser(
+class _Unparsable(Exception):
+    pass
+
+
+class _QuietParser(_Parser):
+    def error(self, message: str) -> NoReturn:
+        raise _Unparsable(message)
+
+
+def servable(argv: object) -> bool:
+    """Whether the build server (:mod:`deck.server`) may run this command: any but
+    ``--watch``, which is resident itself (a command that does not parse is served: it fails
+    there as it would here)."""
+    if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
+        return False
+    try:
+        return not parse_args(argv, _QuietParser).watch
+    except (_Unparsable, SystemExit):
+        return True
+
+
+def parse_args(argv: list[str] | None,
+               parser_class: type[_Parser] = _Parser) -> argparse.Namespace:
+    parser = parser_class(
         prog="deck", description="Build bilingual PowerPoint briefings from an article's "
         "data file.")
     parser.add_argument("data", nargs="*", type=Path, metavar="DATA",
@@ -81,6 +103,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="neither read nor write the cache of earlier builds "
                         "($DECK_CACHE_DIR, else ~/.cache/deck; safe to delete)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("--stop-server", action="store_true",
+                        help="stop the build server that later commands start (alone; see "
+                        "README: 'The build server')")
     return parser.parse_args(argv)
 
 
@@ -111,23 +136,35 @@ def request_from(args: argparse.Namespace, data: Path | None = None,
                         jobs=jobs or args.jobs or cores())
 
 
-def new_session(args: argparse.Namespace) -> BuildSession:
+def new_session(args: argparse.Namespace, sessions: dict | None = None) -> BuildSession:
     """A session reporting waits on stderr, with the cache across processes unless
-    ``--no-cache`` (or ``DECK_NO_CACHE=1`` in the environment)."""
+    ``--no-cache`` (or ``DECK_NO_CACHE=1`` in the environment); one of ``sessions`` (the
+    build server's, by cache folder) where given."""
     off = args.no_cache or os.environ.get("DECK_NO_CACHE", "") not in ("", "0")
-    cache = None if off else DiskCache(default_folder())
-    return BuildSession(notify=lambda message: print(message, file=sys.stderr, flush=True),
-                        cache=cache)
+    folder = None if off else default_folder().resolve()
+    if sessions is not None and folder in sessions:
+        return sessions[folder]
+    session = BuildSession(notify=lambda message: print(message, file=sys.stderr, flush=True),
+                           cache=None if folder is None else DiskCache(folder))
+    if sessions is not None:
+        sessions[folder] = session
+    return session
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python build.py``, ``python -m deck`` and ``deck``: build, print, return the status."""
+def main(argv: list[str] | None = None, sessions: dict | None = None) -> int:
+    """``python build.py``, ``python -m deck`` and ``deck``: build, print, return the status.
+    ``sessions``: the build server's sessions (:mod:`deck.server`), kept from command to
+    command; a single article's languages are then built in turn, in the server itself, so
+    that its session's memo serves the next command."""
     args = parse_args(argv)
+    if args.stop_server:
+        print("--stop-server goes alone: deck --stop-server", file=sys.stderr)
+        return 2
     if args.init or args.article:
         return _guarded(lambda: _init(args) if args.init else _check_article(args), args.debug)
     if args.diff:
         return run_diff(*args.diff, debug=args.debug)
-    session = new_session(args)
+    session = new_session(args, sessions)
     if args.layouts:
         return _describe(session, args)
     datas = data_files(args.data)
@@ -142,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         return watch(args, session)
     if len(datas) > 1:
         return run_batch(session, args, datas)
-    status, result = run_build(session, request_from(args, datas[0] if datas else None),
+    jobs = 1 if sessions is not None and not args.jobs else None
+    status, result = run_build(session, request_from(args, datas[0] if datas else None, jobs),
                                args.debug)
     if result is not None and args.preview:
         _previews(result)

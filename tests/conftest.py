@@ -16,6 +16,9 @@ from deck.session import BuiltDeck
 # cache, and a test that breaks the fit stage on purpose cannot leave slides for another:
 # the cache's own tests (tests/test_cache.py) switch it on in a folder of their own
 os.environ["DECK_NO_CACHE"] = "1"
+# and build.py in a child runs in that child, under the limits the test gives it, never in a
+# build server (deck/launch.py): tests/test_server.py switches the server on for its own tests
+os.environ["DECK_SERVER"] = "0"
 
 
 @pytest.fixture(scope="session")

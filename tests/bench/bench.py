@@ -24,7 +24,10 @@ rounds, and each ratio a ratio of two medians. The table is Markdown:
   (``DECK_CACHE_DIR`` is a folder of this run's own), then each round one claim's text changed
   in the copy (a new text each round, so no round finds its result already cached) and
   ``python build.py COPY --out SAME`` run again in a new process; only that run is timed.
-  Target <= 1.5x the import floor;
+  Target <= 1.5x the import floor. The first build starts the build server
+  (``deck/launch.py``), which the rounds' commands are served by; a second copy is rebuilt
+  the same way with ``DECK_SERVER=0``, every command a process of its own start to end. Every
+  other command here runs with the server off;
 * **--watch rebuild**: what ``--watch`` does per change, in this process: a
   ``deck.session.BuildSession`` (with the cache, as ``--watch`` makes it) builds once, then
   each round one claim's text changes and it builds again; only that build is timed;
@@ -503,6 +506,19 @@ def _fresh(path: Path) -> Path:
     return path
 
 
+def wait_for_server(env: dict[str, str], seconds: float = 30) -> bool:
+    """Whether the build server for ``env`` answers within ``seconds`` (it starts in the
+    background after the command that found none)."""
+    code = ("import sys; from deck import launch; p = launch.socket_path(); "
+            "sys.exit(0 if p and launch.connect(p) else 1)")
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if subprocess.run([sys.executable, "-c", code], env=env).returncode == 0:
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def _files(folder: Path, pattern: str) -> list[Path]:
     return sorted(p for p in folder.glob(pattern) if p.is_file())
 
@@ -575,21 +591,26 @@ def make_measures(work: Path, md2pptx: tuple[str, Path] | None,
                                lambda tag: run_md2pptx(md_python, script, md2_md, md2_out))
 
     # the CLI rebuild with the cache: built once here, then one field changed per round
-    cli_editor = Editor(work / "cli" / DATA.name)
-    cli_out = work / "cli" / "out"
-    cli_env = _child_env(DECK_CACHE_DIR=str(cache_dir / "cli"))
-    cli_cmd = [py, str(BUILD_PY), str(cli_editor.path), "--out", str(cli_out)]
-    _run(cli_cmd, "first CLI build", cli_env)
+    # (served by the build server the first build starts, and, in a copy of its own, with
+    # the server off: each command in a process of its own from start to end)
+    for key, server in (("cli", "1"), ("cli_alone", "0")):
+        editor = Editor(work / key / DATA.name)
+        cli_env = _child_env(DECK_CACHE_DIR=str(cache_dir / key), DECK_SERVER=server)
+        cli_cmd = [py, str(BUILD_PY), str(editor.path), "--out", str(work / key / "out")]
+        _run(cli_cmd, "first CLI build", cli_env)
+        if server == "1" and not wait_for_server(cli_env):
+            notes.append("no build server came up: the CLI rebuild ran in its own process")
 
-    def cli_rebuild(tag: str) -> float:
-        cli_editor.edit(f"cli {tag}")
-        return _run(cli_cmd, "CLI rebuild", cli_env)
+        def cli_rebuild(tag: str, key: str = key, editor: Editor = editor,
+                        cli_cmd: list[str] = cli_cmd, cli_env: dict[str, str] = cli_env) -> float:
+            editor.edit(f"{key} {tag}")
+            return _run(cli_cmd, "CLI rebuild", cli_env)
 
-    m["cli"] = Measure("cli", cli_rebuild)
-    if not any(p.is_file() for p in (cache_dir / "cli").rglob("*")):
-        notes.append("the CLI rebuild found no cross-process cache (nothing written under "
-                     "`DECK_CACHE_DIR`): its time is that of a build without one")
-        m["cli"].no_verdict = "n/a (no cache yet)"  # still timed
+        m[key] = Measure(key, cli_rebuild)
+        if not any(p.is_file() for p in (cache_dir / key).rglob("*")):
+            notes.append("the CLI rebuild found no cross-process cache (nothing written under "
+                         "`DECK_CACHE_DIR`): its time is that of a build without one")
+            m[key].no_verdict = "n/a (no cache yet)"  # still timed
 
     # the --watch rebuild, in this process
     watch_editor = Editor(work / "watch" / DATA.name)
@@ -752,8 +773,11 @@ def table(measures: dict[str, Measure], runs: int) -> list[tuple[str, ...]]:
         f"cold <= {COLD_PER_MD2PPTX}x md2pptx", _verdict(cold_md2, COLD_PER_MD2PPTX))
     cli_floor = _ratio(med["cli"], floor)
     cli_verdict = measures["cli"].no_verdict or _verdict(cli_floor, REBUILD_PER_FLOOR)
-    row("CLI rebuild after a one-field change, cache on: `python build.py COPY --out SAME`",
-        "cli", cli_floor, "floor", f"<= {REBUILD_PER_FLOOR}x floor", cli_verdict)
+    row("CLI rebuild after a one-field change, cache on: `python build.py COPY --out SAME` "
+        "(served by the build server)", "cli", cli_floor, "floor",
+        f"<= {REBUILD_PER_FLOOR}x floor", cli_verdict)
+    row("the same with the server off (`DECK_SERVER=0`: all in a new process)", "cli_alone",
+        _ratio(med["cli_alone"], floor), "floor")
     row("`--watch` rebuild after a one-field change (in process)", "watch",
         _ratio(med["watch"], cold), "cold")
     batch_pandoc = _ratio(med["batch"], med["pandoc40"])
@@ -788,6 +812,9 @@ def _environment(work: Path, notes: list[str]) -> dict[str, str | None]:
         "DECK_CACHE_DIR": str(work / "cache" / "in-process"),
         "PYTHONPYCACHEPREFIX": str(work / "pycache"),
         "PYTHONDONTWRITEBYTECODE": None,
+        # no build server but the CLI rebuild's (a cold build is a new process, start to end)
+        "DECK_SERVER": "0",
+        "DECK_SERVER_DIR": str(work / "server"),
     }
     if os.environ.get("PYTHONDONTWRITEBYTECODE"):
         notes.append("PYTHONDONTWRITEBYTECODE is set here: the children ran without it, their "
@@ -814,6 +841,8 @@ def run_table(runs: int, md2pptx: tuple[str, Path] | None, command: str) -> str:
             measures = make_measures(work, md2pptx, notes)
             run_rounds(measures, runs)
         finally:
+            subprocess.run([sys.executable, str(BUILD_PY), "--stop-server"],
+                           env=_child_env(DECK_SERVER="1"), capture_output=True)
             _set_environ(saved)
     header = ("measurement", "median", "ratio", "target", "result")
     rows = table(measures, runs)

@@ -1,0 +1,258 @@
+"""Where a command runs: in the build server when one is running for this code, else here.
+
+``python build.py``, ``python -m deck`` and the ``deck`` command start here. Importing the
+package and its libraries costs a new process about three times what a rebuild after a
+one-field change costs a process that has them already (``--watch``). So, as Gradle's daemon
+and mypy's ``dmypy`` do, the first command run here starts a **build server** in the
+background (:mod:`deck.server`): a process that has imported everything and keeps one
+:class:`~deck.session.BuildSession` (its memo of outlines, fitted and written slides) for as
+long as it is used. The next command connects to it through a Unix socket, hands it its
+argument list, folder, environment and its own standard input, output and error (the open
+files themselves, so output goes exactly where it would have gone), and exits with the status
+the server sends back. A ``Ctrl-C`` is passed on to the build.
+
+The output is the same either way, byte for byte; only the time differs. The server:
+
+* serves only commands of **this** code: its socket is named after a fingerprint of the
+  package's files, the interpreter and its installed libraries, and it refuses a request
+  whose fingerprint differs (the command then runs here);
+* never serves ``--watch`` (itself resident), nor a command run under other resource limits
+  than its own (``ulimit``): those run here, under their limits;
+* listens in a folder only its user can open (``$DECK_SERVER_DIR``, else
+  ``$XDG_RUNTIME_DIR/deck``, else ``~/.cache/deck/server``), checks the peer's user id where
+  the system tells it, and logs one line per command to ``server.log`` there;
+* exits after ``$DECK_SERVER_IDLE`` seconds without a command (900), or at once with
+  ``python build.py --stop-server``.
+
+``DECK_SERVER=0`` (or ``off``) runs every command here and starts no server. Where Unix
+sockets cannot carry open files (Windows), commands always run here.
+
+This module imports only the standard library's light modules: a command served pays the
+interpreter's start-up and little else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import struct
+import sys
+
+IDLE_SECONDS = 900
+_HEADER = struct.Struct("!I")  # a message's length, before its bytes
+_OFF = ("0", "off", "no", "false")
+_LIMITS = ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_NOFILE",
+           "RLIMIT_STACK")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command: served where a server for this code answers, else here (and then a
+    server is started for the next command)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    where, status = socket_path(), None
+    if argv == ["--stop-server"]:
+        return stop_server(where)
+    if where is not None:
+        status = _served(where, argv)
+        if isinstance(status, int):
+            return status
+    from .cli import main as run_here
+
+    code = run_here(argv)
+    if where is not None and status is None:  # no server answered: start one for next time
+        start_server(where)
+    return code
+
+
+def enabled() -> bool:
+    """Whether this system and environment allow the build server."""
+    return (os.environ.get("DECK_SERVER", "").strip().lower() not in _OFF
+            and hasattr(socket, "AF_UNIX") and hasattr(socket, "send_fds")
+            and hasattr(os, "fork"))
+
+
+def server_folder() -> str:
+    """The folder the server's socket and log live in."""
+    if os.environ.get("DECK_SERVER_DIR"):
+        return os.environ["DECK_SERVER_DIR"]
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        return os.path.join(os.environ["XDG_RUNTIME_DIR"], "deck")
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "deck", "server")
+
+
+def socket_path() -> str | None:
+    """The socket of the server for this code, or None where there is to be no server."""
+    if not enabled():
+        return None
+    path = os.path.join(server_folder(), f"{_digest(fingerprint())}.sock")
+    return path if len(os.fsencode(path)) < 100 else None  # sun_path holds 104-108 bytes
+
+
+def fingerprint() -> str:
+    """What a server must share with a command to serve it: the package's files (name, size,
+    time), where it is, the interpreter, and the folders its libraries are installed in
+    (installing or removing a library changes their times)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    parts = [here, sys.prefix, os.path.realpath(sys.executable), sys.version]
+    with os.scandir(here) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            if entry.name.endswith(".py"):
+                st = entry.stat()
+                parts.append(f"{entry.name}:{st.st_size}:{st.st_mtime_ns}")
+    for folder in sys.path:
+        if folder.endswith(("site-packages", "dist-packages")) and os.path.isdir(folder):
+            parts.append(f"{folder}:{os.stat(folder).st_mtime_ns}")
+    return "\n".join(parts)
+
+
+def _digest(text: str) -> str:
+    import zlib
+
+    data = text.encode("utf-8", "surrogateescape")
+    return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"
+
+
+def limits() -> dict[str, list[int]]:
+    """This process's resource limits, as a server compares them with its own."""
+    try:
+        import resource
+    except ImportError:
+        return {}
+    return {name: list(resource.getrlimit(getattr(resource, name)))
+            for name in _LIMITS if hasattr(resource, name)}
+
+
+def private_folder(folder: str, create: bool = False) -> bool:
+    """Whether ``folder`` is this user's own and nobody else may open it (made so if
+    ``create``): a socket in any other folder could be someone else's."""
+    if create:
+        try:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+        except OSError:
+            return False
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return False
+    return st.st_uid == os.getuid() and not st.st_mode & 0o077
+
+
+def send_message(sock: socket.socket, value: object, fds: list[int] | None = None) -> None:
+    data = json.dumps(value).encode()
+    data = _HEADER.pack(len(data)) + data
+    if fds:
+        sent = socket.send_fds(sock, [data], fds)
+        data = data[sent:]
+    sock.sendall(data)
+
+
+def receive_message(sock: socket.socket, max_fds: int = 0) -> tuple[object, list[int]]:
+    """One message and the open files that came with it; EOFError if the peer has gone."""
+    buffer, fds = b"", []
+    while len(buffer) < _HEADER.size or len(buffer) < _HEADER.size + _length(buffer):
+        if max_fds and not fds:
+            chunk, fds, _flags, _addr = socket.recv_fds(sock, 65536, max_fds)
+        else:
+            chunk = sock.recv(65536)
+        if not chunk:
+            for fd in fds:
+                os.close(fd)
+            raise EOFError("the other end closed the connection")
+        buffer += chunk
+    return json.loads(buffer[_HEADER.size:_HEADER.size + _length(buffer)]), fds
+
+
+def _length(buffer: bytes) -> int:
+    return _HEADER.unpack_from(buffer)[0] if len(buffer) >= _HEADER.size else 0
+
+
+def connect(path: str) -> socket.socket | None:
+    if not private_folder(os.path.dirname(path)):
+        return None
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(path)
+    except OSError:  # no server, or a socket left by one that was killed
+        sock.close()
+        return None
+    return sock
+
+
+def _served(path: str, argv: list[str]) -> int | str | None:
+    """The status of the command as the server ran it; ``"refused"`` if a server answered
+    but left the command to this process; None if no server answered."""
+    sock = connect(path)
+    if sock is None:
+        return None
+    with sock:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        request = {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ), "umask": mask,
+                   "limits": limits(), "fingerprint": fingerprint()}
+        try:
+            send_message(sock, request, [0, 1, 2])
+            reply, _ = receive_message(sock)
+        except (OSError, EOFError, ValueError):  # a closed standard file, a server gone
+            return None
+        if not isinstance(reply, dict) or "pid" not in reply:
+            return "refused"
+        return _wait(sock, int(reply["pid"]), path)
+
+
+def _wait(sock: socket.socket, pid: int, path: str) -> int:
+    """Wait for the served command's status, passing interrupts on to the server."""
+    def interrupt(_signum: int, _frame: object) -> None:
+        try:
+            os.kill(pid, signal.SIGINT)
+        except OSError:
+            pass
+
+    for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            signal.signal(sig, interrupt)
+    try:
+        reply, _ = receive_message(sock)
+    except (OSError, EOFError, ValueError):
+        reply = None
+    if isinstance(reply, dict) and isinstance(reply.get("exit"), int):
+        return reply["exit"]
+    print("internal error: the build server stopped before the command ended (see "
+          f"{os.path.join(os.path.dirname(path), 'server.log')}); run it "
+          "again, or with DECK_SERVER=0 to build in this process", file=sys.stderr)
+    return 1
+
+
+def start_server(path: str) -> None:
+    """Start a server for this code in the background, detached from this terminal."""
+    if not private_folder(os.path.dirname(path), create=True):
+        return
+    import subprocess
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    try:
+        subprocess.Popen([sys.executable, "-m", "deck.server", path], cwd="/", env=env,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
+    except OSError:
+        pass
+
+
+def stop_server(path: str | None) -> int:
+    """``--stop-server``: ask this code's server to exit."""
+    sock = connect(path) if path else None
+    if sock is None:
+        print("no build server is running for this code")
+        return 0
+    with sock:
+        try:
+            send_message(sock, {"stop": True, "fingerprint": fingerprint()})
+            receive_message(sock)
+        except (OSError, EOFError, ValueError):
+            pass
+    print(f"stopped the build server ({path})")
+    return 0

@@ -1,0 +1,266 @@
+"""The build server (see :mod:`deck.launch`): ``python -m deck.server SOCKET``.
+
+One process, started in the background by a command that found none, holding the package
+imported and one :class:`~deck.session.BuildSession` per cache folder. It runs the commands
+sent to it one at a time, each exactly as ``python build.py`` would in the sender's folder,
+environment, umask and standard files, and sends back the exit status. Between commands it
+holds none of the sender's files open. It exits after ``$DECK_SERVER_IDLE`` seconds without a
+command, when asked to (``--stop-server``), when another server has taken its socket's name,
+or on SIGTERM; it removes its socket as it goes.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import socket
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from . import launch
+
+_LOG_BYTES = 1 << 20  # server.log starts over past this size
+
+
+class _Stop(Exception):
+    """SIGTERM: leave the loop, removing the socket."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    path = argv[0]
+    folder = os.path.dirname(path)
+    if not launch.private_folder(folder, create=True):
+        return 2
+    from . import check, cli, writer  # noqa: F401  (everything a build imports, once)
+
+    log = _Log(os.path.join(folder, "server.log"))
+    listener = _listen(path)
+    if listener is None:
+        return 0  # another server took the name first
+    idle = float(os.environ.get("DECK_SERVER_IDLE") or launch.IDLE_SECONDS)
+    own = os.stat(path).st_ino
+    signal.signal(signal.SIGTERM, _stop)
+    log.write(f"started, pid {os.getpid()}, serving {path}")
+    try:
+        _loop(listener, path, own, idle, _Server(cli.main, cli.servable, launch.fingerprint(), log))
+    except _Stop:
+        log.write("stopped by SIGTERM")
+    finally:
+        listener.close()
+        _remove(path, own)
+    return 0
+
+
+def _stop(_signum: int, _frame: object) -> None:
+    raise _Stop
+
+
+def _listen(path: str) -> socket.socket | None:
+    """A socket listening at ``path``: bound under a name of its own, then renamed over
+    ``path`` (a socket left by a killed server included) unless a live server answers there."""
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(path)
+        return None
+    except OSError:
+        pass
+    finally:
+        probe.close()
+    temporary = f"{path}.{os.getpid()}"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(temporary)
+    listener.listen(8)
+    os.rename(temporary, path)
+    return listener
+
+
+def _remove(path: str, own: int) -> None:
+    try:
+        if os.stat(path).st_ino == own:
+            os.unlink(path)
+    except OSError:
+        pass
+
+
+def _loop(listener: socket.socket, path: str, own: int, idle: float,
+          server: _Server) -> None:
+    last = time.monotonic()
+    while True:
+        try:
+            ready, _, _ = select.select([listener], [], [], min(5.0, idle))
+            if time.monotonic() - last >= idle:
+                server.log.write(f"idle for {idle:g} s: exiting")
+                return
+            if not ready:
+                if _taken(path, own):
+                    server.log.write("another server took the socket: exiting")
+                    return
+                continue
+            conn, _ = listener.accept()
+            with conn:
+                outcome = server.handle(conn)
+            if outcome == "stop":
+                server.log.write("stopped by --stop-server")
+                return
+            if outcome == "ran":  # a connection that asked for nothing keeps nobody waiting
+                last = time.monotonic()
+        except KeyboardInterrupt:  # an interrupt passed on after its command had ended
+            continue
+
+
+def _taken(path: str, own: int) -> bool:
+    try:
+        return os.stat(path).st_ino != own
+    except OSError:
+        return True
+
+
+class _Log:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def write(self, line: str) -> None:
+        try:
+            if os.path.exists(self.path) and os.path.getsize(self.path) > _LOG_BYTES:
+                os.replace(self.path, self.path + ".1")
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
+        except OSError:
+            pass
+
+
+class _Server:
+    """Runs one command per connection, in the sender's setting."""
+
+    def __init__(self, run: Callable[..., int], servable: Callable[[Any], bool],
+                 fingerprint: str, log: _Log) -> None:
+        self.run, self.servable = run, servable
+        self.fingerprint = fingerprint
+        self.log = log
+        self.sessions: dict[Any, Any] = {}
+
+    def handle(self, conn: socket.socket) -> str | None:
+        try:
+            request, fds = launch.receive_message(conn, max_fds=3)
+        except (OSError, EOFError, ValueError):
+            return None
+        try:
+            why = self._refusal(conn, request, fds)
+            if why:
+                self.log.write(f"left to the command itself: {why}")
+                launch.send_message(conn, {"refused": why})
+                return None
+            if request.get("stop"):
+                launch.send_message(conn, {"stopping": True})
+                return "stop"
+            launch.send_message(conn, {"pid": os.getpid()})
+            t0 = time.perf_counter()
+            code = self._run(request, fds)
+            self.log.write(f"{code} {time.perf_counter() - t0:.3f} s {request['cwd']}: "
+                           f"{' '.join(request['argv'])}")
+            launch.send_message(conn, {"exit": code})
+        except OSError:  # the command has gone (killed): nothing to tell it
+            pass
+        finally:
+            for fd in fds:
+                os.close(fd)
+        return "ran"
+
+    def _refusal(self, conn: socket.socket, request: Any, fds: list[int]) -> str | None:
+        if not isinstance(request, dict):
+            return "not a request"
+        if hasattr(socket, "SO_PEERCRED"):
+            import struct
+
+            creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                    struct.calcsize("3i"))
+            if struct.unpack("3i", creds)[1] != os.getuid():
+                return "another user"
+        if request.get("fingerprint") != self.fingerprint:
+            return "other code"
+        if request.get("stop"):
+            return None
+        if len(fds) != 3:
+            return "no standard files"
+        if request.get("limits") != launch.limits():
+            return "other resource limits"
+        if not self.servable(request.get("argv")):
+            return "--watch runs in its own process"
+        return None
+
+    def _run(self, request: dict[str, Any], fds: list[int]) -> int:
+        """The command's status, run with the sender's files, folder, environment, umask."""
+        saved = _Setting.enter(request, fds)
+        try:
+            return self._status(request["argv"])
+        finally:
+            saved.leave()
+
+    def _status(self, argv: list[str]) -> int:
+        try:
+            return self.run(argv, sessions=self.sessions)
+        except SystemExit as exc:  # --help, a bad argument
+            return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except KeyboardInterrupt:
+            print("interrupted; nothing was written", file=sys.stderr)
+            return 1
+        except Exception:  # the command's own report failed: say so, as a traceback would
+            traceback.print_exc()
+            return 1
+
+
+class _Setting:
+    """The server's own standard files, folder, environment and umask, set aside while a
+    command runs in the sender's."""
+
+    def __init__(self, files: list[int], environ: dict[str, str], mask: int) -> None:
+        self.files, self.environ, self.mask = files, environ, mask
+
+    @classmethod
+    def enter(cls, request: dict[str, Any], fds: list[int]) -> _Setting:
+        _flush()
+        saved = cls([os.dup(n) for n in (0, 1, 2)], dict(os.environ),
+                    os.umask(int(request["umask"])))
+        try:
+            for n, fd in enumerate(fds):
+                os.dup2(fd, n)
+            for stream in (sys.stdout, sys.stderr):
+                stream.reconfigure(line_buffering=stream.isatty())
+            os.environ.clear()
+            os.environ.update(request["env"])
+            if hasattr(time, "tzset"):
+                time.tzset()
+            os.chdir(request["cwd"])
+        except BaseException:
+            saved.leave()
+            raise
+        return saved
+
+    def leave(self) -> None:
+        _flush()
+        os.chdir("/")
+        os.environ.clear()
+        os.environ.update(self.environ)
+        if hasattr(time, "tzset"):
+            time.tzset()
+        os.umask(self.mask)
+        for n, fd in enumerate(self.files):
+            os.dup2(fd, n)
+            os.close(fd)
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""The build server (deck/launch.py, deck/server.py): a command served gives the same decks,
+output and status as one run in its own process, and the server never serves what it must
+not (other code, other limits, --watch, a folder others can open)."""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from helpers import BIKESHARE, ROOT, files_in
+
+from deck import launch
+from deck.cli import servable
+
+BUILD_PY = ROOT / "build.py"
+pytestmark = pytest.mark.skipif(not launch.enabled() and os.name != "posix",
+                                reason="the build server needs Unix sockets that carry files")
+
+
+@pytest.fixture()
+def server_env():
+    """An environment whose commands use a server of their own (a short folder: a socket's
+    path holds about 100 bytes), stopped and removed afterwards."""
+    folder = tempfile.mkdtemp(prefix="dsrv")
+    env = dict(os.environ, DECK_SERVER="1", DECK_SERVER_DIR=folder, DECK_SERVER_IDLE="60")
+    env.pop("DECK_NO_CACHE", None)
+    env["DECK_CACHE_DIR"] = os.path.join(folder, "cache")
+    yield env
+    run(["--stop-server"], env)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(args: list[str], env: dict[str, str], **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(BUILD_PY), *args], env=env, cwd=kw.pop(
+        "cwd", ROOT), capture_output=True, text=True, timeout=120, **kw)
+
+
+def socket_of(env: dict[str, str]) -> str:
+    return os.path.join(env["DECK_SERVER_DIR"], f"{launch._digest(launch.fingerprint())}.sock")
+
+
+def wait_for_server(env: dict[str, str], present: bool = True, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(socket_of(env))
+            up = True
+        except OSError:
+            up = False
+        finally:
+            sock.close()
+        if up == present:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"server {'not up' if present else 'still up'} after {seconds} s")
+
+
+def served(env: dict[str, str]) -> list[str]:
+    """The commands the server ran, as its log tells them."""
+    log = Path(env["DECK_SERVER_DIR"], "server.log")
+    lines = log.read_text().splitlines() if log.exists() else []
+    return [line.split(" ", 2)[2] for line in lines if " s /" in line]
+
+
+@pytest.fixture()
+def article(tmp_path) -> Path:
+    folder = tmp_path / "a"
+    shutil.copytree(BIKESHARE.parent, folder)
+    return folder / BIKESHARE.name
+
+
+def test_a_served_rebuild_gives_the_same_bytes_output_and_status(server_env, article, tmp_path):
+    first = run([str(article), "--out", str(tmp_path / "out")], server_env)
+    assert first.returncode == 0, first.stderr
+    assert served(server_env) == []  # the first command ran itself, and started the server
+    wait_for_server(server_env)
+    text = article.read_text(encoding="utf-8")
+    article.write_text(text.replace("bikeshare", "bike-share", 1), encoding="utf-8")
+    again = run([str(article), "--out", str(tmp_path / "out")], server_env)
+    assert again.returncode == 0, again.stderr
+    assert len(served(server_env)) == 1 and str(tmp_path / "out") in served(server_env)[0]
+    here = run([str(article), "--out", str(tmp_path / "here"), "--no-cache"],
+               dict(server_env, DECK_SERVER="0"))
+    assert files_in(tmp_path / "out") == files_in(tmp_path / "here")
+    def report(out: str) -> list[str]:  # each deck's line, without its folder and time
+        return [line.split(":")[1].rsplit(",", 1)[0] for line in out.splitlines()[:-1]]
+
+    assert report(again.stdout) == report(here.stdout) == [" 7 slides, 6 claims"]
+
+
+def test_bad_input_served_fails_as_it_does_in_its_own_process(server_env, article, tmp_path):
+    run([str(article), "--out", str(tmp_path / "out")], server_env)
+    wait_for_server(server_env)
+    before = files_in(tmp_path / "out")
+    article.write_text(article.read_text(encoding="utf-8").replace("claims:", "claimz:", 1),
+                       encoding="utf-8")
+    bad = run([str(article), "--out", str(tmp_path / "out")], server_env)
+    alone = run([str(article), "--out", str(tmp_path / "out")], dict(server_env, DECK_SERVER="0"))
+    assert len(served(server_env)) == 1
+    assert bad.returncode == alone.returncode == 2
+    assert bad.stderr == alone.stderr and bad.stderr.startswith(f"{article}:")
+    assert files_in(tmp_path / "out") == before
+    usage = run(["--lang"], server_env)
+    assert usage.returncode == 2 and "expected one argument" in usage.stderr
+
+
+def test_other_limits_and_watch_run_in_their_own_process(server_env, article, tmp_path):
+    run([str(article), "--out", str(tmp_path / "out")], server_env)
+    wait_for_server(server_env)
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    lower = 8 << 30 if hard == resource.RLIM_INFINITY else hard
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (lower, hard))
+
+    out = run([str(article), "--out", str(tmp_path / "out")], server_env, preexec_fn=limited)
+    assert out.returncode == 0, out.stderr
+    log = Path(server_env["DECK_SERVER_DIR"], "server.log").read_text()
+    assert "left to the command itself: other resource limits" in log
+    assert served(server_env) == []
+    assert not servable(["--watch"]) and not servable([str(article), "--wat"])
+    assert servable([str(article), "--out", "x"]) and servable(["--no-such-flag"])
+
+
+def test_a_socket_left_by_a_killed_server_is_replaced(server_env, article, tmp_path):
+    os.makedirs(server_env["DECK_SERVER_DIR"], mode=0o700, exist_ok=True)
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    dead.bind(socket_of(server_env))  # bound, never listening: connections are refused
+    dead.close()
+    out = run([str(article), "--out", str(tmp_path / "out")], server_env)
+    assert out.returncode == 0, out.stderr
+    wait_for_server(server_env)
+    again = run([str(article), "--out", str(tmp_path / "out")], server_env)
+    assert again.returncode == 0 and len(served(server_env)) == 1
+
+
+def test_a_folder_others_can_open_is_never_used(server_env, article, tmp_path):
+    os.makedirs(server_env["DECK_SERVER_DIR"], exist_ok=True)
+    os.chmod(server_env["DECK_SERVER_DIR"], 0o755)
+    for _ in range(2):
+        out = run([str(article), "--out", str(tmp_path / "out")], server_env)
+        assert out.returncode == 0, out.stderr
+    time.sleep(1)
+    assert sorted(os.listdir(server_env["DECK_SERVER_DIR"])) in ([], ["cache"])
+
+
+def test_the_server_exits_when_idle_and_when_asked(server_env, article, tmp_path):
+    env = dict(server_env, DECK_SERVER_IDLE="1")
+    run([str(article), "--out", str(tmp_path / "out")], env)
+    wait_for_server(env)
+    wait_for_server(env, present=False, seconds=15)
+    assert not os.path.exists(socket_of(env))
+    run([str(article), "--out", str(tmp_path / "out")], server_env)
+    wait_for_server(server_env)
+    stop = run(["--stop-server"], server_env)
+    assert stop.returncode == 0 and stop.stdout.startswith("stopped the build server")
+    wait_for_server(server_env, present=False, seconds=10)
+    assert run(["--stop-server", "--force"], server_env).returncode == 2
+
+
+def test_an_interrupt_reaches_the_served_build_and_the_server_goes_on(server_env, tmp_path):
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    for i in range(12):
+        shutil.copytree(BIKESHARE.parent, batch / f"b{i:02}")
+    run([str(BIKESHARE), "--out", str(tmp_path / "warm")], server_env)
+    wait_for_server(server_env)
+    args = [str(batch / f"b{i:02}" / BIKESHARE.name) for i in range(12)]
+    child = subprocess.Popen([sys.executable, str(BUILD_PY), *args, "--out",
+                              str(tmp_path / "out"), "--jobs", "1", "--no-cache"],
+                             env=server_env, cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=60)
+    assert child.returncode != 0 and "interrupted" in err, (out, err)
+    after = run([str(BIKESHARE), "--out", str(tmp_path / "after")], server_env)
+    assert after.returncode == 0, after.stderr
+    assert len(served(server_env)) == 2
