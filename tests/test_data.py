@@ -372,3 +372,43 @@ def test_an_unclosed_bracket_names_the_line_it_was_opened_on(tmp_path):
     line = text.splitlines().index("  title: [제목, Title") + 1
     errors = _errors(tmp_path, text)
     assert f"(begun on line {line})" in errors[0], errors
+
+
+_BOMB = "\n".join(["bomb:", "  l0: &l0 [" + ", ".join(["lol"] * 9) + "]"] + [
+    f"  l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 9)]) + "\n"
+
+
+@pytest.mark.parametrize("bad, first", [
+    ("deep: " + "[" * 999 + "]" * 999 + "\n",
+     "f.yaml:1: YAML nesting too deep; expected at most 32 levels, got 33"),
+    ("a: 1\nloop: &x [*x]\n", "f.yaml:2: YAML recursive alias *x (it names a node"),
+    (_BOMB, "YAML too many values once aliases are expanded"),
+    ("a: &a [1, 2]\nb: [*a, *a]\nc: {x: 1, x: 2}\n", None),
+])
+def test_libyaml_and_pure_python_composers_agree(monkeypatch, bad, first):
+    """libyaml composes and the limits are checked afterwards; without libyaml PyYAML's own
+    composer checks them as it goes: same data, lines, duplicate keys and refusals (an alias
+    bomb's line may differ: one counts at the alias, the other at the anchor)."""
+    from deck import yamlsrc
+    from deck.diagnostics import Diagnostics
+
+    def read(text: str) -> tuple:
+        diags = Diagnostics()
+        try:
+            raw, lines = yamlsrc.read_yaml(text, "f.yaml", diags)
+        except UserError as exc:
+            return ("error", str(exc).splitlines()[0])
+        return raw, lines, [str(d) for d in diags.items]
+
+    assert yamlsrc._CParser is not None, "PyYAML here was built without libyaml"
+    data = DEFAULT_DATA.read_text(encoding="utf-8")
+    fast = [read(data), read(bad)]
+    monkeypatch.setattr(yamlsrc, "_CParser", None)
+    slow = [read(data), read(bad)]
+    assert fast[0] == slow[0] and fast[0][0]["article"]
+    if first is None:
+        assert fast[1] == slow[1] and len(fast[1][2]) == 1  # c's duplicate key, once
+    else:
+        for outcome in (fast[1], slow[1]):
+            assert outcome[0] == "error" and first in outcome[1]
+            assert outcome[1].startswith("f.yaml:")
