@@ -216,6 +216,9 @@ class Measurer:
                                          ("ea", faces.ea), ("ea_b", faces.ea_bold))}
         self._advance: dict[tuple[str, bool], float] = {}
         self._heights: dict[tuple[str, float, float, bool], float] = {}
+        # a paragraph's break units with their widths and trailing space, in ems: the same
+        # at every size the fit stage tries (16 pt down to 10), so measured once
+        self._units: dict[tuple[str, bool], list[tuple[str, float, float]]] = {}
         self._line_em = {}
         for key, font in self._fonts.items():
             ascent, descent = font.getmetrics()
@@ -301,10 +304,8 @@ class Measurer:
     def _wrap_paragraph(self, para: str, limit: float, bold: bool) -> list[tuple[int, str]]:
         lines: list[tuple[int, str]] = []
         line, line_w, start, at = "", 0.0, 0, 0
-        for unit in break_units(para):
+        for unit, unit_w, trailing in self._measured_units(para, bold):
             unit_at, at = at, at + len(unit)
-            unit_w = self.width_em(unit, bold)
-            trailing = unit_w - self.width_em(unit.rstrip(), bold)
             if line_w + unit_w - trailing <= limit:
                 start = start if line else unit_at
                 line, line_w = line + unit, line_w + unit_w
@@ -318,6 +319,21 @@ class Measurer:
             line, line_w, start = unit, unit_w, unit_at
         lines.append((start, line.rstrip()))
         return lines
+
+    def _measured_units(self, para: str, bold: bool) -> list[tuple[str, float, float]]:
+        """``para``'s :func:`break_units`, each with its width and that of its trailing
+        space, in ems."""
+        key = (para, bold)
+        units = self._units.get(key)
+        if units is None:
+            units = []
+            for unit in break_units(para):
+                unit_w = self.width_em(unit, bold)
+                units.append((unit, unit_w, unit_w - self.width_em(unit.rstrip(), bold)))
+            if len(self._units) >= MAX_KEPT:
+                self._units.clear()
+            self._units[key] = units
+        return units
 
     def _longest_prefix(self, unit: str, limit_em: float, bold: bool) -> tuple[int, float]:
         """How many characters of ``unit`` fit in ``limit_em`` (at least one), and their width."""
