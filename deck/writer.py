@@ -74,7 +74,8 @@ def write_presentation(pres: m.Presentation, template: bytes, template_digest: s
         if patched is not None:
             return patched
     prs = _open(template)
-    written = tuple(_written(_write_slide(prs, s), s) for s in pres.slides)
+    notes = ooxml.NotesSlides()
+    written = tuple(_written(_write_slide(prs, s, notes), s) for s in pres.slides)
     return WrittenDeck(basis, _save_parts(prs, pres.properties), written)
 
 
@@ -116,8 +117,9 @@ def _patch(pres: m.Presentation, template: bytes, previous: WrittenDeck) -> Writ
     if changed:
         # write the changed slides into a scratch deck of the same template, take their XML
         prs = _open(template)
+        notes = ooxml.NotesSlides()
         for i in changed:
-            slide = _write_slide(prs, pres.slides[i])
+            slide = _write_slide(prs, pres.slides[i], notes)
             parts[slides[i].part] = serialize_part_xml(slide.part._element)
             if slides[i].notes_part:
                 parts[slides[i].notes_part] = serialize_part_xml(slide.notes_slide.part._element)
@@ -144,7 +146,7 @@ def _save_parts(prs, props: m.Properties) -> dict[str, bytes]:
 # slides
 
 
-def _write_slide(prs, value: m.Slide):
+def _write_slide(prs, value: m.Slide, notes: ooxml.NotesSlides):
     ref = value.layout
     layout = prs.slide_masters[ref.master].slide_layouts[ref.index]
     slide = prs.slides.add_slide(layout)
@@ -169,7 +171,7 @@ def _write_slide(prs, value: m.Slide):
             _remove(shape)
     _write_footer(slide, layout, value)
     if value.notes:
-        _apply_paragraphs(slide.notes_slide.notes_text_frame, value.notes, autofit=False)
+        _apply_paragraphs(notes.text_frame(slide), value.notes, autofit=False)
     return slide
 
 
@@ -423,6 +425,9 @@ def _write_picture(slide, p: m.PictureFrame) -> None:
 def _write_group(slide, g: m.ShapeGroup) -> None:
     group = slide.shapes.add_group_shape()
     shapes = group.shapes
+    # python-pptx fits the group's extents around all its shapes after every shape it adds
+    # (quadratic: a third of the diagram's time); once, at the end, gives the same extents
+    shapes._recalculate_extents = lambda: None
     for item in g.items:
         match item:
             case m.Node(box=b):
@@ -443,6 +448,7 @@ def _write_group(slide, g: m.ShapeGroup) -> None:
                                             Emu(item.y1_emu), Emu(item.x2_emu), Emu(item.y2_emu))
                 _paint(conn.line.color, item.paint)
                 conn.line.width = Pt(item.width_pt)
+    group._element.recalculate_extents()
     _name(group, g.name)
     ooxml.set_alt_text(group, g.alt)
     ooxml.renumber_shape_ids(slide)
