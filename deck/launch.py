@@ -63,6 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     code = run_here(argv)
     if where is not None and status is None:  # no server answered: start one for next time
         start_server(where)
+    # what is left is the interpreter's exit, whose last garbage collection walks every object
+    # the build made, to free them a moment before the process ends anyway: ~0.09 s of a
+    # 0.75 s build. Frozen objects are not walked (nor freed: the process is ending)
+    import gc
+
+    gc.freeze()
     return code
 
 
