@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import hashlib
 import io
 import math
@@ -279,19 +280,27 @@ def _walk_strings(obj: Any, loc: tuple = (), keys: bool = False) -> Iterator[tup
 def _walk_texts(model: Any, loc: tuple = ()) -> Iterator[tuple[tuple, dict[str, str]]]:
     """Every translatable text in the model, with its location."""
     if isinstance(model, BaseModel):
-        for name, info in type(model).model_fields.items():
+        for name, key, kind in _text_fields(type(model)):
             value = getattr(model, name)
-            key = info.alias or name
-            if _is_text(info) and isinstance(value, dict):
+            if kind == "text" and isinstance(value, dict):
                 yield loc + (key,), value
-            elif _is_text_dict(info) and isinstance(value, dict):
+            elif kind == "texts" and isinstance(value, dict):
                 for k, v in value.items():
                     yield loc + (key, k), v
-            else:
+            elif isinstance(value, BaseModel | list):
                 yield from _walk_texts(value, loc + (key,))
     elif isinstance(model, list):
         for i, v in enumerate(model):
             yield from _walk_texts(v, loc + (i,))
+
+
+@functools.cache
+def _text_fields(model: type[BaseModel]) -> tuple[tuple[str, str, str], ...]:
+    """A model class's fields as (name, key as written, "text" | "texts" | "other"): a pure
+    function of the class, worked out once per class instead of at every model walked."""
+    return tuple((name, info.alias or name,
+                  "text" if _is_text(info) else "texts" if _is_text_dict(info) else "other")
+                 for name, info in model.model_fields.items())
 
 
 def _has_marker(ann: Any) -> bool:
