@@ -392,7 +392,22 @@ def data_files(given: list[Path]) -> list[Path] | UserError:
             found += inside
         else:
             found.append(path)  # missing, a pipe...: its own build says what is wrong
-    return UserError(problems) if problems else list(dict.fromkeys(found))
+    found = list({_same_file(p): p for p in reversed(found)}.values())[::-1]
+    first: dict[str, Path] = {}
+    for path in found:  # a.yaml and other/a.yaml would both write a.<lang>.pptx
+        if first.setdefault(path.stem, path) is not path:
+            problems.append(Diagnostic(str(path), None, "DATA", (
+                f"makes the same decks as {first[path.stem]} ({path.stem}.<lang>.pptx), and "
+                "one would replace the other; expected one data file per name (rename one, "
+                "or build them into different --out folders)")))
+    return UserError(problems) if problems else found
+
+
+def _same_file(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path
 
 
 def run_batch(session: BuildSession, args: argparse.Namespace, datas: list[Path]) -> int:

@@ -80,3 +80,20 @@ def test_an_empty_folder_and_watch_over_a_batch_are_refused(tmp_path):
     assert run.returncode == 2
     assert "--watch follows one data file; expected one, got a batch of 2" in run.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_two_data_files_of_one_name_are_refused_before_anything_is_built(tmp_path):
+    """a/x.yaml and b/x.yaml would both write x.<lang>.pptx into --out: the second deck would
+    replace the first while the total counted both."""
+    first = _articles(tmp_path / "a", ["x.yaml"])[0]
+    second = _articles(tmp_path / "b", ["x.yaml"])[0]
+    run = _run(str(first), str(second), "--out", str(tmp_path / "out"))
+    assert run.returncode == 2, run.stdout
+    assert run.stderr.splitlines()[0] == (
+        f"{second}: DATA: makes the same decks as {first} (x.<lang>.pptx), and one would "
+        "replace the other; expected one data file per name (rename one, or build them into "
+        "different --out folders)")
+    assert not (tmp_path / "out").exists()
+    same = _run(str(first), str(tmp_path / "a" / ".." / "a" / "x.yaml"), "--out",
+                str(tmp_path / "out"))  # one file named twice: built once
+    assert same.returncode == 0 and len(list((tmp_path / "out").glob("x.*.pptx"))) == 1

@@ -170,20 +170,21 @@ def test_the_server_exits_when_idle_and_when_asked(server_env, article, tmp_path
 
 def test_an_interrupt_reaches_the_served_build_and_the_server_goes_on(server_env, tmp_path):
     batch = tmp_path / "batch"
-    batch.mkdir()
-    for i in range(12):
-        shutil.copytree(BIKESHARE.parent, batch / f"b{i:02}")
+    shutil.copytree(BIKESHARE.parent, batch)
+    for i in range(40):
+        shutil.copy2(BIKESHARE, batch / f"b{i:02}.yaml")
     run([str(BIKESHARE), "--out", str(tmp_path / "warm")], server_env)
     wait_for_server(server_env)
-    args = [str(batch / f"b{i:02}" / BIKESHARE.name) for i in range(12)]
+    args = [str(batch / f"b{i:02}.yaml") for i in range(40)]
     child = subprocess.Popen([sys.executable, str(BUILD_PY), *args, "--out",
                               str(tmp_path / "out"), "--jobs", "1", "--no-cache"],
                              env=server_env, cwd=ROOT, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)
+    first = child.stdout.readline()  # the batch is under way, 39 decks to go
     child.send_signal(signal.SIGINT)
     out, err = child.communicate(timeout=60)
-    assert child.returncode != 0 and "interrupted" in err, (out, err)
+    assert first.endswith("s\n") and child.returncode != 0, (first, out, err)
+    assert "interrupted" in err and len(list((tmp_path / "out").glob("b*.pptx"))) < 40
     after = run([str(BIKESHARE), "--out", str(tmp_path / "after")], server_env)
     assert after.returncode == 0, after.stderr
     assert len(served(server_env)) == 2
