@@ -147,32 +147,52 @@ def private_folder(folder: str, create: bool = False) -> bool:
 
 
 def send_message(sock: socket.socket, value: object, fds: list[int] | None = None) -> None:
+    """One message (its length, then its JSON), with open files if given."""
     data = json.dumps(value).encode()
     data = _HEADER.pack(len(data)) + data
     if fds:
-        sent = socket.send_fds(sock, [data], fds)
-        data = data[sent:]
-    sock.sendall(data)
+        data = data[socket.send_fds(sock, [data], fds):]
+    if data:
+        sock.sendall(data)
 
 
-def receive_message(sock: socket.socket, max_fds: int = 0) -> tuple[object, list[int]]:
-    """One message and the open files that came with it; EOFError if the peer has gone."""
-    buffer, fds = b"", []
-    while len(buffer) < _HEADER.size or len(buffer) < _HEADER.size + _length(buffer):
-        if max_fds and not fds:
-            chunk, fds, _flags, _addr = socket.recv_fds(sock, 65536, max_fds)
-        else:
-            chunk = sock.recv(65536)
-        if not chunk:
-            for fd in fds:
-                os.close(fd)
-            raise EOFError("the other end closed the connection")
-        buffer += chunk
-    return json.loads(buffer[_HEADER.size:_HEADER.size + _length(buffer)]), fds
+class Messages:
+    """The messages arriving on a connection, in order: bytes read past one message are the
+    start of the next (a reply and the status may arrive in one read)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buffer = b""
+
+    def next(self, max_fds: int = 0) -> tuple[object, list[int]]:
+        """The next message and the open files that came with it (at most ``max_fds``);
+        EOFError if the peer has gone first."""
+        fds: list[int] = []
+        while len(self.buffer) < _HEADER.size or len(self.buffer) < _HEADER.size + _length(
+                self.buffer):
+            if max_fds and not fds:
+                chunk, fds, _flags, _addr = socket.recv_fds(self.sock, 65536, max_fds)
+            else:
+                chunk = self.sock.recv(65536)
+            if not chunk:
+                for fd in fds:
+                    os.close(fd)
+                raise EOFError("the other end closed the connection")
+            self.buffer += chunk
+        end = _HEADER.size + _length(self.buffer)
+        message, self.buffer = self.buffer[_HEADER.size:end], self.buffer[end:]
+        return json.loads(message), fds
 
 
 def _length(buffer: bytes) -> int:
     return _HEADER.unpack_from(buffer)[0] if len(buffer) >= _HEADER.size else 0
+
+
+def streams() -> dict[str, object]:
+    """How this process writes its standard output and error: a server serves a command
+    only if it would write them alike (``PYTHONIOENCODING``, ``PYTHONUTF8``, locale)."""
+    return {name: [getattr(stream, "encoding", None), getattr(stream, "errors", None)]
+            for name, stream in (("stdout", sys.stdout), ("stderr", sys.stderr))}
 
 
 def connect(path: str) -> socket.socket | None:
@@ -196,20 +216,24 @@ def _served(path: str, argv: list[str]) -> int | str | None:
     with sock:
         mask = os.umask(0o022)
         os.umask(mask)
-        request = {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ), "umask": mask,
-                   "limits": limits(), "fingerprint": fingerprint()}
         try:
+            request = {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ),
+                       "umask": mask, "limits": limits(), "fingerprint": fingerprint(),
+                       "streams": streams(),  # -u and PYTHONUNBUFFERED write through
+                       "unbuffered": bool(getattr(sys.stdout, "write_through", False))}
             send_message(sock, request, [0, 1, 2])
-            reply, _ = receive_message(sock)
-        except (OSError, EOFError, ValueError):  # a closed standard file, a server gone
-            return None
+            messages = Messages(sock)
+            reply, _ = messages.next()
+        except (OSError, EOFError, ValueError):  # a closed standard file, a folder deleted,
+            return None  # a server gone: nothing was run, run it here
         if not isinstance(reply, dict) or "pid" not in reply:
             return "refused"
-        return _wait(sock, int(reply["pid"]), path)
+        return _wait(messages, int(reply["pid"]), path)
 
 
-def _wait(sock: socket.socket, pid: int, path: str) -> int:
-    """Wait for the served command's status, passing interrupts on to the server."""
+def _wait(messages: Messages, pid: int, path: str) -> int:
+    """Wait for the served command's status, passing interrupts on to the server (those
+    this process ignores, as under ``nohup``, stay ignored)."""
     def interrupt(_signum: int, _frame: object) -> None:
         try:
             os.kill(pid, signal.SIGINT)
@@ -217,10 +241,10 @@ def _wait(sock: socket.socket, pid: int, path: str) -> int:
             pass
 
     for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-        if sig is not None:
+        if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
             signal.signal(sig, interrupt)
     try:
-        reply, _ = receive_message(sock)
+        reply, _ = messages.next()
     except (OSError, EOFError, ValueError):
         reply = None
     if isinstance(reply, dict) and isinstance(reply.get("exit"), int):
@@ -257,7 +281,7 @@ def stop_server(path: str | None) -> int:
     with sock:
         try:
             send_message(sock, {"stop": True, "fingerprint": fingerprint()})
-            receive_message(sock)
+            Messages(sock).next()
         except (OSError, EOFError, ValueError):
             pass
     print(f"stopped the build server ({path})")

@@ -391,7 +391,15 @@ class ConfinedLoader(jinja2.BaseLoader):
         except UserError as exc:
             raise TemplateRefused(template, exc.diagnostics[0].message) from None
         stamp = _mtime(found[1])
-        return text, str(found[0]), lambda: _mtime(found[1]) == stamp
+
+        def uptodate() -> bool:  # the same file, unchanged, is still the one this name finds
+            try:  # (an outline put beside the data file since overrides the package's own)
+                return _mtime(found[1]) == stamp and self.roots.find(
+                    template, self.search, "outline template") == found
+            except UserError:
+                return False
+
+        return text, str(found[0]), uptodate
 
 
 def _mtime(path: Path) -> int | None:

@@ -26,8 +26,9 @@ from . import launch
 _LOG_BYTES = 1 << 20  # server.log starts over past this size
 
 
-class _Stop(Exception):
-    """SIGTERM: leave the loop, removing the socket."""
+class _Stop(BaseException):
+    """SIGTERM: leave the loop, removing the socket (a BaseException: no command's own
+    handler takes it for one of its errors)."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,7 +104,11 @@ def _loop(listener: socket.socket, path: str, own: int, idle: float,
                 continue
             conn, _ = listener.accept()
             with conn:
-                outcome = server.handle(conn)
+                try:
+                    outcome = server.handle(conn)
+                except Exception:  # a bug here must not end the server for the next command
+                    server.log.write("failed: " + traceback.format_exc().replace("\n", " | "))
+                    outcome = "ran"
             if outcome == "stop":
                 server.log.write("stopped by --stop-server")
                 return
@@ -128,7 +133,7 @@ class _Log:
         try:
             if os.path.exists(self.path) and os.path.getsize(self.path) > _LOG_BYTES:
                 os.replace(self.path, self.path + ".1")
-            with open(self.path, "a", encoding="utf-8") as f:
+            with open(self.path, "a", encoding="utf-8", errors="backslashreplace") as f:
                 f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
         except OSError:
             pass
@@ -146,7 +151,7 @@ class _Server:
 
     def handle(self, conn: socket.socket) -> str | None:
         try:
-            request, fds = launch.receive_message(conn, max_fds=3)
+            request, fds = launch.Messages(conn).next(max_fds=3)
         except (OSError, EOFError, ValueError):
             return None
         try:
@@ -189,6 +194,8 @@ class _Server:
             return "no standard files"
         if request.get("limits") != launch.limits():
             return "other resource limits"
+        if request.get("streams") != launch.streams():
+            return "output written in another encoding"
         if not self.servable(request.get("argv")):
             return "--watch runs in its own process"
         return None
@@ -215,34 +222,51 @@ class _Server:
 
 
 class _Setting:
-    """The server's own standard files, folder, environment and umask, set aside while a
-    command runs in the sender's."""
+    """The server's own standard files (descriptors and Python's streams), folder,
+    environment and umask, set aside while a command runs in the sender's. Interrupts wait
+    while they are swapped: one landing half way would leave a sender's file open here."""
 
-    def __init__(self, files: list[int], environ: dict[str, str], mask: int) -> None:
-        self.files, self.environ, self.mask = files, environ, mask
+    def __init__(self, files: list[int], streams: tuple[Any, Any, Any],
+                 environ: dict[str, str], mask: int) -> None:
+        self.files, self.streams, self.environ, self.mask = files, streams, environ, mask
 
     @classmethod
     def enter(cls, request: dict[str, Any], fds: list[int]) -> _Setting:
-        _flush()
-        saved = cls([os.dup(n) for n in (0, 1, 2)], dict(os.environ),
-                    os.umask(int(request["umask"])))
-        try:
-            for n, fd in enumerate(fds):
-                os.dup2(fd, n)
-            for stream in (sys.stdout, sys.stderr):
-                stream.reconfigure(line_buffering=stream.isatty())
-            os.environ.clear()
-            os.environ.update(request["env"])
-            if hasattr(time, "tzset"):
-                time.tzset()
-            os.chdir(request["cwd"])
-        except BaseException:
-            saved.leave()
-            raise
+        with _interrupts_held():
+            _flush()
+            saved = cls([os.dup(n) for n in (0, 1, 2)], (sys.stdin, sys.stdout, sys.stderr),
+                        dict(os.environ), os.umask(int(request["umask"])))
+            try:
+                for n, fd in enumerate(fds):
+                    os.dup2(fd, n)
+                # as a new interpreter would: stdout line by line on a terminal, stderr line
+                # by line always, both unbuffered under PYTHONUNBUFFERED or -u
+                unbuffered = bool(request.get("unbuffered"))
+                sys.stdout.reconfigure(line_buffering=sys.stdout.isatty(),
+                                       write_through=unbuffered)
+                sys.stderr.reconfigure(line_buffering=True, write_through=unbuffered)
+                os.environ.clear()
+                os.environ.update(request["env"])
+                if hasattr(time, "tzset"):
+                    time.tzset()
+                os.chdir(request["cwd"])
+            except BaseException:
+                saved._restore()
+                raise
         return saved
 
     def leave(self) -> None:
+        with _interrupts_held():
+            self._restore()
+
+    def _restore(self) -> None:
+        sys.stdin, sys.stdout, sys.stderr = self.streams  # a command may have replaced them
         _flush()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.reconfigure(line_buffering=False, write_through=False)
+            except (OSError, ValueError):
+                pass
         os.chdir("/")
         os.environ.clear()
         os.environ.update(self.environ)
@@ -252,6 +276,20 @@ class _Setting:
         for n, fd in enumerate(self.files):
             os.dup2(fd, n)
             os.close(fd)
+
+
+class _interrupts_held:
+    """``with _interrupts_held():`` SIGINT and SIGTERM wait until the block has ended."""
+
+    _SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+    def __enter__(self) -> None:
+        if hasattr(signal, "pthread_sigmask"):
+            self.before = signal.pthread_sigmask(signal.SIG_BLOCK, self._SIGNALS)
+
+    def __exit__(self, *_exc: object) -> None:
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_SETMASK, self.before)
 
 
 def _flush() -> None:

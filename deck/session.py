@@ -237,10 +237,15 @@ class BuildSession:
                            saved.backups, finished=saved.finished)
 
     def _font_notes(self, inputs: _Inputs) -> tuple[Diagnostic, ...]:
+        """A note per font of this build's template measured with a stand-in (the session
+        remembers those of every template it has measured: a batch, --watch, the server)."""
+        fonts = inputs.template.fonts
+        names = {f.strip() for f in (fonts.major_latin, fonts.major_ea, fonts.minor_latin,
+                                     fonts.minor_ea)}
         return tuple(Diagnostic(str(inputs.template.path), None, "", f"font {name!r} measured "
                                 "with a stand-in that is not metric-compatible; text may fit "
                                 "less exactly", "note")
-                     for name in sorted(self.fonts.approximated))
+                     for name in sorted(self.fonts.approximated & names))
 
     def _language(self, inputs: _Inputs, lang: str,
                   request: BuildRequest) -> tuple[bytes, int, float] | list[Diagnostic]:

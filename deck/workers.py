@@ -112,6 +112,9 @@ class _Pool:
         pid = os.fork()
         if pid == 0:  # the worker: serve, then leave without running the parent's cleanup
             try:
+                # a terminate ends a worker as it ends a process, whatever its parent made of
+                # it (the build server turns it into its own exit)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 for other in self.workers.values():  # the other workers' pipes are not ours
                     os.close(other.orders)
                     os.close(other.results)

@@ -5,6 +5,7 @@ not (other code, other limits, --watch, a folder others can open)."""
 from __future__ import annotations
 
 import os
+import re
 import resource
 import shutil
 import signal
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -41,7 +43,8 @@ def server_env():
 
 def run(args: list[str], env: dict[str, str], **kw) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(BUILD_PY), *args], env=env, cwd=kw.pop(
-        "cwd", ROOT), capture_output=True, text=True, timeout=120, **kw)
+        "cwd", ROOT), capture_output=True, text=True, errors="surrogateescape", timeout=120,
+        **kw)
 
 
 def socket_of(env: dict[str, str]) -> str:
@@ -188,3 +191,172 @@ def test_an_interrupt_reaches_the_served_build_and_the_server_goes_on(server_env
     after = run([str(BIKESHARE), "--out", str(tmp_path / "after")], server_env)
     assert after.returncode == 0, after.stderr
     assert len(served(server_env)) == 2
+
+
+# -- what a review found (each failed before its fix)
+
+def test_fast_commands_get_one_answer_each(server_env, article, tmp_path):
+    """The pid and the status may arrive in one read, and the server may have finished and
+    closed before the command's last send: neither may turn into 'server stopped' (exit 1)
+    or a second run here (the output twice)."""
+    run([str(article), "--out", str(tmp_path / "out")], server_env)
+    wait_for_server(server_env)
+    alone = dict(server_env, DECK_SERVER="0")
+    for args in (["--help"], ["--bogus"], [str(tmp_path / "missing.yaml")]):
+        expected = run(args, alone)
+        for _ in range(8):
+            got = run(args, server_env)
+            assert (got.returncode, got.stdout, got.stderr) == (
+                expected.returncode, expected.stdout, expected.stderr)
+    assert len(served(server_env)) == 24
+
+
+def test_a_command_that_loses_its_reader_leaves_the_next_ones_their_output(
+        server_env, tmp_path):
+    """--diff into a pipe closed early swaps its stdout for /dev/null; the next command
+    served must still print."""
+    run([str(BIKESHARE), "--out", str(tmp_path / "a")], server_env)
+    wait_for_server(server_env)
+    run([str(BIKESHARE), "--out", str(tmp_path / "b"), "--lang", "en"], server_env)
+    deck = tmp_path / "a" / "bikeshare.en.pptx"
+    closed = subprocess.Popen([sys.executable, str(BUILD_PY), "--diff", str(deck),
+                               str(ROOT / "tests" / "data" / "company" / "company.pptx")],
+                              env=server_env, cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL)
+    closed.stdout.close()
+    closed.wait(timeout=60)
+    after = run(["--help"], server_env)
+    assert after.returncode == 0 and after.stdout.startswith("usage: deck")
+
+
+def test_a_folder_name_that_is_not_utf8_does_not_end_the_server(server_env, tmp_path):
+    folder = Path(os.fsdecode(bytes(tmp_path) + b"/d\xff"))
+    shutil.copytree(BIKESHARE.parent, folder)
+    run([str(BIKESHARE), "--out", str(tmp_path / "warm")], server_env)
+    wait_for_server(server_env)
+    for _ in range(2):
+        got = run([str(folder / BIKESHARE.name), "--out", str(folder / "o")], server_env,
+                  cwd=folder)
+        assert got.returncode == 0, got.stderr
+    assert len(served(server_env)) == 2
+    wait_for_server(server_env)
+
+
+def test_a_hangup_ignored_by_the_command_is_not_passed_on(server_env, tmp_path):
+    """nohup: the command ignores SIGHUP, so the build it hands the server must go on."""
+    batch = tmp_path / "batch"
+    shutil.copytree(BIKESHARE.parent, batch)
+    for i in range(30):
+        shutil.copy2(BIKESHARE, batch / f"b{i:02}.yaml")
+    run([str(BIKESHARE), "--out", str(tmp_path / "warm")], server_env)
+    wait_for_server(server_env)
+    child = subprocess.Popen(
+        [sys.executable, str(BUILD_PY), *[str(batch / f"b{i:02}.yaml") for i in range(30)],
+         "--out", str(tmp_path / "out"), "--jobs", "1", "--no-cache"],
+        env=server_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    first = child.stdout.readline()
+    child.send_signal(signal.SIGHUP)
+    out, err = child.communicate(timeout=120)
+    assert first and child.returncode == 0, err
+    assert len(list((tmp_path / "out").glob("b*.pptx"))) == 30
+
+
+def test_an_outline_put_beside_the_data_file_later_is_used(server_env, article, tmp_path):
+    """The package's outline was compiled for the first build; one put beside the data file
+    since overrides it, served as in a new process (here a broken one: exit 2)."""
+    assert run([str(article), "--out", str(tmp_path / "out")], server_env).returncode == 0
+    wait_for_server(server_env)
+    assert run([str(article), "--out", str(tmp_path / "out")], server_env).returncode == 0
+    (article.parent / "briefing.yaml.j2").write_text("slides:\n  - {{ no_such_name }}\n",
+                                                     encoding="utf-8")
+    got = run([str(article), "--out", str(tmp_path / "out")], server_env)
+    alone = run([str(article), "--out", str(tmp_path / "out")],
+                dict(server_env, DECK_SERVER="0"))
+    assert got.returncode == alone.returncode == 2
+    assert got.stderr == alone.stderr and "no_such_name" in got.stderr
+    assert len(served(server_env)) == 2  # the first and the one that failed
+
+
+def test_font_notes_are_those_of_the_build_s_own_template(server_env, article, tmp_path):
+    """A batch, --watch or the server measures several templates in one session: each build
+    notes only its own template's stand-in fonts."""
+    odd = tmp_path / "odd.pptx"
+    with zipfile.ZipFile(ROOT / "templates" / "theme.pptx") as src, \
+            zipfile.ZipFile(odd, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "ppt/theme/theme1.xml":
+                data = data.replace(b'<a:latin typeface="Arial"/>',
+                                    b'<a:latin typeface="Frobozz Sans"/>')
+            dst.writestr(item, data)
+    shutil.copy(ROOT / "templates" / "theme.yaml", tmp_path / "odd.yaml")
+    first = run([str(article), "--out", str(tmp_path / "o1"), "--template", str(odd)],
+                server_env)
+    assert first.returncode == 0 and "font 'Frobozz Sans' measured with a stand-in" in \
+        first.stderr
+    wait_for_server(server_env)
+    for template in (odd, None):
+        args = [str(article), "--out", str(tmp_path / "o2")] + (
+            ["--template", str(odd)] if template else [])
+        got = run(args, server_env)
+        assert got.returncode == 0
+        assert ("Frobozz Sans" in got.stderr) == (template is not None), got.stderr
+
+
+def test_stderr_goes_line_by_line_and_other_encodings_run_here(server_env, tmp_path):
+    """2>&1 interleaves as in a new process (stderr line-buffered there since Python 3.9);
+    a command writing another encoding (PYTHONIOENCODING) is left to its own process."""
+    batch = tmp_path / "batch"
+    shutil.copytree(BIKESHARE.parent, batch)
+    shutil.copy2(BIKESHARE, batch / "a.yaml")
+    (batch / "b.yaml").write_text("claims: [\n", encoding="utf-8")
+    run([str(BIKESHARE), "--out", str(tmp_path / "warm")], server_env)
+    wait_for_server(server_env)
+
+    def merged(env: dict[str, str]) -> list[str]:
+        got = subprocess.run([sys.executable, str(BUILD_PY), str(batch / "a.yaml"),
+                              str(batch / "b.yaml"), "--out", str(tmp_path / "o"),
+                              "--jobs", "1", "--force"], env=env, cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             timeout=120)
+        return [re.sub(r"[0-9.]+ s\b", "T s", line) for line in got.stdout.splitlines()]
+
+    assert merged(server_env) == merged(dict(server_env, DECK_SERVER="0"))
+    assert len(served(server_env)) == 1
+    latin = run(["--help"], dict(server_env, PYTHONIOENCODING="latin-1"))
+    assert latin.returncode == 0
+    log = Path(server_env["DECK_SERVER_DIR"], "server.log").read_text()
+    assert "left to the command itself: output written in another encoding" in log
+
+
+def test_a_command_in_a_deleted_folder_runs_here(server_env, tmp_path):
+    run([str(BIKESHARE), "--out", str(tmp_path / "warm")], server_env)
+    wait_for_server(server_env)
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    got = subprocess.run(f"cd {gone} && rmdir {gone} && {sys.executable} {BUILD_PY} --help",
+                         shell=True, env=server_env, capture_output=True, text=True,
+                         timeout=60)
+    assert got.returncode == 0 and got.stdout.startswith("usage: deck"), got.stderr
+
+
+def test_a_server_terminated_mid_command_says_so_and_is_gone(server_env, tmp_path):
+    batch = tmp_path / "batch"
+    shutil.copytree(BIKESHARE.parent, batch)
+    for i in range(30):
+        shutil.copy2(BIKESHARE, batch / f"b{i:02}.yaml")
+    run([str(BIKESHARE), "--out", str(tmp_path / "warm")], server_env)
+    wait_for_server(server_env)
+    child = subprocess.Popen(
+        [sys.executable, str(BUILD_PY), *[str(batch / f"b{i:02}.yaml") for i in range(30)],
+         "--out", str(tmp_path / "out"), "--jobs", "1", "--no-cache"],
+        env=server_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child.stdout.readline()
+    pid = int(Path(server_env["DECK_SERVER_DIR"], "server.log").read_text().split(
+        "started, pid ")[1].split(",")[0])
+    os.kill(pid, signal.SIGTERM)
+    _out, err = child.communicate(timeout=60)
+    assert child.returncode == 1 and "the build server stopped before the command ended" in err
+    assert "_Stop" not in err
+    wait_for_server(server_env, present=False, seconds=10)
