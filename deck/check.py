@@ -54,9 +54,11 @@ class LayoutError(Exception):
     build stops before writing it)."""
 
 
-def check_deck(deck: Path | str | bytes, fonts: Fonts | None = None) -> list[str]:
+def check_deck(deck: Path | str | bytes, fonts: Fonts | None = None,
+               skip: frozenset[int] = frozenset()) -> list[str]:
     """Every layout problem in a deck (a path, or its bytes), one readable line each; []
-    when it is fine.
+    when it is fine. ``skip``: numbers of slides known to be fine (the same slide on the same
+    template passed before: a rebuild checks only the slides that changed).
 
     Checks that every shape lies on the slide, that no two text-bearing shapes (placeholders,
     text boxes, tables, charts, groups) overlap, that every placeholder, text box and table
@@ -69,6 +71,8 @@ def check_deck(deck: Path | str | bytes, fonts: Fonts | None = None) -> list[str
     inherit = _Inheritance()
     problems: list[str] = []
     for n, slide in enumerate(prs.slides, start=1):
+        if n in skip:
+            continue
         problems += [f"slide {n}: {msg}"
                      for msg in _check_slide(slide, width, height, measure, inherit)]
     return problems

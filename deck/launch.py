@@ -41,6 +41,9 @@ import struct
 import sys
 
 IDLE_SECONDS = 900
+#: how long a command waits for the server to take it up; past that the server is busy with
+#: another command (a long batch, a preview) and this one runs in its own process instead
+BUSY_SECONDS = 1.0
 _HEADER = struct.Struct("!I")  # a message's length, before its bytes
 _OFF = ("0", "off", "no", "false")
 _LIMITS = ("RLIMIT_AS", "RLIMIT_DATA", "RLIMIT_CPU", "RLIMIT_FSIZE", "RLIMIT_NOFILE",
@@ -199,6 +202,7 @@ def connect(path: str) -> socket.socket | None:
     if not private_folder(os.path.dirname(path)):
         return None
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(BUSY_SECONDS)  # a full backlog would block it
     try:
         sock.connect(path)
     except OSError:  # no server, or a socket left by one that was killed
@@ -209,7 +213,11 @@ def connect(path: str) -> socket.socket | None:
 
 def _served(path: str, argv: list[str]) -> int | str | None:
     """The status of the command as the server ran it; ``"refused"`` if a server answered
-    but left the command to this process; None if no server answered."""
+    but left the command to this process, ``"busy"`` if it did not take it up in time; None
+    if no server answered.
+
+    The server runs a command only once told to go, after it has said it would: a command
+    that gave up waiting has closed its connection by then, and is never run twice."""
     sock = connect(path)
     if sock is None:
         return None
@@ -224,10 +232,17 @@ def _served(path: str, argv: list[str]) -> int | str | None:
             send_message(sock, request, [0, 1, 2])
             messages = Messages(sock)
             reply, _ = messages.next()
+        except TimeoutError:
+            return "busy"
         except (OSError, EOFError, ValueError):  # a closed standard file, a folder deleted,
             return None  # a server gone: nothing was run, run it here
         if not isinstance(reply, dict) or "pid" not in reply:
             return "refused"
+        sock.settimeout(None)
+        try:
+            send_message(sock, {"go": True})
+        except OSError:
+            return None
         return _wait(messages, int(reply["pid"]), path)
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import math
+import re
 import string
 import time
 import types
@@ -69,26 +70,28 @@ def yaml_quote(value: Any) -> str:
     if isinstance(value, jinja2.Undefined):
         value = str(value)  # StrictUndefined raises here, with the name that was missing
     text = value if isinstance(value, str) else str(value)
-    out = ['"']
-    for ch in text:
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == '"':
-            out.append('\\"')
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif _yaml_safe(ch):
-            out.append(ch)
-        elif ord(ch) <= 0xFF:
-            out.append(f"\\x{ord(ch):02x}")
-        elif ord(ch) <= 0xFFFF:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(f"\\U{ord(ch):08x}")
-    out.append('"')
-    return "".join(out)
+    return '"' + _NEEDS_ESCAPE.sub(_escape, text) + '"'
+
+
+#: every character :func:`yaml_quote` cannot write as itself: a backslash, a double quote,
+#: and what :func:`_yaml_safe` refuses (one regular expression, not a Python loop over
+#: each character: most values have none)
+_NEEDS_ESCAPE = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe"
+                           r"\uff00-\ufffd\U00010000-\U0010ffff]")
+
+
+def _escape(found: re.Match) -> str:
+    ch = found.group()
+    if ch in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[ch]
+    if ord(ch) <= 0xFF:
+        return f"\\x{ord(ch):02x}"
+    if ord(ch) <= 0xFFFF:
+        return f"\\u{ord(ch):04x}"
+    return f"\\U{ord(ch):08x}"
+
+
+_SHORT_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t"}
 
 
 class Structure(str):

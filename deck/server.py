@@ -150,8 +150,9 @@ class _Server:
         self.sessions: dict[Any, Any] = {}
 
     def handle(self, conn: socket.socket) -> str | None:
+        messages = launch.Messages(conn)
         try:
-            request, fds = launch.Messages(conn).next(max_fds=3)
+            request, fds = messages.next(max_fds=3)
         except (OSError, EOFError, ValueError):
             return None
         try:
@@ -164,16 +165,25 @@ class _Server:
                 launch.send_message(conn, {"stopping": True})
                 return "stop"
             launch.send_message(conn, {"pid": os.getpid()})
+            conn.settimeout(10)
+            go, _ = messages.next()
+            conn.settimeout(None)
+            if not isinstance(go, dict) or not go.get("go"):
+                return None
             t0 = time.perf_counter()
             code = self._run(request, fds)
-            self.log.write(f"{code} {time.perf_counter() - t0:.3f} s {request['cwd']}: "
-                           f"{' '.join(request['argv'])}")
-            launch.send_message(conn, {"exit": code})
-        except OSError:  # the command has gone (killed): nothing to tell it
-            pass
+        except (OSError, EOFError, ValueError):  # the command gave up waiting, or was killed
+            self.log.write("a command went away before it ran")
+            return None
         finally:
             for fd in fds:
                 os.close(fd)
+        self.log.write(f"{code} {time.perf_counter() - t0:.3f} s {request['cwd']}: "
+                       f"{' '.join(request['argv'])}")
+        try:
+            launch.send_message(conn, {"exit": code})
+        except OSError:  # killed meanwhile: nothing to tell it
+            pass
         return "ran"
 
     def _refusal(self, conn: socket.socket, request: Any, fds: list[int]) -> str | None:

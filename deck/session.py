@@ -208,6 +208,9 @@ class BuildSession:
         self._written: Memo[tuple, WrittenDeck] = Memo(16, cache, "written")
         self._workbooks: Memo[tuple[bytes, str], bytes] = Memo(256, cache, "workbook")
         self._checked: Memo[bytes, tuple[str, ...]] = Memo(32, cache, "check")  # by digest
+        # (template digest, slide) the checker found fine: written the same way again, a
+        # slide is not checked again (a one-field rebuild checks the slides it changed)
+        self._slides_fine: Memo[tuple, bool] = Memo(4096)
 
     # -- the pipeline ------------------------------------------------------------------------
 
@@ -256,21 +259,33 @@ class BuildSession:
         t0 = time.perf_counter()
         try:
             outline = self.outline(inputs, lang)
-            data, slides = self.make_deck(inputs, lang, outline, request)
+            data, pres = self.make_deck(inputs, lang, outline, request)
         except UserError as exc:
             return list(exc.diagnostics)
-        self.check(data, request.deck_name(lang))
+        self.check(data, request.deck_name(lang), (inputs.template.digest, pres.slides))
         if self.cache is not None:
             self.fonts.store(self.cache, l10n.lang_tag(lang))
-        return data, slides, time.perf_counter() - t0
+        return data, len(pres.slides), time.perf_counter() - t0
 
-    def check(self, data: bytes, name: str) -> None:
+    def check(self, data: bytes, name: str,
+              written: tuple[str, tuple[m.Slide, ...]] | None = None) -> None:
         """The layout checker over a deck before it is saved: a deck that would run off a
-        slide is a bug here, and is never written (:class:`LayoutError`, exit 1)."""
+        slide is a bug here, and is never written (:class:`LayoutError`, exit 1).
+        ``written``: the template digest and the slides the deck was written from; slides
+        found fine before on that template are not checked again."""
         from .check import LayoutError, check_deck
 
-        problems = self._checked.get(hashlib.sha256(data).digest(),
-                                     lambda: tuple(check_deck(data, self.fonts)))
+        def run() -> tuple[str, ...]:
+            digest, slides = written or ("", ())
+            fine = frozenset(n for n, slide in enumerate(slides, start=1)
+                             if self._slides_fine.peek((digest, slide)))
+            found = tuple(check_deck(data, self.fonts, skip=fine))
+            if not found:
+                for slide in slides:
+                    self._slides_fine.put((digest, slide), True)
+            return found
+
+        problems = self._checked.get(hashlib.sha256(data).digest(), run)
         if problems:
             raise LayoutError(f"{name}: {problems[0]}" + (
                 f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
@@ -431,12 +446,13 @@ class BuildSession:
                                inputs.numbers(lang))
 
     def make_deck(self, inputs: _Inputs, lang: str, outline: Outline,
-                  request: BuildRequest) -> tuple[bytes, int]:
-        """Fit, write and pack one language's deck; returns its bytes and slide count."""
+                  request: BuildRequest) -> tuple[bytes, m.Presentation]:
+        """Fit, write and pack one language's deck; returns its bytes and what they were
+        written from."""
         pres = self.present(inputs, lang, outline, request)
         template = inputs.template
         key = (pres, template.digest)
-        return self._packed.get(key, lambda: self._write(pres, template)), len(pres.slides)
+        return self._packed.get(key, lambda: self._write(pres, template)), pres
 
     def present(self, inputs: _Inputs, lang: str, outline: Outline,
                 request: BuildRequest) -> m.Presentation:

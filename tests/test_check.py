@@ -244,3 +244,31 @@ def test_reindexed_placeholders_are_checked_not_crashed_on(bundled, tmp_path: Pa
     problems = check_deck(edited)
     assert problems == [f"slide {n}: no title placeholder"
                         for n in range(1, len(prs.slides) + 1, 3)], problems
+
+
+def test_a_rebuild_checks_only_the_slides_it_changed(tmp_path, monkeypatch) -> None:
+    """In one session (--watch, the build server) a slide written the same way on the same
+    template is not checked again; a changed one is, and the deck as a whole stays fine."""
+    from helpers import copy_bikeshare
+
+    import deck.check
+    from deck.session import BuildRequest, BuildSession
+
+    data = copy_bikeshare(tmp_path / "a")
+    session = BuildSession()
+    request = BuildRequest(data, tmp_path / "out", force=True, jobs=1)
+    first = session.build(request).decks[0]
+    skipped: list[frozenset[int]] = []
+    full = deck.check.check_deck
+
+    def recording(deck_bytes, fonts=None, skip=frozenset()):
+        skipped.append(skip)
+        return full(deck_bytes, fonts, skip)
+
+    monkeypatch.setattr(deck.check, "check_deck", recording)
+    data.write_text(data.read_text(encoding="utf-8").replace(
+        "The operator opened", "The city's operator opened"), encoding="utf-8")
+    again = session.build(request).decks[0]
+    assert again.data != first.data and again.slides == first.slides
+    assert len(skipped) == 1 and 0 < len(skipped[0]) < again.slides
+    assert full(again.data) == []

@@ -38,6 +38,16 @@ def test_a_quoted_value_cannot_add_structure(text):
     assert doc == [{"a": text, "b": "fixed"}]
 
 
+def test_the_escape_pattern_is_the_character_rule_over_all_of_unicode():
+    """yaml_quote finds what to escape with one regular expression: exactly the characters
+    _yaml_safe refuses, plus the backslash and the double quote, at every code point."""
+    from deck.sandbox import _NEEDS_ESCAPE, _yaml_safe
+
+    differ = [hex(o) for o in range(0x110000)
+              if bool(_NEEDS_ESCAPE.match(chr(o))) != (chr(o) in '\\"' or not _yaml_safe(chr(o)))]
+    assert differ == []
+
+
 @pytest.mark.parametrize(("pattern", "values", "expected"), [
     ("{n}/{total}", {"n": 1, "total": 3}, "1/3"),
     ("[{n}]", {"n": 27}, "[27]"),
