@@ -23,6 +23,7 @@ from deck.session import BuildRequest, BuildSession, BuiltDeck
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = default_article()
 BIKESHARE = ROOT / "tests" / "data" / "bikeshare" / "bikeshare.yaml"
+HANUL = ROOT / "tests" / "data" / "hanul" / "hanul.yaml"
 #: a hand-written outline of the bikeshare article, for tests that break an outline
 CUSTOM_OUTLINE = ROOT / "tests" / "data" / "custom" / "custom.yaml.j2"
 COMPANY = ROOT / "tests" / "data" / "company" / "company.pptx"

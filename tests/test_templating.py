@@ -238,3 +238,34 @@ def test_a_template_cannot_change_what_later_builds_see(tmp_path, attempt):
     again = build(BIKESHARE, tmp_path / "out2", session=session)
     fresh = build(BIKESHARE, tmp_path / "out3")
     assert [d.data for d in again] == [d.data for d in fresh]
+
+
+def test_rendered_lines_are_traced_by_offset_as_f_lineno_would(monkeypatch):
+    """The render tracer looks each chunk's line up by its instruction offset in a table read
+    once (f_lineno re-reads the whole table each time: quadratic in a long template); the
+    lines must be those f_lineno gives, at every chunk of the bundled outlines."""
+    import bisect
+
+    from helpers import DEFAULT_DATA, HANUL
+
+    import deck.templating as templating
+    from deck.session import BuildRequest, BuildSession
+
+    traced = templating._render_traced
+    compared: list[bool] = []
+
+    def both(env, template, context):
+        gen = template.root_render_func(template.new_context(context))
+        starts, lines = templating._line_table(gen.gi_code)
+        for _chunk in gen:
+            frame = gen.gi_frame
+            if frame is not None:
+                compared.append(lines[bisect.bisect_right(starts, frame.f_lasti) - 1]
+                                == frame.f_lineno)
+        return traced(env, template, context)
+
+    monkeypatch.setattr(templating, "_render_traced", both)
+    session = BuildSession()
+    for data in (DEFAULT_DATA, HANUL):
+        session.outline(session.read_inputs(BuildRequest(data, Path("/nonexistent"))), "ko")
+    assert len(compared) > 1000 and all(compared)
