@@ -217,7 +217,9 @@ def _served(path: str, argv: list[str]) -> int | str | None:
     if no server answered.
 
     The server runs a command only once told to go, after it has said it would: a command
-    that gave up waiting has closed its connection by then, and is never run twice."""
+    that gave up waiting has closed its connection by then, and is never run twice. The
+    standard files travel with the go, not before: files in flight to a server that has not
+    read them yet stay open, and whoever reads this command's output would wait for them."""
     sock = connect(path)
     if sock is None:
         return None
@@ -229,7 +231,7 @@ def _served(path: str, argv: list[str]) -> int | str | None:
                        "umask": mask, "limits": limits(), "fingerprint": fingerprint(),
                        "streams": streams(),  # -u and PYTHONUNBUFFERED write through
                        "unbuffered": bool(getattr(sys.stdout, "write_through", False))}
-            send_message(sock, request, [0, 1, 2])
+            send_message(sock, request)
             messages = Messages(sock)
             reply, _ = messages.next()
         except TimeoutError:
@@ -240,8 +242,8 @@ def _served(path: str, argv: list[str]) -> int | str | None:
             return "refused"
         sock.settimeout(None)
         try:
-            send_message(sock, {"go": True})
-        except OSError:
+            send_message(sock, {"go": True}, [0, 1, 2])
+        except OSError:  # a closed standard file: run it here
             return None
         return _wait(messages, int(reply["pid"]), path)
 

@@ -152,11 +152,12 @@ class _Server:
     def handle(self, conn: socket.socket) -> str | None:
         messages = launch.Messages(conn)
         try:
-            request, fds = messages.next(max_fds=3)
+            request, _ = messages.next()
         except (OSError, EOFError, ValueError):
             return None
+        fds: list[int] = []
         try:
-            why = self._refusal(conn, request, fds)
+            why = self._refusal(conn, request)
             if why:
                 self.log.write(f"left to the command itself: {why}")
                 launch.send_message(conn, {"refused": why})
@@ -166,9 +167,9 @@ class _Server:
                 return "stop"
             launch.send_message(conn, {"pid": os.getpid()})
             conn.settimeout(10)
-            go, _ = messages.next()
+            go, fds = messages.next(max_fds=3)
             conn.settimeout(None)
-            if not isinstance(go, dict) or not go.get("go"):
+            if not isinstance(go, dict) or not go.get("go") or len(fds) != 3:
                 return None
             t0 = time.perf_counter()
             code = self._run(request, fds)
@@ -186,7 +187,7 @@ class _Server:
             pass
         return "ran"
 
-    def _refusal(self, conn: socket.socket, request: Any, fds: list[int]) -> str | None:
+    def _refusal(self, conn: socket.socket, request: Any) -> str | None:
         if not isinstance(request, dict):
             return "not a request"
         if hasattr(socket, "SO_PEERCRED"):
@@ -200,8 +201,6 @@ class _Server:
             return "other code"
         if request.get("stop"):
             return None
-        if len(fds) != 3:
-            return "no standard files"
         if request.get("limits") != launch.limits():
             return "other resource limits"
         if request.get("streams") != launch.streams():

@@ -363,25 +363,31 @@ def test_a_server_terminated_mid_command_says_so_and_is_gone(server_env, tmp_pat
 
 
 def test_a_command_does_not_wait_for_a_busy_server(server_env, tmp_path):
-    """While the server runs a long batch, another command runs in its own process at once
-    (and the server, free again, does not run it a second time)."""
-    batch = tmp_path / "batch"
-    shutil.copytree(BIKESHARE.parent, batch)
-    for i in range(40):
-        shutil.copy2(BIKESHARE, batch / f"b{i:02}.yaml")
+    """While the server runs a long command (here one waiting for an output folder another
+    build holds), another command runs in its own process at once, and the server, free
+    again, does not run it a second time."""
+    import filelock
+
     run([str(BIKESHARE), "--out", str(tmp_path / "warm")], server_env)
     wait_for_server(server_env)
-    long = subprocess.Popen(
-        [sys.executable, str(BUILD_PY), *[str(batch / f"b{i:02}.yaml") for i in range(40)],
-         "--out", str(tmp_path / "out"), "--jobs", "1", "--no-cache"],
-        env=server_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    long.stdout.readline()  # the batch is under way in the server
-    quick = run([str(BIKESHARE), "--out", str(tmp_path / "quick")], server_env)
-    assert quick.returncode == 0 and long.poll() is None, "the batch ended first"
-    long.communicate(timeout=120)
-    assert long.returncode == 0
+    held = tmp_path / "held"
+    held.mkdir()
+    lock = filelock.FileLock(str(held / ".deck.lock"))
+    lock.acquire()
+    try:
+        waiting = subprocess.Popen(
+            [sys.executable, str(BUILD_PY), str(BIKESHARE), "--out", str(held), "--wait", "60"],
+            env=server_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True)
+        assert "another build is writing here" in waiting.stderr.readline()  # it waits
+        quick = run([str(BIKESHARE), "--out", str(tmp_path / "quick")], server_env)
+        assert quick.returncode == 0 and waiting.poll() is None
+    finally:
+        lock.release()
+    _out, err = waiting.communicate(timeout=60)
+    assert waiting.returncode == 0, err
     time.sleep(0.5)
     ran = served(server_env)
-    assert len(ran) == 1 and "b00.yaml" in ran[0]  # the batch only
+    assert len(ran) == 1 and str(held) in ran[0]  # the waiting build only
     assert "a command went away before it ran" in Path(
         server_env["DECK_SERVER_DIR"], "server.log").read_text()
