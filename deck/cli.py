@@ -392,7 +392,9 @@ def data_files(given: list[Path]) -> list[Path] | UserError:
             found += inside
         else:
             found.append(path)  # missing, a pipe...: its own build says what is wrong
-    found = list({_same_file(p): p for p in reversed(found)}.values())[::-1]
+    seen: set[tuple[Path, str]] = set()  # one file named twice (as its decks would be)
+    found = [p for p in found if (key := (_same_file(p), p.stem)) not in seen
+             and not seen.add(key)]  # type: ignore[func-returns-value]
     first: dict[str, Path] = {}
     for path in found:  # a.yaml and other/a.yaml would both write a.<lang>.pptx
         if first.setdefault(path.stem, path) is not path:

@@ -248,7 +248,7 @@ def _served(path: str, argv: list[str]) -> int | str | None:
         return _wait(messages, int(reply["pid"]), path)
 
 
-def _wait(messages: Messages, pid: int, path: str) -> int:
+def _wait(messages: Messages, pid: int, path: str) -> int | str:
     """Wait for the served command's status, passing interrupts on to the server (those
     this process ignores, as under ``nohup``, stay ignored)."""
     def interrupt(_signum: int, _frame: object) -> None:
@@ -257,15 +257,21 @@ def _wait(messages: Messages, pid: int, path: str) -> int:
         except OSError:
             pass
 
+    before = {}
     for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
-            signal.signal(sig, interrupt)
+            before[sig] = signal.signal(sig, interrupt)
     try:
         reply, _ = messages.next()
     except (OSError, EOFError, ValueError):
         reply = None
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
     if isinstance(reply, dict) and isinstance(reply.get("exit"), int):
         return reply["exit"]
+    if isinstance(reply, dict) and "refused" in reply:  # it could not take our files
+        return "refused"
     print("internal error: the build server stopped before the command ended (see "
           f"{os.path.join(os.path.dirname(path), 'server.log')}); run it "
           "again, or with DECK_SERVER=0 to build in this process", file=sys.stderr)
@@ -299,6 +305,9 @@ def stop_server(path: str | None) -> int:
         try:
             send_message(sock, {"stop": True, "fingerprint": fingerprint()})
             Messages(sock).next()
+        except TimeoutError:  # it reads the request once its command has ended
+            print(f"the build server ({path}) is running a command; it stops once that ends")
+            return 0
         except (OSError, EOFError, ValueError):
             pass
     print(f"stopped the build server ({path})")

@@ -151,6 +151,7 @@ class _Server:
 
     def handle(self, conn: socket.socket) -> str | None:
         messages = launch.Messages(conn)
+        conn.settimeout(10)  # a connection that never says anything holds nobody up
         try:
             request, _ = messages.next()
         except (OSError, EOFError, ValueError):
@@ -163,13 +164,19 @@ class _Server:
                 launch.send_message(conn, {"refused": why})
                 return None
             if request.get("stop"):
-                launch.send_message(conn, {"stopping": True})
+                try:
+                    launch.send_message(conn, {"stopping": True})
+                except OSError:  # it did not wait to hear it: stop all the same
+                    pass
                 return "stop"
             launch.send_message(conn, {"pid": os.getpid()})
-            conn.settimeout(10)
             go, fds = messages.next(max_fds=3)
             conn.settimeout(None)
-            if not isinstance(go, dict) or not go.get("go") or len(fds) != 3:
+            if not isinstance(go, dict) or not go.get("go"):
+                return None
+            if len(fds) != 3:  # its files did not all arrive (this process's file limit?)
+                self.log.write("left to the command itself: its standard files did not arrive")
+                launch.send_message(conn, {"refused": "no standard files"})
                 return None
             t0 = time.perf_counter()
             code = self._run(request, fds)

@@ -195,6 +195,21 @@ if _CParser is not None:
 
     _CLoader.add_constructor("tag:yaml.org,2002:str", _CLoader.construct_text)
 
+    class _EventLoader(_BoundedComposer, _CParser,  # type: ignore[misc]
+                       yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+        """libyaml's parser, the bounded composer in Python, PyYAML's safe constructor: read
+        again where :class:`_CLoader` found a fault, for the message."""
+
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            _BoundedComposer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+        construct_text = _Loader.construct_text
+
+    _EventLoader.add_constructor("tag:yaml.org,2002:str", _EventLoader.construct_text)
+
 
 def read_yaml(source: str, shown: str, diags: Diagnostics,
               literals: dict[tuple, str] | None = None) -> tuple[Any, dict[tuple, int]]:
@@ -210,18 +225,18 @@ def read_yaml(source: str, shown: str, diags: Diagnostics,
         raise UserError([Diagnostic(shown, None, "", f"too long; expected at most "
                                     f"{MAX_SOURCE_CHARS:,} characters, got {len(source):,}")])
     try:
-        loader = _Loader(source) if _CParser is None else _CLoader(source)
+        if _CParser is None:
+            return _load(_Loader, source, shown, diags, literals)
+        found = Diagnostics()
         try:
-            node = loader.get_single_node()
-            if node is not None and _CParser is not None:
-                _Bounds(source).visit(node, 1)
-            lines: dict[tuple, int] = {}
-            if node is not None:
-                # before constructing: construction merges '<<' keys into the node itself
-                index_lines(node, (), lines, diags, shown, literals)
-            raw = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
+            raw, lines = _load(_CLoader, source, shown, found, literals)
+        except yaml.YAMLError:
+            # libyaml composes first and the limits are checked after: an alias is then
+            # found at its anchor, and a composer error lacks the anchor's name. The composer
+            # that checks as it goes says where and what, as it always did
+            return _load(_EventLoader, source, shown, diags, literals)
+        diags.extend(found)
+        return raw, lines
     except _LimitExceeded as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise UserError([Diagnostic(shown, line, "", f"YAML {exc.problem}")]) from None
@@ -242,6 +257,23 @@ def read_yaml(source: str, shown: str, diags: Diagnostics,
         raise UserError([Diagnostic(shown, line, "", msg)]) from None
     except yaml.YAMLError as exc:
         raise UserError([Diagnostic(shown, None, "", f"YAML syntax: {exc}")]) from None
+
+
+def _load(loader_class: type, source: str, shown: str, diags: Diagnostics,
+          literals: dict[tuple, str] | None) -> tuple[Any, dict[tuple, int]]:
+    """The document and its lines, read by ``loader_class``; YAML errors propagate."""
+    loader = loader_class(source)
+    try:
+        node = loader.get_single_node()
+        if node is not None and loader_class is _CLoader:
+            _Bounds(source).visit(node, 1)
+        lines: dict[tuple, int] = {}
+        if node is not None:
+            # before constructing: construction merges '<<' keys into the node itself
+            index_lines(node, (), lines, diags, shown, literals)
+        raw = loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
     return raw, lines
 
 

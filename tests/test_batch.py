@@ -97,3 +97,13 @@ def test_two_data_files_of_one_name_are_refused_before_anything_is_built(tmp_pat
     same = _run(str(first), str(tmp_path / "a" / ".." / "a" / "x.yaml"), "--out",
                 str(tmp_path / "out"))  # one file named twice: built once
     assert same.returncode == 0 and len(list((tmp_path / "out").glob("x.*.pptx"))) == 1
+
+
+def test_a_file_named_twice_is_built_once_in_the_order_first_named(tmp_path):
+    from deck.cli import data_files
+
+    a, b = _articles(tmp_path / "in", ["a.yaml", "b.yaml"])
+    link = tmp_path / "in" / "c.yaml"
+    link.symlink_to(a)  # another name, so other decks: built too
+    assert data_files([a, b, a, tmp_path / "in" / ".." / "in" / "a.yaml"]) == [a, b]
+    assert data_files([b, a, link]) == [b, a, link]

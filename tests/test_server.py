@@ -391,3 +391,18 @@ def test_a_command_does_not_wait_for_a_busy_server(server_env, tmp_path):
     assert len(ran) == 1 and str(held) in ran[0]  # the waiting build only
     assert "a command went away before it ran" in Path(
         server_env["DECK_SERVER_DIR"], "server.log").read_text()
+
+
+def test_stop_server_while_it_is_busy_says_so_and_it_stops_after(server_env, tmp_path):
+    run([str(BIKESHARE), "--out", str(tmp_path / "warm")], server_env)
+    wait_for_server(server_env)
+    silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    silent.connect(socket_of(server_env))  # says nothing: the server waits for it a while
+    try:
+        time.sleep(0.2)
+        stop = run(["--stop-server"], server_env)
+        assert stop.returncode == 0
+        assert "is running a command; it stops once that ends" in stop.stdout, stop.stdout
+    finally:
+        silent.close()
+    wait_for_server(server_env, present=False, seconds=15)
