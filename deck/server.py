@@ -35,8 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     path = argv[0]
     folder = os.path.dirname(path)
-    if not launch.private_folder(folder, create=True):
-        return 2
+    if not launch.private_folder(folder):  # made by the command that started this one;
+        return 2  # gone since (a test's folder removed): nobody would ever connect
     from . import check, cli, writer  # noqa: F401  (everything a build imports, once)
 
     log = _Log(os.path.join(folder, "server.log"))
