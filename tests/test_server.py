@@ -75,6 +75,23 @@ def served(env: dict[str, str]) -> list[str]:
     return [line.split(" ", 2)[2] for line in lines if " s /" in line]
 
 
+def served_batch(env: dict[str, str], tmp_path: Path, copies: int,
+                 **popen: object) -> tuple[subprocess.Popen, str]:
+    """A batch of ``copies`` copies of the bikeshare article, sent to a server started for
+    it, and the batch's first line of output (it is under way in the server by then)."""
+    batch = tmp_path / "batch"
+    shutil.copytree(BIKESHARE.parent, batch)
+    for i in range(copies):
+        shutil.copy2(BIKESHARE, batch / f"b{i:02}.yaml")
+    run([str(BIKESHARE), "--out", str(tmp_path / "warm")], env)
+    wait_for_server(env)
+    child = subprocess.Popen(
+        [sys.executable, str(BUILD_PY), *[str(batch / f"b{i:02}.yaml") for i in range(copies)],
+         "--out", str(tmp_path / "out"), "--jobs", "1", "--no-cache"],
+        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+    return child, child.stdout.readline()
+
+
 @pytest.fixture()
 def article(tmp_path) -> Path:
     folder = tmp_path / "a"
@@ -172,18 +189,7 @@ def test_the_server_exits_when_idle_and_when_asked(server_env, article, tmp_path
 
 
 def test_an_interrupt_reaches_the_served_build_and_the_server_goes_on(server_env, tmp_path):
-    batch = tmp_path / "batch"
-    shutil.copytree(BIKESHARE.parent, batch)
-    for i in range(40):
-        shutil.copy2(BIKESHARE, batch / f"b{i:02}.yaml")
-    run([str(BIKESHARE), "--out", str(tmp_path / "warm")], server_env)
-    wait_for_server(server_env)
-    args = [str(batch / f"b{i:02}.yaml") for i in range(40)]
-    child = subprocess.Popen([sys.executable, str(BUILD_PY), *args, "--out",
-                              str(tmp_path / "out"), "--jobs", "1", "--no-cache"],
-                             env=server_env, cwd=ROOT, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-    first = child.stdout.readline()  # the batch is under way, 39 decks to go
+    child, first = served_batch(server_env, tmp_path, 40)  # 39 decks to go
     child.send_signal(signal.SIGINT)
     out, err = child.communicate(timeout=60)
     assert first.endswith("s\n") and child.returncode != 0, (first, out, err)
@@ -244,18 +250,8 @@ def test_a_folder_name_that_is_not_utf8_does_not_end_the_server(server_env, tmp_
 
 def test_a_hangup_ignored_by_the_command_is_not_passed_on(server_env, tmp_path):
     """nohup: the command ignores SIGHUP, so the build it hands the server must go on."""
-    batch = tmp_path / "batch"
-    shutil.copytree(BIKESHARE.parent, batch)
-    for i in range(30):
-        shutil.copy2(BIKESHARE, batch / f"b{i:02}.yaml")
-    run([str(BIKESHARE), "--out", str(tmp_path / "warm")], server_env)
-    wait_for_server(server_env)
-    child = subprocess.Popen(
-        [sys.executable, str(BUILD_PY), *[str(batch / f"b{i:02}.yaml") for i in range(30)],
-         "--out", str(tmp_path / "out"), "--jobs", "1", "--no-cache"],
-        env=server_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
-    first = child.stdout.readline()
+    child, first = served_batch(server_env, tmp_path, 30, preexec_fn=lambda: signal.signal(
+        signal.SIGHUP, signal.SIG_IGN))
     child.send_signal(signal.SIGHUP)
     out, err = child.communicate(timeout=120)
     assert first and child.returncode == 0, err
@@ -342,17 +338,7 @@ def test_a_command_in_a_deleted_folder_runs_here(server_env, tmp_path):
 
 
 def test_a_server_terminated_mid_command_says_so_and_is_gone(server_env, tmp_path):
-    batch = tmp_path / "batch"
-    shutil.copytree(BIKESHARE.parent, batch)
-    for i in range(30):
-        shutil.copy2(BIKESHARE, batch / f"b{i:02}.yaml")
-    run([str(BIKESHARE), "--out", str(tmp_path / "warm")], server_env)
-    wait_for_server(server_env)
-    child = subprocess.Popen(
-        [sys.executable, str(BUILD_PY), *[str(batch / f"b{i:02}.yaml") for i in range(30)],
-         "--out", str(tmp_path / "out"), "--jobs", "1", "--no-cache"],
-        env=server_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    child.stdout.readline()
+    child, _first = served_batch(server_env, tmp_path, 30)
     pid = int(Path(server_env["DECK_SERVER_DIR"], "server.log").read_text().split(
         "started, pid ")[1].split(",")[0])
     os.kill(pid, signal.SIGTERM)
