@@ -13,7 +13,9 @@ import dataclasses
 import math
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
+
+import msgspec
 
 from . import colors
 from . import model as m
@@ -22,6 +24,19 @@ from .l10n import Labels, fill
 from .measure import SAFETY, Measurer
 from .outline import Bullet, Chart, Diagram, Picture, Slide, Table
 from .roles import Place, Roles, place_of
+
+
+def replace(value, /, **changes):
+    """``value`` with ``changes``: a model value (a frozen :class:`msgspec.Struct`) or an
+    outline one (a dataclass)."""
+    if isinstance(value, msgspec.Struct):
+        return msgspec.structs.replace(value, **changes)
+    return dataclasses.replace(value, **changes)
+
+
+def fields(value) -> tuple:
+    """The fields of a model value (each with its ``name``)."""
+    return msgspec.structs.fields(value)
 
 EMU_PER_PT = m.EMU_PER_PT
 PARA_SPACE_PT = 6  # space before each paragraph after the first

@@ -6,12 +6,11 @@ read directly.
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from deck import fit, roles
 from deck import model as m
+from deck.fit import replace
 from deck.l10n import read_labels
 from deck.measure import Fonts
 from deck.outline import Bullet, Slide, Table
@@ -230,7 +229,7 @@ def test_runs_carry_script_and_language(ctx):
 
 
 def test_slides_are_numbered_in_order(ctx):
-    roles = dataclasses.replace(ROLES, number=slot("sldNum", 800, 500, 80, 20, 4))
+    roles = replace(ROLES, number=slot("sldNum", 800, 500, 80, 20, 4))
     slides = [s for _ in range(3) for s in fit.fit_slide(outline_slide(), roles, ctx)]
     assert [s.number.value for s in fit.number_slides(slides)] == [1, 2, 3]
 
@@ -245,8 +244,8 @@ def test_fit_context_is_a_value(ctx):
 @pytest.mark.parametrize(("logical", "slots", "main", "side"), [
     ("content", (TITLE, BODY), BODY, None),
     ("two_content", (TITLE, RIGHT, LEFT), LEFT, RIGHT),  # by position, left first
-    ("chart", (TITLE, dataclasses.replace(LEFT, type="chart"), RIGHT), "chart", RIGHT),
-    ("table", (TITLE, dataclasses.replace(BODY, type="tbl")), "tbl", None),
+    ("chart", (TITLE, replace(LEFT, type="chart"), RIGHT), "chart", RIGHT),
+    ("table", (TITLE, replace(BODY, type="tbl")), "tbl", None),
 ])
 def test_roles_by_type_and_position(logical, slots, main, side):
     planned = roles.plan_roles(logical, layout(*slots), SLIDE_W, SLIDE_H)
