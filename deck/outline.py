@@ -11,9 +11,10 @@ from __future__ import annotations
 import difflib
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .data import LoadedBriefing
@@ -144,8 +145,7 @@ class OutlineSpec(_Spec):
 # the resolved outline
 
 
-@dataclass(frozen=True, slots=True)
-class Bullet:
+class Bullet(msgspec.Struct, frozen=True):
     """A bullet's text and the claim markers shown after it (``[3][4]``)."""
 
     text: str
@@ -153,8 +153,7 @@ class Bullet:
     marks: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Chart:
+class Chart(msgspec.Struct, frozen=True):
     kind: Literal["bar", "column", "line"]
     title: str
     categories: tuple[str, ...]
@@ -167,15 +166,13 @@ class Chart:
     major_unit: float | None = None  # value axis step, where the number format needs one
 
 
-@dataclass(frozen=True, slots=True)
-class Table:
+class Table(msgspec.Struct, frozen=True):
     columns: tuple[str, ...]
     widths: tuple[float, ...]
     rows: tuple[tuple[str, ...], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Diagram:
+class Diagram(msgspec.Struct, frozen=True):
     router: str
     experts: tuple[str, ...]
     active: tuple[int, ...]
@@ -184,8 +181,7 @@ class Diagram:
     alt: str
 
 
-@dataclass(frozen=True, slots=True)
-class Picture:
+class Picture(msgspec.Struct, frozen=True):
     path: str
     digest: str  # of the file's bytes: a changed image is a changed slide
     width_px: int
@@ -193,8 +189,7 @@ class Picture:
     alt: str
 
 
-@dataclass(frozen=True, slots=True)
-class Slide:
+class Slide(msgspec.Struct, frozen=True):
     layout: str
     key: str
     title: str
@@ -212,8 +207,7 @@ class Slide:
 Place = tuple[str, int | None]  # a template file and line
 
 
-@dataclass(frozen=True, slots=True)
-class SlidePlace:
+class SlidePlace(msgspec.Struct, frozen=True):
     """Where in the outline template a slide and its parts were written, for reporting what
     the fit stage cannot show."""
 
@@ -225,8 +219,7 @@ class SlidePlace:
         return dict(self.parts).get(part, self.slide)
 
 
-@dataclass(frozen=True, slots=True)
-class Outline:
+class Outline(msgspec.Struct, frozen=True):
     lang: str
     slides: tuple[Slide, ...]
     places: tuple[SlidePlace, ...] = ()
@@ -436,4 +429,4 @@ def _place(rendered: Rendered, lines: dict[tuple, int], i: int, footer: str) -> 
 
 
 def _with_footer(slide: Slide, footer: tuple[str, ...]) -> Slide:
-    return slide if slide.footer else replace(slide, footer=footer)
+    return slide if slide.footer else msgspec.structs.replace(slide, footer=footer)
