@@ -69,8 +69,7 @@ ZEBRA_FILL = m.Paint("bg2")
 WHITE = m.Paint("bg1")
 
 
-@dataclass(frozen=True, slots=True)
-class Sizes:
+class Sizes(msgspec.Struct, frozen=True):
     """Preferred and floor font sizes in points, per kind of text."""
 
     title: tuple[float, float] = (28, 20)
@@ -280,13 +279,13 @@ def backed(place: Place | None, layout: m.LayoutInfo, smallest_pt: float,
                       max(ins.top_emu, BACKING_INSETS.top_emu),
                       max(ins.right_emu, BACKING_INSETS.right_emu),
                       max(ins.bottom_emu, BACKING_INSETS.bottom_emu))
-    return dataclasses.replace(place, backing=WHITE, insets=padded)
+    return replace(place, backing=WHITE, insets=padded)
 
 
 def with_backings(roles: Roles, sizes: Sizes) -> Roles:
     """The roles with a backing where their smallest text would not read on the slide."""
     layout = roles.layout
-    return dataclasses.replace(
+    return replace(
         roles, title=backed(roles.title, layout, sizes.title[1], True),
         main=backed(roles.main, layout, sizes.side[1] * MARKS_SCALE),
         side=backed(roles.side, layout, sizes.side[1] * MARKS_SCALE))
@@ -358,8 +357,7 @@ def emu(points: float) -> int:
 # the stage
 
 
-@dataclass(frozen=True, slots=True)
-class _Page:
+class _Page(msgspec.Struct, frozen=True):
     """One page of a slide before its title and number are known: the outline slide with only
     the bullets or rows this page shows, and the sizes chosen for them."""
 
@@ -829,7 +827,7 @@ def _chart(chart: Chart, place: Place | None, ctx: FitContext,
                                           ctx.sizes.chart_labels, ctx.body)
     lo = min(min(s.values) for s in chart.series)
     ticks_pt = 11
-    ink = ink_for(backed(dataclasses.replace(place, text_rgb=layout.color("tx1")), layout,
+    ink = ink_for(backed(replace(place, text_rgb=layout.color("tx1")), layout,
                          min(size, ticks_pt)), layout)
     maximum = _headroom(chart)
     ticks, step = value_step(chart, maximum, place.box, ticks_pt, ctx.body)

@@ -12,14 +12,14 @@ which :mod:`deck.merge` detects and refuses to guess past. Pure: no pptx, no XML
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+import msgspec
 
 _PREFIX = "deck"
 _NAME = re.compile(rf"^{_PREFIX}:(?P<key>.+):(?P<part>[1-9][0-9]*):(?P<role>[a-z_]+)$")
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class SlideId:
+class SlideId(msgspec.Struct, frozen=True, order=True):
     """Which generated slide: an outline slide's key and its continuation number."""
 
     key: str
@@ -29,8 +29,7 @@ class SlideId:
         return self.key if self.part == 1 else f"{self.key} ({self.part})"
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class ShapeId:
+class ShapeId(msgspec.Struct, frozen=True, order=True):
     """Which generated shape: its slide and its role there."""
 
     slide: SlideId

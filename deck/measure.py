@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from PIL import ImageFont
 
 from .resources import fonts_dir
@@ -35,8 +35,7 @@ _SYSTEM_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"),
                 Path.home() / ".fonts", Path("C:/Windows/Fonts"), Path("/Library/Fonts"))
 
 
-@dataclass(frozen=True, slots=True)
-class Family:
+class Family(msgspec.Struct, frozen=True):
     """Where to find a typeface: its own font files (regular, bold), and the metric-compatible
     free fonts that stand in for it, bundled or installed (regular, bold), in order."""
 
@@ -88,8 +87,7 @@ FAMILIES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class FaceSet:
+class FaceSet(msgspec.Struct, frozen=True):
     """The four font files one kind of text is measured with."""
 
     latin: Path

@@ -9,9 +9,9 @@ placeholder geometry, choose the layouts. Pure: no pptx.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+import msgspec
 
 from . import model as m
 
@@ -37,8 +37,7 @@ STANDARD_NAMES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Place:
+class Place(msgspec.Struct, frozen=True):
     """Where a part goes: a placeholder (``slot``) or, where ``slot`` is None, a free shape at
     ``box``; with the insets, size, spacing and text colour text there inherits, and the
     colour behind it."""
@@ -58,8 +57,7 @@ class Place:
         return self.slot is None
 
 
-@dataclass(frozen=True, slots=True)
-class Roles:
+class Roles(msgspec.Struct, frozen=True):
     """The parts of one logical layout on one template layout."""
 
     layout: m.LayoutInfo
@@ -148,7 +146,7 @@ def _clear_of(place: Place | None, chrome: list[m.Box], layout: m.LayoutInfo,
                         max(other.top_emu - GAP_EMU - box.top_emu, 1))
     if box == place.box:
         return place
-    return dataclasses.replace(place, box=box, behind=layout.behind(box))
+    return msgspec.structs.replace(place, box=box, behind=layout.behind(box))
 
 
 def _uses_free(*places: Place | None) -> bool:
