@@ -41,6 +41,7 @@ import struct
 import sys
 
 IDLE_SECONDS = 900
+_PYTHONPATH = "DECK_SERVER_PYTHONPATH"  # the PYTHONPATH of the command that started a server
 #: how long a command waits for the server to take it up; past that the server is busy with
 #: another command (a long batch, a preview) and this one runs in its own process instead
 BUSY_SECONDS = 1.0
@@ -102,8 +103,9 @@ def socket_path() -> str | None:
 
 def fingerprint() -> str:
     """What a server must share with a command to serve it: the package's files (name, size,
-    time), where it is, the interpreter, and the folders its libraries are installed in
-    (installing or removing a library changes their times)."""
+    time), where it is, the interpreter and its flags, and every folder imports come from
+    (installing or removing a library changes its folder's time; a library edited in place is
+    not seen: ``--stop-server`` after such an edit)."""
     here = os.path.dirname(os.path.abspath(__file__))
     parts = [here, sys.prefix, os.path.realpath(sys.executable), sys.version]
     with os.scandir(here) as entries:
@@ -111,9 +113,17 @@ def fingerprint() -> str:
             if entry.name.endswith(".py"):
                 st = entry.stat()
                 parts.append(f"{entry.name}:{st.st_size}:{st.st_mtime_ns}")
-    for folder in sys.path:
-        if folder.endswith(("site-packages", "dist-packages")) and os.path.isdir(folder):
+    parts.append(repr((sys.flags, sys.warnoptions, getattr(sys, "_xoptions", {}))))
+    # where libraries come from: the installation folders (installing or removing one changes
+    # a folder's time) and the command's own PYTHONPATH (a server gets it passed on, after
+    # the folder this package is in)
+    extra = os.environ.get(_PYTHONPATH, os.environ.get("PYTHONPATH", ""))
+    folders = [f for f in sys.path if f.endswith(("site-packages", "dist-packages"))]
+    for folder in [*folders, *filter(None, extra.split(os.pathsep))]:
+        try:
             parts.append(f"{folder}:{os.stat(folder).st_mtime_ns}")
+        except OSError:
+            parts.append(folder)
     return "\n".join(parts)
 
 
@@ -122,6 +132,20 @@ def _digest(text: str) -> str:
 
     data = text.encode("utf-8", "surrogateescape")
     return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"
+
+
+def world() -> list[object]:
+    """Which files this process's paths name: its mount namespace (Linux) and its root. A
+    server elsewhere (a container, ``unshare``, a chroot) would build other files."""
+    try:
+        namespace: object = os.readlink("/proc/self/ns/mnt")
+    except OSError:
+        namespace = None
+    try:
+        root = os.stat("/")
+        return [namespace, root.st_dev, root.st_ino]
+    except OSError:
+        return [namespace]
 
 
 def limits() -> dict[str, list[int]]:
@@ -205,6 +229,9 @@ def connect(path: str) -> socket.socket | None:
     sock.settimeout(BUSY_SECONDS)  # a full backlog would block it
     try:
         sock.connect(path)
+    except (BlockingIOError, TimeoutError):  # a server, its queue full: busy (raised)
+        sock.close()
+        raise
     except OSError:  # no server, or a socket left by one that was killed
         sock.close()
         return None
@@ -220,7 +247,10 @@ def _served(path: str, argv: list[str]) -> int | str | None:
     that gave up waiting has closed its connection by then, and is never run twice. The
     standard files travel with the go, not before: files in flight to a server that has not
     read them yet stay open, and whoever reads this command's output would wait for them."""
-    sock = connect(path)
+    try:
+        sock = connect(path)
+    except (BlockingIOError, TimeoutError):
+        return "busy"
     if sock is None:
         return None
     with sock:
@@ -229,6 +259,7 @@ def _served(path: str, argv: list[str]) -> int | str | None:
         try:
             request = {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ),
                        "umask": mask, "limits": limits(), "fingerprint": fingerprint(),
+                       "world": world(),
                        "streams": streams(),  # -u and PYTHONUNBUFFERED write through
                        "unbuffered": bool(getattr(sys.stdout, "write_through", False))}
             send_message(sock, request)
@@ -286,6 +317,7 @@ def start_server(path: str) -> None:
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ)
+    env[_PYTHONPATH] = env.get("PYTHONPATH", "")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     try:
         subprocess.Popen([sys.executable, "-m", "deck.server", path], cwd="/", env=env,
@@ -297,7 +329,11 @@ def start_server(path: str) -> None:
 
 def stop_server(path: str | None) -> int:
     """``--stop-server``: ask this code's server to exit."""
-    sock = connect(path) if path else None
+    try:
+        sock = connect(path) if path else None
+    except (BlockingIOError, TimeoutError):
+        print(f"the build server ({path}) is too busy to be reached; try again")
+        return 1
     if sock is None:
         print("no build server is running for this code")
         return 0

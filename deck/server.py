@@ -16,6 +16,7 @@ import select
 import signal
 import socket
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -37,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = os.path.dirname(path)
     if not launch.private_folder(folder):  # made by the command that started this one;
         return 2  # gone since (a test's folder removed): nobody would ever connect
+    code = launch.fingerprint()  # before importing: an edit made meanwhile is seen as one
     from . import check, cli, writer  # noqa: F401  (everything a build imports, once)
 
     log = _Log(os.path.join(folder, "server.log"))
@@ -48,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     log.write(f"started, pid {os.getpid()}, serving {path}")
     try:
-        _loop(listener, path, own, idle, _Server(cli.main, cli.servable, launch.fingerprint(), log))
+        _loop(listener, path, own, idle, _Server(cli.main, cli.servable, code, log))
     except _Stop:
         log.write("stopped by SIGTERM")
     finally:
@@ -65,8 +67,11 @@ def _listen(path: str) -> socket.socket | None:
     """A socket listening at ``path``: bound under a name of its own, then renamed over
     ``path`` (a socket left by a killed server included) unless a live server answers there."""
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(launch.BUSY_SECONDS)
     try:
         probe.connect(path)
+        return None
+    except (BlockingIOError, TimeoutError):  # a live server, too busy to take it
         return None
     except OSError:
         pass
@@ -75,7 +80,7 @@ def _listen(path: str) -> socket.socket | None:
     temporary = f"{path}.{os.getpid()}"
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(temporary)
-    listener.listen(8)
+    listener.listen(64)
     os.rename(temporary, path)
     return listener
 
@@ -100,6 +105,9 @@ def _loop(listener: socket.socket, path: str, own: int, idle: float,
             if not ready:
                 if _taken(path, own):
                     server.log.write("another server took the socket: exiting")
+                    return
+                if launch.fingerprint() != server.fingerprint:  # commands now go elsewhere
+                    server.log.write("the code it runs has changed: exiting")
                     return
                 continue
             conn, _ = listener.accept()
@@ -179,15 +187,25 @@ class _Server:
                 launch.send_message(conn, {"refused": "no standard files"})
                 return None
             t0 = time.perf_counter()
-            code = self._run(request, fds)
+            try:
+                saved = _Setting.enter(request, fds)
+            except OSError as exc:  # its folder is not there for this process: run it there
+                self.log.write(f"left to the command itself: {exc}")
+                launch.send_message(conn, {"refused": str(exc)})
+                return None
+            try:
+                with _Hangup(conn):
+                    code = self._status(request["argv"])
+            finally:
+                saved.leave()
         except (OSError, EOFError, ValueError):  # the command gave up waiting, or was killed
             self.log.write("a command went away before it ran")
             return None
         finally:
             for fd in fds:
                 os.close(fd)
-        self.log.write(f"{code} {time.perf_counter() - t0:.3f} s {request['cwd']}: "
-                       f"{' '.join(request['argv'])}")
+        shown = " ".join(a.replace("\\", "\\\\").replace("\n", "\\n") for a in request["argv"])
+        self.log.write(f"{code} {time.perf_counter() - t0:.3f} s {request['cwd']}: {shown}")
         try:
             launch.send_message(conn, {"exit": code})
         except OSError:  # killed meanwhile: nothing to tell it
@@ -212,26 +230,20 @@ class _Server:
             return "other resource limits"
         if request.get("streams") != launch.streams():
             return "output written in another encoding"
+        if request.get("world") != launch.world():
+            return "another mount namespace or root: its paths name other files here"
         if not self.servable(request.get("argv")):
             return "--watch runs in its own process"
         return None
-
-    def _run(self, request: dict[str, Any], fds: list[int]) -> int:
-        """The command's status, run with the sender's files, folder, environment, umask."""
-        saved = _Setting.enter(request, fds)
-        try:
-            return self._status(request["argv"])
-        finally:
-            saved.leave()
 
     def _status(self, argv: list[str]) -> int:
         try:
             return self.run(argv, sessions=self.sessions)
         except SystemExit as exc:  # --help, a bad argument
             return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        except KeyboardInterrupt:
-            print("interrupted; nothing was written", file=sys.stderr)
-            return 1
+        except KeyboardInterrupt:  # outside a build (--preview): as Python itself reports it
+            traceback.print_exc()
+            return 130
         except Exception:  # the command's own report failed: say so, as a traceback would
             traceback.print_exc()
             return 1
@@ -292,6 +304,41 @@ class _Setting:
         for n, fd in enumerate(self.files):
             os.dup2(fd, n)
             os.close(fd)
+
+
+class _Hangup:
+    """``with _Hangup(conn):`` a command whose sender goes away (killed, its terminal
+    closed) is interrupted, as it would have been in its own process, instead of building on
+    for nobody. A thread watches the connection, on which nothing else arrives meanwhile, and
+    interrupts the server with a real SIGINT (held, like any, while the files are swapped)."""
+
+    def __init__(self, conn: socket.socket) -> None:
+        self.conn = conn
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> None:
+        self.thread.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.done.set()
+        self.thread.join()
+
+    def _watch(self) -> None:
+        if hasattr(signal, "pthread_sigmask"):  # the SIGINT is for the main thread
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        while not self.done.is_set():
+            ready, _, _ = select.select([self.conn], [], [], 0.2)
+            if not ready or self.done.is_set():
+                continue
+            try:
+                gone = not self.conn.recv(1, socket.MSG_PEEK)
+            except OSError:
+                gone = True
+            if gone:
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            self.done.wait(0.2)
 
 
 class _interrupts_held:

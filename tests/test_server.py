@@ -48,15 +48,22 @@ def run(args: list[str], env: dict[str, str], **kw) -> subprocess.CompletedProce
 
 
 def socket_of(env: dict[str, str]) -> str:
-    return os.path.join(env["DECK_SERVER_DIR"], f"{launch._digest(launch.fingerprint())}.sock")
+    """The socket a command with ``env`` looks for (its PYTHONPATH is part of the name)."""
+    if env.get("PYTHONPATH") == os.environ.get("PYTHONPATH"):
+        return os.path.join(env["DECK_SERVER_DIR"],
+                            f"{launch._digest(launch.fingerprint())}.sock")
+    return subprocess.run([sys.executable, "-c", "from deck import launch; "
+                           "print(launch.socket_path())"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, check=True).stdout.strip()
 
 
 def wait_for_server(env: dict[str, str], present: bool = True, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
+    path = socket_of(env)
     while time.monotonic() < deadline:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            sock.connect(socket_of(env))
+            sock.connect(path)
             up = True
         except OSError:
             up = False
@@ -392,3 +399,46 @@ def test_stop_server_while_it_is_busy_says_so_and_it_stops_after(server_env, tmp
     finally:
         silent.close()
     wait_for_server(server_env, present=False, seconds=15)
+
+
+def test_a_killed_command_s_build_stops_in_the_server(server_env, tmp_path):
+    """A command killed outright (SIGKILL, a closed terminal) takes its build with it, as in
+    its own process: the server notices the connection gone and interrupts the build."""
+    child, first = served_batch(server_env, tmp_path, 40)
+    assert first
+    child.kill()
+    child.communicate(timeout=30)
+    time.sleep(3)  # what the server would still have written by now
+    log = Path(server_env["DECK_SERVER_DIR"], "server.log").read_text()
+    assert len(list((tmp_path / "out").glob("b*.pptx"))) < 40, log
+    assert "b00.yaml" in log.splitlines()[-1] and log.splitlines()[-1].split()[2] == "1"
+    after = run([str(BIKESHARE), "--out", str(tmp_path / "after")], server_env)
+    assert after.returncode == 0 and len(served(server_env)) == 2
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None or os.geteuid() != 0,
+                    reason="needs unshare(1) and root to make a mount namespace")
+def test_a_command_from_another_mount_namespace_runs_there(server_env, tmp_path):
+    run([str(BIKESHARE), "--out", str(tmp_path / "warm")], server_env)
+    wait_for_server(server_env)
+    got = subprocess.run(["unshare", "-m", sys.executable, str(BUILD_PY), str(BIKESHARE),
+                          "--out", str(tmp_path / "there")], env=server_env, cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert got.returncode == 0, got.stderr
+    log = Path(server_env["DECK_SERVER_DIR"], "server.log").read_text()
+    assert "another mount namespace or root" in log and served(server_env) == []
+
+
+def test_a_server_whose_code_changed_exits(server_env, tmp_path):
+    """Commands after a change go to a server of the new code; the old one goes too."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    env = dict(server_env, PYTHONPATH=str(lib))
+    run([str(BIKESHARE), "--out", str(tmp_path / "warm")], env)
+    wait_for_server(env)
+    (lib / "new_library.py").write_text("", encoding="utf-8")  # the folder's time changes
+    log = Path(server_env["DECK_SERVER_DIR"], "server.log")
+    deadline = time.monotonic() + 20
+    while "the code it runs has changed: exiting" not in log.read_text():
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.2)
