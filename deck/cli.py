@@ -201,7 +201,7 @@ def run_build(session: BuildSession, request: BuildRequest, debug: bool = False,
             raise
         return 2, None
     except KeyboardInterrupt:
-        if watching:
+        if watching or not summary:  # --watch, a batch: the whole command stops
             raise
         print("interrupted; nothing was written", file=sys.stderr)
         return 1, None
@@ -423,7 +423,12 @@ def run_batch(session: BuildSession, args: argparse.Namespace, datas: list[Path]
         pass  # each article's build reports it with the rest of its problems
     jobs = [lambda data=data: _batch_job(session, request_from(args, data, jobs=1))
             for data in datas]
-    outcomes = run_jobs(jobs, args.jobs or cores(), on_done=lambda _i, o: _print_job(o))
+    try:
+        outcomes = run_jobs(jobs, args.jobs or cores(), on_done=lambda _i, o: _print_job(o))
+    except KeyboardInterrupt:  # the whole batch stops, not only the article being built
+        print("interrupted: the decks listed above were built, the rest of the batch was not",
+              file=sys.stderr)
+        return 1
     built = sum(o[1] for o in outcomes)
     failed = [o for o in outcomes if o[0] != 0]
     print(f"built {built} deck{'s' if built != 1 else ''} from {len(datas) - len(failed)} of "

@@ -107,3 +107,20 @@ def test_a_file_named_twice_is_built_once_in_the_order_first_named(tmp_path):
     link.symlink_to(a)  # another name, so other decks: built too
     assert data_files([a, b, a, tmp_path / "in" / ".." / "in" / "a.yaml"]) == [a, b]
     assert data_files([b, a, link]) == [b, a, link]
+
+
+def test_an_interrupt_stops_the_whole_batch(tmp_path):
+    """Ctrl-C stops the batch, not only the article being built at that moment."""
+    import signal
+
+    names = [f"b{i:02}.yaml" for i in range(30)]
+    paths = _articles(tmp_path / "in", names)
+    child = subprocess.Popen([sys.executable, str(ROOT / "build.py"), *map(str, paths),
+                              "--out", str(tmp_path / "out"), "--jobs", "1"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout.readline()  # the first article is built
+    child.send_signal(signal.SIGINT)
+    _out, err = child.communicate(timeout=120)
+    assert child.returncode == 1, err
+    assert "interrupted: the decks listed above were built, the rest of the batch was not" in err
+    assert len(list((tmp_path / "out").glob("b*.pptx"))) < 30

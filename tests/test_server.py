@@ -199,8 +199,9 @@ def test_an_interrupt_reaches_the_served_build_and_the_server_goes_on(server_env
     child, first = served_batch(server_env, tmp_path, 40)  # 39 decks to go
     child.send_signal(signal.SIGINT)
     out, err = child.communicate(timeout=60)
-    assert first.endswith("s\n") and child.returncode != 0, (first, out, err)
-    assert "interrupted" in err and len(list((tmp_path / "out").glob("b*.pptx"))) < 40
+    assert first.endswith("s\n") and child.returncode == 1, (first, out, err)
+    assert "interrupted: the decks listed above were built, the rest of the batch was not" in err
+    assert len(list((tmp_path / "out").glob("b*.pptx"))) < 30  # the batch stopped
     after = run([str(BIKESHARE), "--out", str(tmp_path / "after")], server_env)
     assert after.returncode == 0, after.stderr
     assert len(served(server_env)) == 2
@@ -410,7 +411,7 @@ def test_a_killed_command_s_build_stops_in_the_server(server_env, tmp_path):
     child.communicate(timeout=30)
     time.sleep(3)  # what the server would still have written by now
     log = Path(server_env["DECK_SERVER_DIR"], "server.log").read_text()
-    assert len(list((tmp_path / "out").glob("b*.pptx"))) < 40, log
+    assert len(list((tmp_path / "out").glob("b*.pptx"))) < 30, log  # not just one article
     assert "b00.yaml" in log.splitlines()[-1] and log.splitlines()[-1].split()[2] == "1"
     after = run([str(BIKESHARE), "--out", str(tmp_path / "after")], server_env)
     assert after.returncode == 0 and len(served(server_env)) == 2
