@@ -315,6 +315,7 @@ class _Hangup:
     def __init__(self, conn: socket.socket) -> None:
         self.conn = conn
         self.done = threading.Event()
+        self.wake = os.pipe()  # written when the command ends: the watch stops at once
         self.thread = threading.Thread(target=self._watch, daemon=True)
 
     def __enter__(self) -> None:
@@ -322,14 +323,17 @@ class _Hangup:
 
     def __exit__(self, *_exc: object) -> None:
         self.done.set()
+        os.write(self.wake[1], b"x")
         self.thread.join()
+        for fd in self.wake:
+            os.close(fd)
 
     def _watch(self) -> None:
         if hasattr(signal, "pthread_sigmask"):  # the SIGINT is for the main thread
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         while not self.done.is_set():
-            ready, _, _ = select.select([self.conn], [], [], 0.2)
-            if not ready or self.done.is_set():
+            ready, _, _ = select.select([self.conn, self.wake[0]], [], [])
+            if self.done.is_set() or self.conn not in ready:
                 continue
             try:
                 gone = not self.conn.recv(1, socket.MSG_PEEK)
