@@ -158,18 +158,15 @@ class _Server:
         self.sessions: dict[Any, Any] = {}
 
     def handle(self, conn: socket.socket) -> str | None:
+        """Take one connection: ``"stop"``, ``"ran"`` (a command ran), or None (nothing ran
+        here: refused, handed back, or a peer that went away)."""
         messages = launch.Messages(conn)
         conn.settimeout(10)  # a connection that never says anything holds nobody up
         try:
             request, _ = messages.next()
-        except (OSError, EOFError, ValueError):
-            return None
-        fds: list[int] = []
-        try:
             why = self._refusal(conn, request)
             if why:
-                self.log.write(f"left to the command itself: {why}")
-                launch.send_message(conn, {"refused": why})
+                self._refuse(conn, why)
                 return None
             if request.get("stop"):
                 try:
@@ -179,31 +176,41 @@ class _Server:
                 return "stop"
             launch.send_message(conn, {"pid": os.getpid()})
             go, fds = messages.next(max_fds=3)
-            conn.settimeout(None)
+        except (OSError, EOFError, ValueError):  # gave up waiting, or killed
+            self.log.write("a command went away before it ran")
+            return None
+        conn.settimeout(None)
+        try:
             if not isinstance(go, dict) or not go.get("go"):
                 return None
             if len(fds) != 3:  # its files did not all arrive (this process's file limit?)
-                self.log.write("left to the command itself: its standard files did not arrive")
-                launch.send_message(conn, {"refused": "no standard files"})
+                self._refuse(conn, "its standard files did not arrive")
                 return None
-            t0 = time.perf_counter()
-            try:
-                saved = _Setting.enter(request, fds)
-            except OSError as exc:  # its folder is not there for this process: run it there
-                self.log.write(f"left to the command itself: {exc}")
-                launch.send_message(conn, {"refused": str(exc)})
-                return None
-            try:
-                with _Hangup(conn):
-                    code = self._status(request["argv"])
-            finally:
-                saved.leave()
-        except (OSError, EOFError, ValueError):  # the command gave up waiting, or was killed
-            self.log.write("a command went away before it ran")
+            return self._command(conn, request, fds)
+        except OSError:  # killed meanwhile
             return None
         finally:
             for fd in fds:
                 os.close(fd)
+
+    def _refuse(self, conn: socket.socket, why: str) -> None:
+        self.log.write(f"left to the command itself: {why}")
+        launch.send_message(conn, {"refused": why})
+
+    def _command(self, conn: socket.socket, request: dict[str, Any],
+                 fds: list[int]) -> str | None:
+        """Run the command in the sender's setting; tell it the status."""
+        t0 = time.perf_counter()
+        try:
+            saved = _Setting.enter(request, fds)
+        except OSError as exc:  # its folder is not there for this process: run it there
+            self._refuse(conn, str(exc))
+            return None
+        try:
+            with _Hangup(conn):
+                code = self._status(request["argv"])
+        finally:
+            saved.leave()
         shown = " ".join(a.replace("\\", "\\\\").replace("\n", "\\n") for a in request["argv"])
         self.log.write(f"{code} {time.perf_counter() - t0:.3f} s {request['cwd']}: {shown}")
         try:
