@@ -188,10 +188,11 @@ def main(argv: list[str] | None = None, sessions: dict | None = None) -> int:
 
 
 def run_build(session: BuildSession, request: BuildRequest, debug: bool = False,
-              watching: bool = False, summary: bool = True) -> tuple[int, BuildResult | None]:
+              watching: bool = False, in_batch: bool = False) -> tuple[int, BuildResult | None]:
     """One build with its report: the exit status, and the result when it built. With
     ``debug`` a failure shows its traceback (raised, or printed when ``watching``: the loop
-    goes on). ``summary``: end with the "built N decks" line (a batch prints its own)."""
+    goes on). ``in_batch``: one article of a batch, which prints its own total and stops
+    whole on an interrupt."""
     t0 = time.perf_counter()
     try:
         result = session.build(request)
@@ -201,7 +202,7 @@ def run_build(session: BuildSession, request: BuildRequest, debug: bool = False,
             raise
         return 2, None
     except KeyboardInterrupt:
-        if watching or not summary:  # --watch, a batch: the whole command stops
+        if watching or in_batch:  # the whole command stops
             raise
         print("interrupted; nothing was written", file=sys.stderr)
         return 1, None
@@ -227,7 +228,7 @@ def run_build(session: BuildSession, request: BuildRequest, debug: bool = False,
         else:
             print(f"{d.path}: {d.slides} slides, {d.claims} claims, {d.seconds:.2f} s")
     n = len(result.decks)
-    if summary:
+    if not in_batch:
         print(f"built {n} deck{'s' if n != 1 else ''} in {time.perf_counter() - t0:.2f} s")
     return 0, result
 
@@ -444,7 +445,7 @@ def _batch_job(session: BuildSession, request: BuildRequest) -> tuple[int, int, 
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status, result = run_build(session, request, summary=False)
+        status, result = run_build(session, request, in_batch=True)
     return status, len(result.decks) if result else 0, out.getvalue(), err.getvalue()
 
 

@@ -34,10 +34,6 @@ def replace(value, /, **changes):
     return dataclasses.replace(value, **changes)
 
 
-def fields(value) -> tuple:
-    """The fields of a model value (each with its ``name``)."""
-    return msgspec.structs.fields(value)
-
 EMU_PER_PT = m.EMU_PER_PT
 PARA_SPACE_PT = 6  # space before each paragraph after the first
 BULLET_INDENT_EMU = 228600  # hanging indent of a level-0 bullet
@@ -412,7 +408,8 @@ def _named(slide: m.Slide) -> m.Slide:
     """Every frame named for its slide and role (the model field it fills): the identity by
     which ``--merge`` finds it again in a deck edited by hand."""
     named = {f.name: replace(value, name=shape_name(slide.key, slide.part, f.name))
-             for f in fields(slide) if isinstance(value := getattr(slide, f.name), _FRAMES)}
+             for f in msgspec.structs.fields(slide)
+             if isinstance(value := getattr(slide, f.name), _FRAMES)}
     return replace(slide, **named)
 
 

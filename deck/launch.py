@@ -55,11 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command: served where a server for this code answers, else here (and then a
     server is started for the next command)."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    where, status = socket_path(), None
+    fp = fingerprint() if enabled() else ""  # once per command: it reads the package folder
+    where, status = socket_path(fp), None
     if argv == ["--stop-server"]:
-        return stop_server(where)
+        return stop_server(where, fp)
     if where is not None:
-        status = _served(where, argv)
+        status = _served(where, argv, fp)
         if isinstance(status, int):
             return status
     from .cli import main as run_here
@@ -93,11 +94,12 @@ def server_folder() -> str:
     return os.path.join(base, "deck", "server")
 
 
-def socket_path() -> str | None:
-    """The socket of the server for this code, or None where there is to be no server."""
+def socket_path(fp: str | None = None) -> str | None:
+    """The socket of the server for this code (``fp``: its :func:`fingerprint`, if known),
+    or None where there is to be no server."""
     if not enabled():
         return None
-    path = os.path.join(server_folder(), f"{_digest(fingerprint())}.sock")
+    path = os.path.join(server_folder(), f"{_digest(fp or fingerprint())}.sock")
     return path if len(os.fsencode(path)) < 100 else None  # sun_path holds 104-108 bytes
 
 
@@ -238,7 +240,7 @@ def connect(path: str) -> socket.socket | None:
     return sock
 
 
-def _served(path: str, argv: list[str]) -> int | str | None:
+def _served(path: str, argv: list[str], fp: str) -> int | str | None:
     """The status of the command as the server ran it; ``"refused"`` if a server answered
     but left the command to this process, ``"busy"`` if it did not take it up in time; None
     if no server answered.
@@ -258,7 +260,7 @@ def _served(path: str, argv: list[str]) -> int | str | None:
         os.umask(mask)
         try:
             request = {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ),
-                       "umask": mask, "limits": limits(), "fingerprint": fingerprint(),
+                       "umask": mask, "limits": limits(), "fingerprint": fp,
                        "world": world(),
                        "streams": streams(),  # -u and PYTHONUNBUFFERED write through
                        "unbuffered": bool(getattr(sys.stdout, "write_through", False))}
@@ -327,7 +329,7 @@ def start_server(path: str) -> None:
         pass
 
 
-def stop_server(path: str | None) -> int:
+def stop_server(path: str | None, fp: str) -> int:
     """``--stop-server``: ask this code's server to exit."""
     try:
         sock = connect(path) if path else None
@@ -339,7 +341,7 @@ def stop_server(path: str | None) -> int:
         return 0
     with sock:
         try:
-            send_message(sock, {"stop": True, "fingerprint": fingerprint()})
+            send_message(sock, {"stop": True, "fingerprint": fp})
             Messages(sock).next()
         except TimeoutError:  # it reads the request once its command has ended
             print(f"the build server ({path}) is running a command; it stops once that ends")

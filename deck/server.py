@@ -15,6 +15,7 @@ import os
 import select
 import signal
 import socket
+import struct
 import sys
 import threading
 import time
@@ -223,8 +224,6 @@ class _Server:
         if not isinstance(request, dict):
             return "not a request"
         if hasattr(socket, "SO_PEERCRED"):
-            import struct
-
             creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
                                     struct.calcsize("3i"))
             if struct.unpack("3i", creds)[1] != os.getuid():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import types
 import typing
 from pathlib import Path
@@ -27,15 +26,21 @@ MAX_SOURCE_CHARS = 4_000_000
 
 try:
     from yaml.cyaml import CParser as _CParser
-except ImportError:  # PyYAML built without libyaml: its own reader, scanner and parser
+except ImportError:  # PyYAML built without libyaml
     _CParser = None
 
 
-class _Parser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
+class _PyParser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
+    """PyYAML's own reader, scanner and parser."""
+
     def __init__(self, stream: str) -> None:
         yaml.reader.Reader.__init__(self, stream)
         yaml.scanner.Scanner.__init__(self)
         yaml.parser.Parser.__init__(self)
+
+
+#: what the composer that checks as it goes reads events from: libyaml where available
+_PARSER = _CParser or _PyParser
 
 
 class _LimitExceeded(yaml.MarkedYAMLError):
@@ -114,13 +119,13 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 
 class _Bounds:
-    """The limits checked over a composed document, in document order, as
-    :class:`_BoundedComposer` checks them while composing: for libyaml's composer, which
-    shares an aliased node between the places naming it and itself refuses nesting past 1,000
-    levels. Each node is walked once; an alias counts as its node's totals."""
+    """Whether a document composed by libyaml (which shares an aliased node between the
+    places naming it) passes the limits :class:`_BoundedComposer` checks while composing.
+    Each node is walked once; an alias counts as its node's totals. It only finds that a
+    limit is passed: :func:`read_yaml` then reads the document again with the composer that
+    checks as it goes, for the message and its line."""
 
-    def __init__(self, source: str) -> None:
-        self.source = source
+    def __init__(self) -> None:
         self.nodes = self.chars = 0
         self.totals: dict[int, tuple[int, int, int]] = {}  # id(node): nodes, chars, height
         self.open: set[int] = set()
@@ -129,9 +134,7 @@ class _Bounds:
         """Charge ``node`` (``depth`` levels down) and what it holds; return its height."""
         key = id(node)
         if key in self.open:
-            raise _LimitExceeded(None, None, f"recursive alias *{self._anchor(node)} (it "
-                                 "names a node that contains it); expected an alias to a "
-                                 "finished node", node.start_mark)
+            raise _LimitExceeded(None, None, "recursive alias", node.start_mark)
         if key in self.totals:  # an alias: the whole subtree again, never walked again
             nodes, chars, height = self.totals[key]
             self.charge(nodes, chars, depth - 1 + height, node.start_mark)
@@ -147,26 +150,20 @@ class _Bounds:
         self.totals[key] = (self.nodes - nodes, self.chars - chars, height)
         return height
 
-    def _anchor(self, node: yaml.Node) -> str:
-        found = _ANCHOR.match(self.source, node.start_mark.index)
-        return found.group(1) if found else "(anchor)"
-
     def charge(self, nodes: int, chars: int, depth: int, mark: Any) -> None:
         self.nodes += nodes
         self.chars += chars
         _check_limits(self.nodes, self.chars, depth, mark)
 
 
-_ANCHOR = re.compile(r"&([^\s,\[\]{}]+)")
-
-
-class _Loader(_BoundedComposer, _Parser, yaml.constructor.SafeConstructor,  # type: ignore[misc]
+class _Loader(_BoundedComposer, _PARSER, yaml.constructor.SafeConstructor,  # type: ignore[misc]
               yaml.resolver.Resolver):
-    """PyYAML's own parser, the bounded composer, PyYAML's safe constructor: where PyYAML
-    was built without libyaml."""
+    """libyaml's parser where available (else PyYAML's own), the composer that checks the
+    limits as it goes, PyYAML's safe constructor: the whole reading where PyYAML was built
+    without libyaml, and the second reading of a document :class:`_CLoader` found at fault."""
 
     def __init__(self, stream: str) -> None:
-        _Parser.__init__(self, stream)
+        _PARSER.__init__(self, stream)
         _BoundedComposer.__init__(self)
         yaml.constructor.SafeConstructor.__init__(self)
         yaml.resolver.Resolver.__init__(self)
@@ -195,21 +192,6 @@ if _CParser is not None:
 
     _CLoader.add_constructor("tag:yaml.org,2002:str", _CLoader.construct_text)
 
-    class _EventLoader(_BoundedComposer, _CParser,  # type: ignore[misc]
-                       yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
-        """libyaml's parser, the bounded composer in Python, PyYAML's safe constructor: read
-        again where :class:`_CLoader` found a fault, for the message."""
-
-        def __init__(self, stream: str) -> None:
-            _CParser.__init__(self, stream)
-            _BoundedComposer.__init__(self)
-            yaml.constructor.SafeConstructor.__init__(self)
-            yaml.resolver.Resolver.__init__(self)
-
-        construct_text = _Loader.construct_text
-
-    _EventLoader.add_constructor("tag:yaml.org,2002:str", _EventLoader.construct_text)
-
 
 def read_yaml(source: str, shown: str, diags: Diagnostics,
               literals: dict[tuple, str] | None = None) -> tuple[Any, dict[tuple, int]]:
@@ -234,7 +216,7 @@ def read_yaml(source: str, shown: str, diags: Diagnostics,
             # libyaml composes first and the limits are checked after: an alias is then
             # found at its anchor, and a composer error lacks the anchor's name. The composer
             # that checks as it goes says where and what, as it always did
-            return _load(_EventLoader, source, shown, diags, literals)
+            return _load(_Loader, source, shown, diags, literals)
         diags.extend(found)
         return raw, lines
     except _LimitExceeded as exc:
@@ -266,7 +248,7 @@ def _load(loader_class: type, source: str, shown: str, diags: Diagnostics,
     try:
         node = loader.get_single_node()
         if node is not None and loader_class is _CLoader:
-            _Bounds(source).visit(node, 1)
+            _Bounds().visit(node, 1)
         lines: dict[tuple, int] = {}
         if node is not None:
             # before constructing: construction merges '<<' keys into the node itself

@@ -391,8 +391,8 @@ _BOMB = "\n".join(["bomb:", "  l0: &l0 [" + ", ".join(["lol"] * 9) + "]"] + [
 def test_libyaml_and_pure_python_composers_agree(monkeypatch, bad, first):
     """libyaml composes and the limits are checked afterwards, and a document it finds at
     fault is read again by the composer that checks as it goes, for the message; without
-    libyaml PyYAML's own composer does it all: same data, lines, duplicate keys, refusals
-    and messages either way."""
+    libyaml's composer (``_CParser`` None) that composer does it all: same data, lines,
+    duplicate keys, refusals and messages either way."""
     from deck import yamlsrc
     from deck.diagnostics import Diagnostics
 
