@@ -57,6 +57,30 @@ def servable(argv: object) -> bool:
         return True
 
 
+def warm(argv: list[str], sessions: dict) -> str:
+    """Fill the build server's ``sessions`` with the build ``argv`` asks for, saving nothing:
+    what it says it did (a line of its log). Only a plain build of one article is worth it
+    (the edit-and-rebuild loop); anything else, or input that does not parse or load, warms
+    nothing and is no error here (the command that asks for it again is told)."""
+    try:
+        args = parse_args(argv, _QuietParser)
+    except (_Unparsable, SystemExit):
+        return "nothing to warm up: the arguments do not parse"
+    if (args.init or args.article or args.diff or args.layouts or args.watch
+            or args.stop_server):
+        return "nothing to warm up: not a build"
+    datas = data_files(args.data)
+    if isinstance(datas, UserError) or len(datas) != 1:
+        return "nothing to warm up: not one article"
+    try:
+        new_session(args, sessions).prepare(request_from(args, datas[0], jobs=1))
+    except UserError:  # bad input: what loaded is warm still
+        return f"warm-up stopped by problems in the input of {datas[0]}"
+    except Exception as exc:  # noqa: BLE001  (the command asking for it meets it again)
+        return f"warm-up failed: {type(exc).__name__}: {exc}"
+    return f"warmed up with {datas[0]}"
+
+
 def parse_args(argv: list[str] | None,
                parser_class: type[_Parser] = _Parser) -> argparse.Namespace:
     parser = parser_class(

@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
 
     code = run_here(argv)
     if where is not None and status is None:  # no server answered: start one for next time
-        start_server(where)
+        start_server(where, argv)
     # what is left is the interpreter's exit, whose last garbage collection walks every object
     # the build made, to free them a moment before the process ends anyway: ~0.09 s of a
     # 0.75 s build. Frozen objects are not walked (nor freed: the process is ending)
@@ -311,8 +311,10 @@ def _wait(messages: Messages, pid: int, path: str) -> int | str:
     return 1
 
 
-def start_server(path: str) -> None:
-    """Start a server for this code in the background, detached from this terminal."""
+def start_server(path: str, argv: list[str] | None = None) -> None:
+    """Start a server for this code in the background, detached from this terminal; given
+    the command that starts it (``argv``, run in this folder), the server builds that in
+    memory first, so that the same command after an edit finds it warm."""
     if not private_folder(os.path.dirname(path), create=True):
         return
     import subprocess
@@ -322,7 +324,11 @@ def start_server(path: str) -> None:
     env[_PYTHONPATH] = env.get("PYTHONPATH", "")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     try:
-        subprocess.Popen([sys.executable, "-m", "deck.server", path], cwd="/", env=env,
+        warm = [] if argv is None else [os.getcwd(), json.dumps(argv)]
+    except OSError:  # this folder is gone: nothing to warm up with
+        warm = []
+    try:
+        subprocess.Popen([sys.executable, "-m", "deck.server", path, *warm], cwd="/", env=env,
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
     except OSError:

@@ -50,14 +50,36 @@ def main(argv: list[str] | None = None) -> int:
     own = os.stat(path).st_ino
     signal.signal(signal.SIGTERM, _stop)
     log.write(f"started, pid {os.getpid()}, serving {path}")
+    server = _Server(cli.main, cli.servable, code, log)
     try:
-        _loop(listener, path, own, idle, _Server(cli.main, cli.servable, code, log))
+        if len(argv) == 3:  # the command that started it: built in memory while it listens
+            log.write(_warm(argv[1], argv[2], server.sessions, cli.warm))
+        log.write("ready")
+        _loop(listener, path, own, idle, server)
     except _Stop:
         log.write("stopped by SIGTERM")
     finally:
         listener.close()
         _remove(path, own)
     return 0
+
+
+def _warm(folder: str, argv_json: str, sessions: dict, warm: Callable[..., str]) -> str:
+    """The build of the command that started the server, made in memory in that command's
+    folder (commands arriving meanwhile wait, as for any command)."""
+    import json
+
+    t0 = time.perf_counter()
+    try:
+        argv = json.loads(argv_json)
+        os.chdir(folder)
+    except (ValueError, OSError) as exc:
+        return f"nothing to warm up: {exc}"
+    try:
+        said = warm(argv, sessions)
+    finally:
+        os.chdir("/")
+    return f"{said} ({time.perf_counter() - t0:.3f} s)"
 
 
 def _stop(_signum: int, _frame: object) -> None:

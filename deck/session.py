@@ -239,6 +239,15 @@ class BuildSession:
         return BuildResult(tuple(decks), inputs.warnings + inputs.notes + self._font_notes(inputs),
                            saved.backups, finished=saved.finished)
 
+    def prepare(self, request: BuildRequest) -> None:
+        """Build ``request``'s decks in memory only, in this process, so that this session's
+        memo holds them: nothing is saved, and bad input raises as :meth:`build` does. The
+        build server does this with the build that started it, so that the next command
+        (the same build after an edit) finds its outlines, slides and checks ready."""
+        inputs = self.read_inputs(request)
+        for lang in inputs.langs:
+            self._language(inputs, lang, request)
+
     def _font_notes(self, inputs: _Inputs) -> tuple[Diagnostic, ...]:
         """A note per font of this build's template measured with a stand-in (the session
         remembers those of every template it has measured: a batch, --watch, the server)."""
@@ -275,17 +284,17 @@ class BuildSession:
         found fine before on that template are not checked again."""
         from .check import LayoutError, check_deck
 
+        digest, slides = written or ("", ())
+
         def run() -> tuple[str, ...]:
-            digest, slides = written or ("", ())
             fine = frozenset(n for n, slide in enumerate(slides, start=1)
                              if self._slides_fine.peek((digest, slide)))
-            found = tuple(check_deck(data, self.fonts, skip=fine))
-            if not found:
-                for slide in slides:
-                    self._slides_fine.put((digest, slide), True)
-            return found
+            return tuple(check_deck(data, self.fonts, skip=fine))
 
         problems = self._checked.get(hashlib.sha256(data).digest(), run)
+        if not problems:  # found fine now, or before (in the cache): each slide is
+            for slide in slides:
+                self._slides_fine.put((digest, slide), True)
         if problems:
             raise LayoutError(f"{name}: {problems[0]}" + (
                 f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))

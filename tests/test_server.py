@@ -69,10 +69,17 @@ def wait_for_server(env: dict[str, str], present: bool = True, seconds: float = 
             up = False
         finally:
             sock.close()
-        if up == present:
+        if up == present and (not present or _ready(env)):
             return
         time.sleep(0.05)
     raise AssertionError(f"server {'not up' if present else 'still up'} after {seconds} s")
+
+
+def _ready(env: dict[str, str]) -> bool:
+    """Whether the newest server's log says it is ready (its warm-up over)."""
+    log = Path(env["DECK_SERVER_DIR"], "server.log")
+    text = log.read_text() if log.exists() else ""
+    return " ready\n" in text[text.rfind(" started, pid "):]
 
 
 def served(env: dict[str, str]) -> list[str]:
@@ -123,6 +130,16 @@ def test_a_served_rebuild_gives_the_same_bytes_output_and_status(server_env, art
         return [line.split(":")[1].rsplit(",", 1)[0] for line in out.splitlines()[:-1]]
 
     assert report(again.stdout) == report(here.stdout) == [" 7 slides, 6 claims"]
+
+
+def test_a_server_warms_up_with_the_build_that_started_it(server_env, article, tmp_path):
+    run([str(article), "--out", str(tmp_path / "out")], server_env)
+    wait_for_server(server_env)
+    log = Path(server_env["DECK_SERVER_DIR"], "server.log").read_text().splitlines()
+    said = [line.split(" ", 2)[2] for line in log]
+    assert said[1].startswith(f"warmed up with {article} (") and said[2] == "ready"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.suffix == ".pptx") == [
+        "bikeshare.en.pptx"]  # the first command's deck, and nothing written by the warm-up
 
 
 def test_bad_input_served_fails_as_it_does_in_its_own_process(server_env, article, tmp_path):

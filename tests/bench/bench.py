@@ -511,10 +511,12 @@ def wait_for_server(env: dict[str, str], seconds: float = 30) -> bool:
     background after the command that found none)."""
     code = ("import sys; from deck import launch; p = launch.socket_path(); "
             "sys.exit(0 if p and launch.connect(p) else 1)")
+    log = Path(env.get("DECK_SERVER_DIR") or ".", "server.log")
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if subprocess.run([sys.executable, "-c", code], env=env).returncode == 0:
-            return True
+            if log.exists() and " ready\n" in log.read_text():  # its warm-up over
+                return True
         time.sleep(0.1)
     return False
 
