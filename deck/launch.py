@@ -33,12 +33,15 @@ interpreter's start-up and little else.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 import signal
 import socket
 import struct
 import sys
+from collections.abc import Iterator
 
 IDLE_SECONDS = 900
 _PYTHONPATH = "DECK_SERVER_PYTHONPATH"  # the PYTHONPATH of the command that started a server
@@ -63,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         status = _served(where, argv, fp)
         if isinstance(status, int):
             return status
-    from .cli import main as run_here
+    with imports_frozen():
+        from .cli import main as run_here
 
     code = run_here(argv)
     if where is not None and status is None:  # no server answered: start one for next time
@@ -71,10 +75,27 @@ def main(argv: list[str] | None = None) -> int:
     # what is left is the interpreter's exit, whose last garbage collection walks every object
     # the build made, to free them a moment before the process ends anyway: ~0.09 s of a
     # 0.75 s build. Frozen objects are not walked (nor freed: the process is ending)
-    import gc
-
     gc.freeze()
     return code
+
+
+@contextlib.contextmanager
+def imports_frozen() -> Iterator[None]:
+    """Import the package's modules in the body, with the garbage collector off; then what
+    they made is frozen: never walked by the collector again, in this process or the workers
+    it forks.
+
+    Importing the package and its libraries makes some 90,000 objects the collector tracks,
+    all living as long as the process. With the collector on, it walked the young ones every
+    700 new objects and all of them every so often, during the imports and the build after
+    them: 0.61 -> 0.585 s for a cold build of both bundled decks (the few cycles the imports
+    leave stay: no change in peak memory measured)."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 def enabled() -> bool:

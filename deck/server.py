@@ -40,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     if not launch.private_folder(folder):  # made by the command that started this one;
         return 2  # gone since (a test's folder removed): nobody would ever connect
     code = launch.fingerprint()  # before importing: an edit made meanwhile is seen as one
-    from . import check, cli, writer  # noqa: F401  (everything a build imports, once)
+    with launch.imports_frozen():
+        from . import check, cli, writer  # noqa: F401  (everything a build imports, once)
 
     log = _Log(os.path.join(folder, "server.log"))
     listener = _listen(path)
