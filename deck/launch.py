@@ -45,6 +45,7 @@ from collections.abc import Iterator
 
 IDLE_SECONDS = 900
 _PYTHONPATH = "DECK_SERVER_PYTHONPATH"  # the PYTHONPATH of the command that started a server
+WARM = "DECK_SERVER_WARM"  # that command's folder and arguments: what the server warms up with
 #: how long a command waits for the server to take it up; past that the server is busy with
 #: another command (a long batch, a preview) and this one runs in its own process instead
 BUSY_SECONDS = 1.0
@@ -344,12 +345,14 @@ def start_server(path: str, argv: list[str] | None = None) -> None:
     env = dict(os.environ)
     env[_PYTHONPATH] = env.get("PYTHONPATH", "")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    try:
-        warm = [] if argv is None else [os.getcwd(), json.dumps(argv)]
+    env.pop(WARM, None)
+    try:  # in its environment, not its arguments: a process list shows those to everyone
+        if argv is not None:
+            env[WARM] = json.dumps([os.getcwd(), argv])
     except OSError:  # this folder is gone: nothing to warm up with
-        warm = []
+        pass
     try:
-        subprocess.Popen([sys.executable, "-m", "deck.server", path, *warm], cwd="/", env=env,
+        subprocess.Popen([sys.executable, "-m", "deck.server", path], cwd="/", env=env,
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
     except OSError:

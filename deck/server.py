@@ -53,8 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     log.write(f"started, pid {os.getpid()}, serving {path}")
     server = _Server(cli.main, cli.servable, code, log)
     try:
-        if len(argv) == 3:  # the command that started it: built in memory while it listens
-            log.write(_warm(argv[1], argv[2], server.sessions, cli.warm))
+        started_by = os.environ.pop(launch.WARM, None)
+        if started_by:  # the command that started it: built in memory while it listens
+            log.write(_warm(started_by, server.sessions, cli.warm))
         log.write("ready")
         _loop(listener, path, own, idle, server)
     except _Stop:
@@ -65,16 +66,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _warm(folder: str, argv_json: str, sessions: dict, warm: Callable[..., str]) -> str:
-    """The build of the command that started the server, made in memory in that command's
-    folder (commands arriving meanwhile wait, as for any command)."""
+def _warm(started_by: str, sessions: dict, warm: Callable[..., str]) -> str:
+    """The build of the command that started the server (``started_by``: its folder and
+    arguments, as JSON), made in memory in that folder (commands arriving meanwhile wait, as
+    for any command)."""
     import json
 
     t0 = time.perf_counter()
     try:
-        argv = json.loads(argv_json)
+        folder, argv = json.loads(started_by)
         os.chdir(folder)
-    except (ValueError, OSError) as exc:
+    except (ValueError, TypeError, OSError) as exc:
         return f"nothing to warm up: {exc}"
     try:
         said = warm(argv, sessions)

@@ -241,12 +241,15 @@ class BuildSession:
 
     def prepare(self, request: BuildRequest) -> None:
         """Build ``request``'s decks in memory only, in this process, so that this session's
-        memo holds them: nothing is saved, and bad input raises as :meth:`build` does. The
-        build server does this with the build that started it, so that the next command
-        (the same build after an edit) finds its outlines, slides and checks ready."""
+        memo holds them: nothing is saved; bad input raises :class:`UserError` (once the
+        languages before it are built). The build server does this with the build that
+        started it, so that the next command (the same build after an edit) finds its
+        outlines, slides and checks ready."""
         inputs = self.read_inputs(request)
         for lang in inputs.langs:
-            self._language(inputs, lang, request)
+            made = self._language(inputs, lang, request)
+            if isinstance(made, list):
+                raise UserError(made)
 
     def _font_notes(self, inputs: _Inputs) -> tuple[Diagnostic, ...]:
         """A note per font of this build's template measured with a stand-in (the session

@@ -140,6 +140,10 @@ def test_a_server_warms_up_with_the_build_that_started_it(server_env, article, t
     assert said[1].startswith(f"warmed up with {article} (") and said[2] == "ready"
     assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.suffix == ".pptx") == [
         "bikeshare.en.pptx"]  # the first command's deck, and nothing written by the warm-up
+    pid = said[0].split("started, pid ")[1].split(",")[0]
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if cmdline.exists():  # what it was started with is not for the process list to show
+        assert str(article).encode() not in cmdline.read_bytes()
 
 
 def test_bad_input_served_fails_as_it_does_in_its_own_process(server_env, article, tmp_path):
