@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+import msgspec
+
 from . import l10n
 from .data import FIG_REF, FigureValue, LoadedBriefing, Section
 from .l10n import Labels, Numbers, fill
@@ -124,7 +126,7 @@ def briefing_context(loaded: LoadedBriefing, lang: str, labels: Labels,
     return {
         # the catalog as a read-only mapping of its texts: the Labels object is shared by
         # every build of the session, and a template must not be able to reach its class
-        "lang": lang, "L": MappingProxyType(dict(labels)),
+        "lang": lang, "L": MappingProxyType(msgspec.structs.asdict(labels)),
         "article": article_context(loaded, lang, labels),
         "claims": claims, "all_claims": list(claims.values()), "fig": figures, "deck": deck,
         "checks": [{"id": ch.id, "claim": ch.claim, "n": loaded.claim_numbers[ch.claim],

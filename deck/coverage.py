@@ -16,6 +16,7 @@ from .articletext import ArticleText, Block
 from .data import FIG_REF, LoadedBriefing
 from .diagnostics import Diagnostic
 from .quantities import DateMention, Quantity, find_dates, find_quantities
+from .schema import dump
 from .yamlsrc import field_name
 
 #: a claim copies the article when it shares this many characters in a row with it
@@ -111,7 +112,7 @@ def _copies(loaded: LoadedBriefing, article: ArticleText) -> list[Diagnostic]:
     """Claim texts sharing :data:`VERBATIM` characters in a row with the article."""
     source = _normalise(" ".join(b.text for b in article.blocks))
     windows = {source[i:i + VERBATIM] for i in range(len(source) - VERBATIM + 1)}
-    raw = loaded.briefing.model_dump(by_alias=True)
+    raw = dump(loaded.briefing)
     out = []
     for i, c in enumerate(loaded.briefing.claims):
         for key in ("text", "short"):

@@ -21,14 +21,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import msgspec
 from babel import Locale, UnknownLocaleError
 from PIL import Image, UnidentifiedImageError
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from .diagnostics import Diagnostic, Diagnostics, UserError
 from .files import Roots, read_bytes
 from .l10n import MAX_DIGITS, Numbers, digit_count, exact, places
 from .resources import assets_dir
+from .schema import Check as FieldCheck
+from .schema import Lax, Meta, Record, anchored, dump
 from .units import NOT_QUANTITIES, Qualifier, Unit
 from .yamlsrc import field_name, line_of, read_yaml_file, validate
 
@@ -74,34 +76,39 @@ def _in_years(day: dt.date) -> dt.date:
     return day
 
 
+def _moment(value: Any) -> dt.datetime | dt.date:
+    if not isinstance(value, dt.date):  # a datetime is a date too
+        raise TypeError(f"expected a date or a date and time, got {type(value).__name__}")
+    return _in_years(value)
+
+
 #: a reported number: finite and within :data:`MAX_FIGURE`
-FigureNumber = Annotated[float, AfterValidator(_figure_value)]
+FigureNumber = Annotated[float, FieldCheck(_figure_value)]
 #: a date of the article's world (:data:`YEARS`)
-Day = Annotated[dt.date, AfterValidator(_in_years)]
+Day = Annotated[dt.date, FieldCheck(_in_years)]
 #: a day, or a moment; a moment needs its time zone, as an offset or ``article.timezone``
 #: (without one, the deck's dates would depend on the machine: see :func:`_check_times`)
-Moment = Annotated[dt.datetime | dt.date, AfterValidator(_in_years)]
+Moment = Annotated[Any, Lax(dt.datetime | dt.date), FieldCheck(_moment)]
+ClaimId = Annotated[str, Meta(pattern=anchored(ID_CLAIM))]
+FigureId = Annotated[str, Meta(pattern=anchored(ID_FIGURE))]
+Decimals = Annotated[int, Meta(ge=0, le=6)]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Figure(_Model):
-    id: str = Field(pattern=ID_FIGURE)
+class Figure(Record, kw_only=True):
+    id: FigureId
     value: FigureNumber
     unit: Unit
     approx: bool = False
     qualifier: Qualifier | None = None  # at_least, more_than, under, at_most, about
-    decimals: int | None = Field(default=None, ge=0, le=6)  # default: as the value is written
+    decimals: Decimals | None = None  # default: as the value is written
     as_of: Day | None = None
     label: Text | None = None
 
 
-class Claim(_Model):
-    id: str = Field(pattern=ID_CLAIM)
+class Claim(Record, kw_only=True):
+    id: ClaimId
     place: Literal["headline", "subhead", "caption", "heading", "body"] = "body"
-    para: int | None = Field(default=None, ge=1)
+    para: Annotated[int, Meta(ge=1)] | None = None
     by: str
     kind: Literal["figure", "event", "analysis", "forecast", "analogy", "ranking", "attribution"]
     date: Day | None = None
@@ -111,42 +118,42 @@ class Claim(_Model):
     figures: list[Figure] = []
 
 
-class Derived(_Model):
-    id: str = Field(pattern=ID_FIGURE)
+class Derived(Record, kw_only=True):
+    id: FigureId
     op: Literal["ratio", "multiple", "change", "difference", "sum", "product"]
-    of: list[str] = Field(min_length=2)
+    of: Annotated[list[str], Meta(min_length=2)]
     unit: Unit
     reported: list[str] = []
     label: Text | None = None
-    decimals: int | None = Field(default=None, ge=0, le=6)
+    decimals: Decimals | None = None
 
 
-class Check(_Model):
-    id: str = Field(pattern=ID_CLAIM)
+class Check(Record, kw_only=True):
+    id: ClaimId
     claim: str
     source: Text
     text: Text
     figures: list[Figure] = []
 
 
-class ImageRef(_Model):
-    id: str = Field(pattern=ID_CLAIM)
-    path: str = Field(min_length=1)  # relative to the data file's folder, or under assets/
+class ImageRef(Record, kw_only=True):
+    id: ClaimId
+    path: Annotated[str, Meta(min_length=1)]  # relative to the data file's folder, or assets/
     alt: Text
     credit: Text | None = None
 
 
-class SummaryPoint(_Model):
+class SummaryPoint(Record, kw_only=True):
     text: Text
-    claims: list[str] = Field(min_length=1)
+    claims: Annotated[list[str], Meta(min_length=1)]
 
 
-class Section(_Model):
+class Section(Record, kw_only=True):
     """A slide of the default outline: a heading, its claims, and what to draw (figure ids)."""
 
-    key: str = Field(pattern=r"^[a-z0-9]+(?:[_-][a-z0-9]+)*$")
+    key: Annotated[str, Meta(pattern=anchored(r"^[a-z0-9]+(?:[_-][a-z0-9]+)*$"))]
     heading: Text | None = None  # default: deck.headings[key]
-    claims: list[str] = Field(min_length=1)
+    claims: Annotated[list[str], Meta(min_length=1)]
     chart: list[str] = []  # figure ids of one unit: a chart of them
     table: list[str] = []  # figure ids: a table of them
     image: str | None = None  # an image id: the picture beside the claims
@@ -156,7 +163,7 @@ class Section(_Model):
     notes: Text | None = None  # a first speaker-note line
 
 
-class DeckText(_Model):
+class DeckText(Record, kw_only=True):
     takeaway: Text
     headings: dict[str, Text] = {}
     summary: list[SummaryPoint] = []
@@ -165,7 +172,7 @@ class DeckText(_Model):
     words: dict[str, Text] = {}  # the article's own words for its outline (series, axes...)
 
 
-class Article(_Model):
+class Article(Record, kw_only=True):
     outlet: Text
     title: Text
     series: Text | None = None
@@ -177,22 +184,22 @@ class Article(_Model):
     url: str | None = None
 
 
-class Skipped(_Model):
+class Skipped(Record, kw_only=True):
     """A number of the article deliberately not made a figure (``--article`` coverage)."""
 
-    text: str = Field(min_length=1)  # as the article writes it, e.g. "2025.01.28."
-    reason: str = Field(min_length=1)
+    text: Annotated[str, Meta(min_length=1)]  # as the article writes it, e.g. "2025.01.28."
+    reason: Annotated[str, Meta(min_length=1)]
 
 
-class Briefing(_Model):
+class Briefing(Record, kw_only=True):
     """The validated data file. Built by :func:`load_briefing`, never by hand."""
 
-    schema_: int = Field(alias="schema")
-    languages: list[str] = Field(min_length=1)
-    template: str = Field(pattern=r"^[a-z0-9_-]+$")
+    schema_: int = msgspec.field(name="schema")
+    languages: Annotated[list[str], Meta(min_length=1)]
+    template: Annotated[str, Meta(pattern=anchored(r"^[a-z0-9_-]+$"))]
     article: Article
     sources: dict[str, Text]
-    claims: list[Claim] = Field(min_length=1)
+    claims: Annotated[list[Claim], Meta(min_length=1)]
     derived: list[Derived] = []
     checks: list[Check] = []
     images: list[ImageRef] = []
@@ -279,7 +286,7 @@ def _walk_strings(obj: Any, loc: tuple = (), keys: bool = False) -> Iterator[tup
 
 def _walk_texts(model: Any, loc: tuple = ()) -> Iterator[tuple[tuple, dict[str, str]]]:
     """Every translatable text in the model, with its location."""
-    if isinstance(model, BaseModel):
+    if isinstance(model, Record):
         for name, key, kind in _text_fields(type(model)):
             value = getattr(model, name)
             if kind == "text" and isinstance(value, dict):
@@ -287,7 +294,7 @@ def _walk_texts(model: Any, loc: tuple = ()) -> Iterator[tuple[tuple, dict[str, 
             elif kind == "texts" and isinstance(value, dict):
                 for k, v in value.items():
                     yield loc + (key, k), v
-            elif isinstance(value, BaseModel | list):
+            elif isinstance(value, Record | list):
                 yield from _walk_texts(value, loc + (key,))
     elif isinstance(model, list):
         for i, v in enumerate(model):
@@ -295,12 +302,13 @@ def _walk_texts(model: Any, loc: tuple = ()) -> Iterator[tuple[tuple, dict[str, 
 
 
 @functools.cache
-def _text_fields(model: type[BaseModel]) -> tuple[tuple[str, str, str], ...]:
-    """A model class's fields as (name, key as written, "text" | "texts" | "other"): a pure
-    function of the class, worked out once per class instead of at every model walked."""
-    return tuple((name, info.alias or name,
-                  "text" if _is_text(info) else "texts" if _is_text_dict(info) else "other")
-                 for name, info in model.model_fields.items())
+def _text_fields(model: type[Record]) -> tuple[tuple[str, str, str], ...]:
+    """A record class's fields as (name, key as written, "text" | "texts" | "other"): a pure
+    function of the class, worked out once per class instead of at every record walked."""
+    return tuple((info.name, info.encode_name,
+                  "text" if _has_marker(info.type) else "texts" if _is_text_dict(info.type)
+                  else "other")
+                 for info in msgspec.structs.fields(model))
 
 
 def _has_marker(ann: Any) -> bool:
@@ -310,12 +318,7 @@ def _has_marker(ann: Any) -> bool:
         and getattr(ann, "__origin__", None) is not dict
 
 
-def _is_text(info: Any) -> bool:
-    return "translatable" in info.metadata or _has_marker(info.annotation)
-
-
-def _is_text_dict(info: Any) -> bool:
-    ann = info.annotation
+def _is_text_dict(ann: Any) -> bool:
     args = getattr(ann, "__args__", ())
     return getattr(ann, "__origin__", None) is dict and len(args) == 2 and _has_marker(args[1])
 
@@ -570,7 +573,7 @@ def _check_languages(b: Briefing, path: str, line, diags: Diagnostics) -> None:
 
 
 def _dotted_named(loc: tuple, b: Briefing) -> str:
-    return field_name(loc, b.model_dump(by_alias=True))
+    return field_name(loc, dump(b))
 
 
 def _check_references(b: Briefing, path: str, line, raw: dict, diags: Diagnostics,

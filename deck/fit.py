@@ -93,7 +93,7 @@ class FitContext:
     def cache_key(self) -> tuple:
         """This context as plain values, the same in every process: what a cache kept across
         processes (:mod:`deck.cache`) keys fitted slides on."""
-        return (self.lang, self.labels.model_dump_json(), self.heading.identity,
+        return (self.lang, msgspec.json.encode(self.labels), self.heading.identity,
                 self.body.identity, self.sizes, self.rtl)
 
     def direction(self, align: str | None = None) -> dict:

@@ -16,15 +16,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-import pydantic
+import msgspec
 from babel import Locale
 from babel.core import get_global
 from babel.dates import format_date, format_datetime, format_skeleton
 from babel.numbers import format_decimal
-from pydantic import BaseModel, ConfigDict
 
 from .diagnostics import Diagnostic, Diagnostics, UserError
 from .resources import labels_dir
+from .schema import Record
 from .units import QUALIFIERS, UNITS, WORDS_FOR_LARGE
 from .yamlsrc import line_of, read_yaml, read_yaml_file, validate
 
@@ -156,11 +156,7 @@ def _unquote(text: str) -> str:
 # the label catalog
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Plural(_Frozen):
+class Plural(Record, kw_only=True):
     """A word pattern by CLDR plural (or, for ranks, ordinal) category; ``other`` is required,
     and a plain string is ``other`` alone.
 
@@ -175,10 +171,9 @@ class Plural(_Frozen):
     many: str | None = None
     other: str
 
-    @pydantic.model_validator(mode="before")
     @classmethod
-    def _one_form(cls, value: Any) -> Any:
-        return {"other": value} if isinstance(value, str) else value
+    def before(cls, raw: Any) -> Any:
+        return {"other": raw} if isinstance(raw, str) else raw
 
     def pick(self, category: str) -> str:
         return getattr(self, category, None) or self.other
@@ -187,14 +182,14 @@ class Plural(_Frozen):
 Pattern = Plural
 
 #: one word pattern per unit (``{n} people``, ``USD {n}``), with ``{n}`` for the number
-Units = pydantic.create_model(  # type: ignore[call-overload]
-    "Units", __base__=_Frozen, **{u: (Pattern, ...) for u in UNITS})
+Units = msgspec.defstruct("Units", [(u, Pattern) for u in UNITS], bases=(Record,),
+                          kw_only=True, module=__name__)
 #: a figure's hedge or bound around its text: ``about {n}``, ``{n} 이상``
-Hedges = pydantic.create_model(  # type: ignore[call-overload]
-    "Hedges", __base__=_Frozen, **{q: (str, ...) for q in QUALIFIERS})
+Hedges = msgspec.defstruct("Hedges", [(q, str) for q in QUALIFIERS], bases=(Record,),
+                           kw_only=True, module=__name__)
 
 
-class Labels(_Frozen):
+class Labels(Record, kw_only=True):
     """A label catalog (``templates/labels/<lang>.yaml``): the generic words of a deck, the
     words of its numbers (``units``, ``hedges``) and the headings of the default outline.
 

@@ -15,12 +15,12 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
 from lxml import etree
 from PIL import Image
 from pptx import Presentation
 from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.oxml.ns import qn
-from pydantic import BaseModel, ConfigDict, create_model
 
 from . import colors, ooxml
 from . import model as m
@@ -28,20 +28,19 @@ from .diagnostics import Diagnostic, Diagnostics, UserError
 from .files import Roots, read_bytes, read_text
 from .outline import LAYOUTS
 from .output import pack_parts
+from .schema import Record, dump
 from .yamlsrc import line_of, read_yaml, validate
 
 _DEFAULT_INSETS = m.Insets(91440, 45720, 91440, 45720)
 
 
 #: The template layout that serves each logical layout of an outline (one field per layout).
-LayoutNames = create_model("LayoutNames", __config__=ConfigDict(extra="forbid", frozen=True),
-                           **{name: (str, ...) for name in LAYOUTS})
+LayoutNames = msgspec.defstruct("LayoutNames", [(name, str) for name in LAYOUTS],
+                                bases=(Record,), kw_only=True, module=__name__)
 
 
-class Mapping(BaseModel):
+class Mapping(Record, kw_only=True):
     """A template's mapping file (``<template>.yaml``)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     layouts: LayoutNames  # type: ignore[valid-type]
 
@@ -140,7 +139,7 @@ def read_template(path: Path | TemplateSources, roots: Roots | None = None) -> T
     mapping, lines = (None, {})
     if sources.mapping is not None:
         names, lines = read_mapping(mapping_path(path), sources.mapping)
-        mapping = names.model_dump()
+        mapping = dump(names)
     masters = list(prs.slide_masters)
     layouts = tuple(_layout_info(layout, i, j) for i, master in enumerate(masters)
                     for j, layout in enumerate(master.slide_layouts))
@@ -182,7 +181,7 @@ def _refuse_zip_bomb(path: Path, data: bytes) -> None:
             f"{size // 2**20} MB (a zip bomb?)"))])
 
 
-def read_mapping(path: Path, text: str) -> tuple[BaseModel, dict[tuple, int]]:
+def read_mapping(path: Path, text: str) -> tuple[Record, dict[tuple, int]]:
     """Validate a template's mapping file (``text`` read from ``path``)."""
     diags = Diagnostics()
     raw, lines = read_yaml(text, str(path), diags)

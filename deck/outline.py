@@ -12,16 +12,16 @@ import difflib
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .data import LoadedBriefing
 from .diagnostics import Diagnostic, Diagnostics, UserError
 from .l10n import Numbers
 from .model import ChartSeries
 from .numfmt import ChartNumbers, chart_numbers
+from .schema import Meta, Record, dump
 from .yamlsrc import field_name, line_of, read_yaml, validate
 
 #: the logical layouts an outline may ask for; a template maps each to one of its layouts
@@ -29,74 +29,66 @@ Layout = Literal["title", "section", "content", "chart", "two_content", "table",
 LAYOUTS: tuple[str, ...] = typing.get_args(Layout)
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class BulletSpec(_Spec):
+class BulletSpec(Record, kw_only=True):
     text: str
-    level: int = Field(default=0, ge=0, le=2)
+    level: Annotated[int, Meta(ge=0, le=2)] = 0
     claims: tuple[str, ...] = ()
 
 
-class SeriesSpec(_Spec):
+class SeriesSpec(Record, kw_only=True):
     name: str
-    points: tuple[str, ...] = Field(min_length=1)  # figure ids
+    points: Annotated[tuple[str, ...], Meta(min_length=1)]  # figure ids
 
 
-class ChartSpec(_Spec):
+class ChartSpec(Record, kw_only=True):
     kind: Literal["bar", "column", "line"]
     title: str = ""
     categories: tuple[str, ...] = ()  # default: the first series' figure labels
-    series: tuple[SeriesSpec, ...] = Field(min_length=1)
+    series: Annotated[tuple[SeriesSpec, ...], Meta(min_length=1)]
     log_scale: bool = False
     highlight: tuple[str, ...] = ()  # figure ids drawn in the accent colour
     value_axis_title: str = ""
     number_format: str = ""  # Excel format code; "" makes one from the figures (deck.numfmt)
     alt: str = ""  # alt text; by default the title and every labelled value, in words
 
-    @model_validator(mode="after")
-    def _same_length(self) -> ChartSpec:
+    def check(self) -> None:
         n = len(self.series[0].points)
         if any(len(s.points) != n for s in self.series):
             raise ValueError("every series needs as many points as the first")
         if self.categories and len(self.categories) != n:
             raise ValueError(f"expected {n} categories, got {len(self.categories)}")
-        return self
 
 
-class TableSpec(_Spec):
-    columns: tuple[str, ...] = Field(min_length=1)
+class TableSpec(Record, kw_only=True):
+    columns: Annotated[tuple[str, ...], Meta(min_length=1)]
     widths: tuple[float, ...] = ()  # relative column widths
     rows: tuple[tuple[str, ...], ...] = ()
     row_claims: tuple[tuple[str, ...], ...] = ()  # per row: the claim ids it shows
 
-    @model_validator(mode="after")
-    def _shape(self) -> TableSpec:
+    def check(self) -> None:
         for i, row in enumerate(self.rows):
             if len(row) != len(self.columns):
                 raise ValueError(f"row {i + 1} has {len(row)} cells; expected "
                                  f"{len(self.columns)}")
         if self.widths and len(self.widths) != len(self.columns):
             raise ValueError(f"expected {len(self.columns)} widths, got {len(self.widths)}")
-        return self
 
 
-class DiagramSpec(_Spec):
+class DiagramSpec(Record, kw_only=True):
     kind: Literal["moe"]
     router: str
-    experts: tuple[str, ...] = Field(min_length=2)
+    experts: Annotated[tuple[str, ...], Meta(min_length=2)]
     active: tuple[int, ...] = ()  # indexes of highlighted experts
     input: str = ""
     output: str = ""
-    alt: str = Field(min_length=1)
+    alt: Annotated[str, Meta(min_length=1)]
 
 
-class PictureSpec(_Spec):
+class PictureSpec(Record, kw_only=True):
     image: str  # an image id of the data file
 
 
-class SlideSpec(_Spec):
+class SlideSpec(Record, kw_only=True):
     layout: Layout
     key: str
     title: str
@@ -110,8 +102,7 @@ class SlideSpec(_Spec):
     notes: tuple[str, ...] = ()
     footer: str = ""
 
-    @model_validator(mode="after")
-    def _blocks_fit_layout(self) -> SlideSpec:
+    def check(self) -> None:
         if self.layout == "chart" and self.chart is None:
             raise ValueError("a chart slide needs a chart")
         if self.layout in ("table", "sources") and self.table is None:
@@ -130,15 +121,14 @@ class SlideSpec(_Spec):
         if len([b for b in ("chart", "diagram", "picture") if getattr(self, b)]) > 1:
             raise ValueError("a slide shows one graphic; expected one of chart, diagram, "
                              "picture")
-        return self
 
 
-class OutlineSpec(_Spec):
+class OutlineSpec(Record, kw_only=True):
     """What an outline template writes, validated."""
 
     lang: str = ""
     footer: str = ""
-    slides: tuple[SlideSpec, ...] = Field(min_length=1)
+    slides: Annotated[tuple[SlideSpec, ...], Meta(min_length=1)]
 
 
 # ------------------------------------------------------------------------------------------
@@ -391,7 +381,7 @@ def resolve_outline(spec: OutlineSpec, lines: dict[tuple, int], rendered: Render
     template line that named it, with the nearest ids suggested.
     """
     diags = Diagnostics()
-    raw = spec.model_dump()
+    raw = dump(spec)
 
     def problem(loc: tuple, message: str) -> None:
         path, line = rendered.locate(line_of(lines, loc))

@@ -453,7 +453,7 @@ def missing_name(obj: Any, name: Any) -> str:
     if isinstance(obj, Mapping):
         return IdMap("key", dict(obj)).hint(name)
     fields = getattr(obj, "__dataclass_fields__", None) or getattr(
-        type(obj), "model_fields", None)
+        type(obj), "__struct_fields__", None)
     if fields:
         return (f"{type(obj).__name__} has no field {name!r}; expected one of "
                 f"{', '.join(fields)}")

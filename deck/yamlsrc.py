@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
 
+from . import schema
 from .diagnostics import Diagnostic, Diagnostics, UserError
 from .files import Roots, read_text
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound=schema.Record)
 
 #: the most a YAML file may hold once its aliases are expanded, and how deep it may nest: a
 #: few hundred bytes of nested aliases ("billion laughs") would otherwise expand to gigabytes
@@ -272,35 +272,33 @@ def read_yaml_file(path: Path, what: str, diags: Diagnostics,
 
 def validate(model: type[M], raw: Any, lines: dict[tuple, int], shown: str, diags: Diagnostics,
              patterns: dict[str, str] | None = None) -> M | None:
-    """Validate ``raw`` against ``model``; add one diagnostic per problem (with its line) to
-    ``diags`` and return None when it does not validate."""
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            diags.error(shown, line_of(lines, loc), field_name(loc, raw),
-                        pydantic_message(err, patterns, allowed_fields(model, loc[:-1])))
-        return None
+    """Validate ``raw`` against ``model`` (:func:`deck.schema.validate`); add one diagnostic
+    per problem (with its line) to ``diags`` and return None when it does not validate."""
+    value, errors = schema.validate(model, raw)
+    for err in errors:
+        loc = tuple(err["loc"])
+        diags.error(shown, line_of(lines, loc), field_name(loc, raw),
+                    pydantic_message(err, patterns, allowed_fields(model, loc[:-1])))
+    return value  # type: ignore[return-value]
 
 
 def allowed_fields(model: Any, loc: tuple) -> list[str]:
-    """The field names (as written in the file) of the model found at ``loc`` inside
+    """The field names (as written in the file) of the record found at ``loc`` inside
     ``model``; [] where there is none."""
     for part in loc:
         model = _item_model(model, part)
         if model is None:
             return []
-    if isinstance(model, type) and issubclass(model, BaseModel):
-        return [info.alias or name for name, info in model.model_fields.items()]
+    if isinstance(model, type) and issubclass(model, schema.Record):
+        return schema.field_names(model)
     return []
 
 
 def _item_model(model: Any, part: Any) -> Any:
     """The type found one step down from ``model`` at ``part`` (a field name or an index)."""
-    if isinstance(model, type) and issubclass(model, BaseModel):
-        info = next((i for n, i in model.model_fields.items() if (i.alias or n) == part), None)
-        return _unwrap(info.annotation) if info is not None else None
+    if isinstance(model, type) and issubclass(model, schema.Record):
+        info = schema.fields_by_key(model).get(part)
+        return _unwrap(info.type) if info is not None else None
     args = [a for a in typing.get_args(model) if a is not type(None)]
     origin = typing.get_origin(model)
     if origin in (list, tuple) and args:

@@ -19,6 +19,7 @@ from deck.cli import main
 from deck.diagnostics import UserError
 from deck.l10n import read_labels
 from deck.resources import labels_dir
+from deck.schema import field_names
 
 HANUL = ROOT / "tests" / "data" / "hanul" / "hanul.yaml"
 RAMEN = ROOT / "tests" / "data" / "ramen" / "ramen.yaml"
@@ -95,7 +96,7 @@ def _doubled_hedges(lang: str) -> list[str]:
     """Each hedge and bound of the language's catalog, written twice ("약 약", "이상 이상")."""
     hedges = read_labels(labels_dir() / f"{lang}.yaml").hedges
     out = []
-    for pattern in type(hedges).model_fields:
+    for pattern in field_names(type(hedges)):
         before, _, after = (w.strip() for w in getattr(hedges, pattern).partition("{n}"))
         word = before or after
         out.append(f"{word} {word}" if lang != "ja" else word * 2)

@@ -19,6 +19,7 @@ from deck.files import Roots
 from deck.l10n import Numbers
 from deck.resources import outlines_dir
 from deck.sandbox import OutlineEnvironment
+from deck.schema import field_names
 from deck.session import BuildRequest, BuildSession
 from deck.units import UNITS
 
@@ -134,14 +135,14 @@ def test_what_the_template_writes_is_the_outline_spec(doc):
     block = _section(doc, "## What the template writes")
     shape = yaml.safe_load(block.split("```yaml\n")[1].split("```")[0])
     slide = shape["slides"][0]
-    assert set(shape) == set(outline.OutlineSpec.model_fields)
-    assert set(slide) == set(outline.SlideSpec.model_fields)
-    assert set(slide["bullets"][0]) == set(outline.BulletSpec.model_fields)
-    assert set(slide["chart"]) == set(outline.ChartSpec.model_fields)
-    assert set(slide["chart"]["series"][0]) == set(outline.SeriesSpec.model_fields)
-    assert set(slide["table"]) == set(outline.TableSpec.model_fields)
-    assert set(slide["diagram"]) == set(outline.DiagramSpec.model_fields)
-    assert set(slide["picture"]) == set(outline.PictureSpec.model_fields)
+    assert set(shape) == set(field_names(outline.OutlineSpec))
+    assert set(slide) == set(field_names(outline.SlideSpec))
+    assert set(slide["bullets"][0]) == set(field_names(outline.BulletSpec))
+    assert set(slide["chart"]) == set(field_names(outline.ChartSpec))
+    assert set(slide["chart"]["series"][0]) == set(field_names(outline.SeriesSpec))
+    assert set(slide["table"]) == set(field_names(outline.TableSpec))
+    assert set(slide["diagram"]) == set(field_names(outline.DiagramSpec))
+    assert set(slide["picture"]) == set(field_names(outline.PictureSpec))
 
 
 def test_the_unit_table_is_the_code_and_prints_what_decks_print():
