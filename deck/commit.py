@@ -19,10 +19,10 @@ import secrets
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import filelock
+import msgspec
 
 from .diagnostics import Diagnostic, UserError
 
@@ -75,8 +75,7 @@ def write_temporary(folder: Path, data: bytes) -> Path:
 # the lock
 
 
-@dataclass(frozen=True)
-class Holder:
+class Holder(msgspec.Struct, frozen=True):
     """Who holds an output folder's lock."""
 
     pid: int
@@ -131,8 +130,7 @@ def locked(folder: Path, wait: float,
 # the journal
 
 
-@dataclass(frozen=True)
-class Staged:
+class Staged(msgspec.Struct, frozen=True):
     """A file written as a temporary, to be renamed to ``name`` by the commit."""
 
     temporary: Path

@@ -16,7 +16,6 @@ import re
 import warnings
 import zoneinfo
 from collections.abc import Iterator
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -207,8 +206,7 @@ class Briefing(Record, kw_only=True):
     deck: DeckText
 
 
-@dataclass(frozen=True)
-class FigureValue:
+class FigureValue(msgspec.Struct, frozen=True):
     """A figure as the rest of the pipeline sees it: reported or computed, with its origin."""
 
     id: str
@@ -239,8 +237,7 @@ class FigureValue:
         return (self.label or {}).get(lang, self.id)
 
 
-@dataclass(frozen=True)
-class ImageFile:
+class ImageFile(msgspec.Struct, frozen=True):
     """An image the data file names, checked: its file, content digest and size in pixels."""
 
     path: Path
@@ -249,8 +246,7 @@ class ImageFile:
     height_px: int
 
 
-@dataclass(frozen=True)
-class LoadedBriefing:
+class LoadedBriefing(msgspec.Struct, frozen=True):
     """A briefing plus what was computed from it and where each piece sits in the file."""
 
     path: Path

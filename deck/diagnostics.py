@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+import msgspec
+
 Severity = Literal["error", "warning", "note"]
 
 
-@dataclass(frozen=True)
-class Diagnostic:
+class Diagnostic(msgspec.Struct, frozen=True):
     """One problem, printed as ``path:line: field: what is wrong; expected X, got Y``."""
 
     path: str

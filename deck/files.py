@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from .diagnostics import Diagnostic, UserError
 from .resources import assets_dir, templates_dir
@@ -30,8 +31,7 @@ MAX_BYTES = {
 }
 
 
-@dataclass(frozen=True)
-class Roots:
+class Roots(msgspec.Struct, frozen=True):
     """The folders one build may read from (resolved, so links cannot lead out of them)."""
 
     folders: tuple[Path, ...]

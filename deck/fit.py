@@ -13,7 +13,6 @@ import dataclasses
 import math
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 import msgspec
 
@@ -79,8 +78,7 @@ class Sizes(msgspec.Struct, frozen=True):
     diagram: float = 11
 
 
-@dataclass(frozen=True)
-class FitContext:
+class FitContext(msgspec.Struct, frozen=True):
     """Everything fitting depends on besides the slide: a value, so it can key a memo."""
 
     lang: str  # BCP-47 tag of the deck, e.g. ko-KR
@@ -216,8 +214,7 @@ def muted(backdrop: tuple[str, ...], size_pt: float, layout: m.LayoutInfo) -> m.
     return base
 
 
-@dataclass(frozen=True)
-class _Ink:
+class _Ink(msgspec.Struct, frozen=True):
     """The colours of text in one place. ``backing`` is a fill put behind the text where no
     colour reads on everything the place sits on (a picture, several colours); text keeps the
     place's own colour (None) where that reads and the master's styles set it."""

@@ -12,7 +12,6 @@ import hashlib
 import io
 import os
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
@@ -45,8 +44,7 @@ class Mapping(Record, kw_only=True):
     layouts: LayoutNames  # type: ignore[valid-type]
 
 
-@dataclass(frozen=True)
-class Template:
+class Template(msgspec.Struct, frozen=True):
     """A template read once: its bytes (a .potx made a .pptx) and digest, every layout of
     every master as plain geometry, its theme fonts, the layout mapping if it has a mapping
     file, and what the writer repairs in it."""
@@ -101,8 +99,7 @@ def as_presentation(data: bytes) -> bytes:
     return pack_parts(parts)
 
 
-@dataclass(frozen=True)
-class TemplateSources:
+class TemplateSources(msgspec.Struct, frozen=True):
     """A template's bytes and its mapping's text (None: it has none), as read; a session
     keys its memo on them."""
 

@@ -13,9 +13,9 @@ every tick is exact too. Knows nothing of pptx.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from decimal import Decimal
 
+import msgspec
 from babel import Locale
 
 from .l10n import Numbers, exact, myriad_words, places
@@ -30,8 +30,7 @@ _MYRIAD_SECTIONS = (
 )
 
 
-@dataclass(frozen=True)
-class ChartNumbers:
+class ChartNumbers(msgspec.Struct, frozen=True):
     """A chart's number format code and, where the format needs it, its value axis step."""
 
     code: str

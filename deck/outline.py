@@ -11,7 +11,6 @@ from __future__ import annotations
 import difflib
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import msgspec
@@ -218,8 +217,7 @@ class Outline(msgspec.Struct, frozen=True):
 # ------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Rendered:
+class Rendered(msgspec.Struct, frozen=True):
     """An outline template's output for one language, with where each line came from."""
 
     text: str
@@ -270,8 +268,7 @@ def _at_template(d: Diagnostic, rendered: Rendered) -> Diagnostic:
     return Diagnostic(path, line, d.field, d.message + where, d.severity)
 
 
-@dataclass(frozen=True)
-class _Resolver:
+class _Resolver(msgspec.Struct, frozen=True):
     """Looks up what an outline names in the data file, reporting what it cannot find."""
 
     loaded: LoadedBriefing

@@ -20,8 +20,10 @@ import os
 import re
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
+
+import msgspec
 
 from . import commit as c
 from .diagnostics import Diagnostic, UserError
@@ -83,8 +85,7 @@ def pack_parts(parts: dict[str, bytes], stamp: str = "2000-01-01T00:00:00Z",
     return out.getvalue()
 
 
-@dataclass(frozen=True)
-class Manifest:
+class Manifest(msgspec.Struct, frozen=True):
     """The manifest as found: its records, or why there are none (``problem``)."""
 
     built: dict[str, str]
@@ -143,8 +144,7 @@ def check_output(out_dir: Path, names: list[str]) -> None:
         raise UserError([Diagnostic(str(out_dir), None, "--out", p) for p in problems])
 
 
-@dataclass(frozen=True)
-class Saved:
+class Saved(msgspec.Struct, frozen=True):
     """What a save did besides writing the decks."""
 
     backups: tuple[Path, ...]

@@ -31,11 +31,11 @@ import string
 import time
 import types
 from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, ValuesView
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import msgspec
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.runtime import LoopContext
@@ -113,8 +113,7 @@ def yaml_list(values: Any) -> Structure:
 # limits
 
 
-@dataclass(frozen=True)
-class TemplateLimits:
+class TemplateLimits(msgspec.Struct, frozen=True):
     """What one render of an outline template may use."""
 
     loop_iterations: int = 1_000_000  # every {% for %} pass, over the whole render
@@ -481,13 +480,13 @@ class OutlineEnvironment(ImmutableSandboxedEnvironment):
     intercepted_binops = _INTERCEPTED
 
     def __init__(self, search: tuple[Path, ...], roots: Roots,
-                 limits: TemplateLimits = TemplateLimits()):
+                 limits: TemplateLimits | None = None):
         super().__init__(
             loader=ConfinedLoader(search, roots), undefined=jinja2.StrictUndefined,
             finalize=self.quote, autoescape=False, keep_trailing_newline=True,
             trim_blocks=True, lstrip_blocks=True)
         self.dirs = search
-        self.limits = limits
+        self.limits = limits if limits is not None else TemplateLimits()
         self._budget: _Budget | None = None
         # the template language is what docs/outline-templates.md lists (a test compares):
         # Jinja's filters, tests and globals minus those that make markup or noise (safe,

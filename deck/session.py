@@ -18,9 +18,10 @@ import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
+
+import msgspec
 
 from . import l10n
 from . import model as m
@@ -114,8 +115,7 @@ class Memo(Generic[K, V]):
         return len(self._items)
 
 
-@dataclass(frozen=True)
-class BuildRequest:
+class BuildRequest(msgspec.Struct, frozen=True):
     """What to build: one data file, into one folder, in some of its languages."""
 
     data: Path
@@ -133,8 +133,7 @@ class BuildRequest:
         return f"{self.data.stem}.{lang}.pptx"
 
 
-@dataclass(frozen=True)
-class BuiltDeck:
+class BuiltDeck(msgspec.Struct, frozen=True):
     path: Path
     lang: str
     slides: int
@@ -143,8 +142,7 @@ class BuiltDeck:
     data: bytes
 
 
-@dataclass(frozen=True)
-class MergedDeck:
+class MergedDeck(msgspec.Struct, frozen=True):
     """A hand-edited deck merged with its new build (``outcome`` None: the data did not
     change, so the deck was left as the user saved it)."""
 
@@ -160,8 +158,7 @@ class MergedDeck:
         return f"{self.outcome.summary()}; decisions in {self.report}"
 
 
-@dataclass(frozen=True)
-class BuildResult:
+class BuildResult(msgspec.Struct, frozen=True):
     decks: tuple[BuiltDeck, ...]
     warnings: tuple[Diagnostic, ...]
     backups: tuple[Path, ...]
@@ -169,8 +166,7 @@ class BuildResult:
     finished: tuple[str, ...] = ()  # files an interrupted earlier save left, put in place
 
 
-@dataclass(frozen=True)
-class _Inputs:
+class _Inputs(msgspec.Struct, frozen=True):
     """Everything read from disk for one build, checked."""
 
     loaded: LoadedBriefing
@@ -530,8 +526,7 @@ def _languages(request: BuildRequest, loaded: LoadedBriefing,
     return langs
 
 
-@dataclass(frozen=True)
-class _Planned:
+class _Planned(msgspec.Struct, frozen=True):
     """A template with a layout and its parts planned for every logical layout."""
 
     template: Template

@@ -9,8 +9,8 @@ slide shows "Click to add text". Imports nothing of the pipeline but the model.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 
+import msgspec
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
@@ -38,8 +38,7 @@ _CHART_TYPES = {"bar": XL_CHART_TYPE.BAR_CLUSTERED, "column": XL_CHART_TYPE.COLU
                 "line": XL_CHART_TYPE.LINE_MARKERS}
 
 
-@dataclass(frozen=True)
-class WrittenSlide:
+class WrittenSlide(msgspec.Struct, frozen=True):
     """A slide as written: the model value it came from and where its parts went."""
 
     slide: m.Slide
@@ -47,8 +46,7 @@ class WrittenSlide:
     notes_part: str | None
 
 
-@dataclass(frozen=True)
-class WrittenDeck:
+class WrittenDeck(msgspec.Struct, frozen=True):
     """A written deck's parts, kept so the next build can replace only the slides that changed.
 
     ``basis`` is what every part outside the slides depends on: the template and the
