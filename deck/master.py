@@ -199,11 +199,12 @@ def _layout_info(layout, master_index: int, index: int) -> m.LayoutInfo:
         el = ph._element.find(".//" + qn("p:ph"))
         kind = el.get("type") or "obj"
         box = m.Box(int(ph.left or 0), int(ph.top or 0), int(ph.width or 0), int(ph.height or 0))
-        chain = _level_one(ph, kind)
-        text_rgb, sampled = _text_color(ph, chain, palette)
-        slots.append(m.Slot(kind, pf.idx, ordinal, box, inherited_insets(ph), _size_pt(chain),
-                            _line_spacing(chain), text_rgb, sampled, _vertical(ph),
-                            _bullet_color(chain, palette)))
+        shapes = placeholder_chain(ph)  # once: each step scans the layout's or master's shapes
+        chain = _level_one(ph, kind, shapes)
+        text_rgb, sampled = _text_color(chain, palette, shapes)
+        slots.append(m.Slot(kind, pf.idx, ordinal, box, inherited_insets(ph, shapes),
+                            _size_pt(chain), _line_spacing(chain), text_rgb, sampled,
+                            _vertical(shapes), _bullet_color(chain, palette)))
     background, picture = _background(layout, palette)
     return m.LayoutInfo(m.LayoutRef(layout.name, master_index, index), tuple(slots),
                         background, picture, _fills(layout, palette),
@@ -354,7 +355,7 @@ def _bullet_color(chain: list, palette: dict[str, str]) -> str | None:
     return None
 
 
-def _text_color(ph, chain: list, palette: dict[str, str]) -> tuple[str, bool]:
+def _text_color(chain: list, palette: dict[str, str], shapes: list) -> tuple[str, bool]:
     """The colour a placeholder's text takes: from its list styles and the master's text
     styles; else, as LibreOffice reads masters it wrote, from the master's sample text (then
     True: the writer must set it for PowerPoint to show the same); else the theme's tx1."""
@@ -363,7 +364,7 @@ def _text_color(ph, chain: list, palette: dict[str, str]) -> tuple[str, bool]:
         fill = rpr.find(qn("a:solidFill")) if rpr is not None else None
         if fill is not None:
             return _color(fill, palette) or palette["tx1"], False
-    for shape in reversed(placeholder_chain(ph)):
+    for shape in reversed(shapes):
         fill = shape._element.find(".//" + qn("a:r") + "/" + qn("a:rPr") + "/" +
                                    qn("a:solidFill"))
         if fill is not None:
@@ -380,9 +381,10 @@ def placeholder_chain(ph) -> list:
     return out
 
 
-def _vertical(ph) -> bool:
-    """Whether the placeholder sets its text vertically (``a:bodyPr/@vert``)."""
-    for shape in placeholder_chain(ph):
+def _vertical(shapes: list) -> bool:
+    """Whether a placeholder (``shapes``: its :func:`placeholder_chain`) sets its text
+    vertically (``a:bodyPr/@vert``)."""
+    for shape in shapes:
         body = shape._element.find(".//" + qn("a:bodyPr"))
         if body is not None and body.get("vert") is not None:
             return body.get("vert") != "horz"
@@ -408,11 +410,12 @@ def inherited_insets(ph, chain: list | None = None) -> m.Insets:
     return m.Insets(*values)
 
 
-def _level_one(ph, kind: str) -> list:
+def _level_one(ph, kind: str, shapes: list) -> list:
     """The ``a:lvl1pPr`` elements first-level text of the placeholder inherits, nearest first:
-    its own list style, its layout's and master's placeholders', the master's text style."""
+    its own list style, its layout's and master's placeholders' (``shapes``: its
+    :func:`placeholder_chain`), the master's text style."""
     found = []
-    for shape in placeholder_chain(ph):
+    for shape in shapes:
         lvl = shape._element.find(".//" + qn("a:lstStyle") + "/" + qn("a:lvl1pPr"))
         if lvl is not None:
             found.append(lvl)
