@@ -404,9 +404,9 @@ _FRAMES = (m.TextFrame, m.ChartFrame, m.TableFrame, m.PictureFrame, m.ShapeGroup
 def _named(slide: m.Slide) -> m.Slide:
     """Every frame named for its slide and role (the model field it fills): the identity by
     which ``--merge`` finds it again in a deck edited by hand."""
-    named = {f.name: replace(value, name=shape_name(slide.key, slide.part, f.name))
-             for f in msgspec.structs.fields(slide)
-             if isinstance(value := getattr(slide, f.name), _FRAMES)}
+    named = {name: replace(value, name=shape_name(slide.key, slide.part, name))
+             for name in slide.__struct_fields__  # (msgspec.structs.fields re-reads the types)
+             if isinstance(value := getattr(slide, name), _FRAMES)}
     return replace(slide, **named)
 
 

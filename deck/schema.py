@@ -76,11 +76,17 @@ class Record(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 def _field_checks(cls: type[Record]) -> tuple[tuple[str, tuple[Check, ...]], ...]:
     """The checks of each field of ``cls`` that has some."""
     found = []
-    for info in msgspec.structs.fields(cls):
+    for info in _fields(cls):
         checks = tuple(m for m in _metadata(info.type) if isinstance(m, Check))
         if checks:
             found.append((info.name, checks))
     return tuple(found)
+
+
+@functools.cache
+def _fields(cls: type[Record]) -> tuple[msgspec.structs.FieldInfo, ...]:
+    """``msgspec.structs.fields``, which evaluates the class's annotations at every call."""
+    return msgspec.structs.fields(cls)
 
 
 def _metadata(tp: Any) -> list[Any]:
@@ -123,7 +129,7 @@ def _before(tp: Any, raw: Any) -> Any:
     if isinstance(tp, type) and issubclass(tp, Record):
         raw = tp.before(raw)
         if isinstance(raw, dict):
-            by_key = {i.encode_name: i.type for i in msgspec.structs.fields(tp)}
+            by_key = {i.encode_name: i.type for i in _fields(tp)}
             return {k: _before(by_key[k], v) if k in by_key else v for k, v in raw.items()}
         return raw
     origin, args = typing.get_origin(tp), typing.get_args(tp)
@@ -144,7 +150,7 @@ def _rewrites(tp: Any) -> bool:
     if isinstance(tp, type) and issubclass(tp, Record):
         if tp.before.__func__ is not Record.before.__func__:  # type: ignore[attr-defined]
             return True
-        return any(_rewrites(i.type) for i in msgspec.structs.fields(tp))
+        return any(_rewrites(i.type) for i in _fields(tp))
     return any(_rewrites(a) for a in typing.get_args(tp) if a is not type(None)
                and not isinstance(a, str | int | bool))
 
@@ -166,7 +172,7 @@ def pydantic_model(cls: type[Record]) -> Any:
     import pydantic
 
     fields: dict[str, Any] = {}
-    for info in msgspec.structs.fields(cls):
+    for info in _fields(cls):
         options: dict[str, Any] = {}
         if info.encode_name != info.name:
             options["alias"] = info.encode_name
@@ -255,12 +261,12 @@ def anchored(text: str) -> str:
 
 def field_names(cls: type[Record]) -> list[str]:
     """A record's fields as the file writes them (its keys)."""
-    return [info.encode_name for info in msgspec.structs.fields(cls)]
+    return [info.encode_name for info in _fields(cls)]
 
 
 def fields_by_key(cls: type[Record]) -> dict[str, msgspec.structs.FieldInfo]:
     """A record's fields by the key the file writes them with."""
-    return {info.encode_name: info for info in msgspec.structs.fields(cls)}
+    return {info.encode_name: info for info in _fields(cls)}
 
 
 def dump(value: Any) -> Any:
