@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -56,7 +58,7 @@ from .roles import Roles, default_layout, plan_roles, qualifying
 from .roles import suits as suits_layout
 from .templating import OutlineEnvironment, render_outline
 from .templating import yaml_quote as quote_name
-from .workers import run_jobs
+from .workers import Prestarted, cores, run_jobs
 
 if TYPE_CHECKING:
     from .cache import DiskCache
@@ -216,16 +218,27 @@ class BuildSession:
         Raises :class:`UserError` listing every problem of every input; nothing is written
         then.
         """
-        inputs = self.read_inputs(request)
-        check_output(request.out_dir, [request.deck_name(lang) for lang in inputs.langs])
-        jobs = [lambda lang=lang: self._language(inputs, lang, request) for lang in inputs.langs]
-        made = run_jobs(jobs, request.jobs)
+        pool = self._prestarted(request)
+        try:
+            inputs = self.read_inputs(request)
+            check_output(request.out_dir, [request.deck_name(lang) for lang in inputs.langs])
+            if pool is not None:
+                made = pool.run([("_language", (inputs, lang, request))
+                                 for lang in inputs.langs], request.jobs)
+            else:
+                made = run_jobs([lambda lang=lang: self._language(inputs, lang, request)
+                                 for lang in inputs.langs], request.jobs)
+        finally:
+            if pool is not None:
+                pool.close()
         problems = [d for m in made if isinstance(m, list) for d in m]
         if problems:
             raise UserError(problems)
         decks = [BuiltDeck(request.out_dir / request.deck_name(lang), lang, slides,
                            len(inputs.loaded.briefing.claims), seconds, data)
-                 for lang, (data, slides, seconds) in zip(inputs.langs, made, strict=True)]
+                 for lang, (data, slides, seconds, _) in zip(inputs.langs, made, strict=True)]
+        for *_, approximated in made:  # measured in processes of their own, maybe
+            self.fonts.approximated |= approximated
         if request.merge:
             merged, saved = self._save_merged(inputs, decks, request)
             return BuildResult(tuple(decks), inputs.warnings + inputs.notes, saved.backups,
@@ -234,6 +247,31 @@ class BuildSession:
                            force=request.force, wait=request.wait, notify=self.notify)
         return BuildResult(tuple(decks), inputs.warnings + inputs.notes + self._font_notes(inputs),
                            saved.backups, finished=saved.finished)
+
+    def _prestarted(self, request: BuildRequest) -> Prestarted | None:
+        """The processes that build the languages, forked before the inputs are read: while
+        this process reads them on one core, they import the writer and the checker and
+        compile the outline on the others (:meth:`_ahead`). None where the languages are not
+        built in processes of their own."""
+        workers = min(request.jobs, cores())
+        if workers < 2 or not hasattr(os, "fork"):
+            return None
+        return Prestarted(self, lambda: self._ahead(request), workers)
+
+    def _ahead(self, request: BuildRequest) -> None:
+        """What a language's process can do before the build's inputs are read: import what
+        writing and checking a deck need, and compile the outline template the data file
+        names (read here as a line of text; whatever does not work out is done, and
+        reported, by the build itself)."""
+        from . import check, writer  # noqa: F401
+
+        name = re.search(r"^template:[ \t]*([a-z0-9_-]+)[ \t]*$",
+                         read_text(request.data, "data file"), re.M)
+        if name is not None:
+            roots = Roots.for_build(request.data, request.template)
+            dirs = (Path(request.data).resolve().parent, outlines_dir())
+            env = self._envs.get((dirs, roots), lambda: OutlineEnvironment(dirs, roots))
+            env.get_template(f"{name.group(1)}.yaml.j2")
 
     def prepare(self, request: BuildRequest) -> None:
         """Build ``request``'s decks in memory only, in this process, so that this session's
@@ -258,12 +296,13 @@ class BuildSession:
                                 "less exactly", "note")
                      for name in sorted(self.fonts.approximated & names))
 
-    def _language(self, inputs: _Inputs, lang: str,
-                  request: BuildRequest) -> tuple[bytes, int, float] | list[Diagnostic]:
+    def _language(self, inputs: _Inputs, lang: str, request: BuildRequest
+                  ) -> tuple[bytes, int, float, frozenset[str]] | list[Diagnostic]:
         """One language's deck, from its outline to its checked bytes: the bytes, slide
-        count and seconds, or every problem of its outline and fit (a job: it may run in a
-        process of its own, so problems come back as a value, and the build reports those of
-        every language at once)."""
+        count, seconds and the typefaces measured with a stand-in, or every problem of its
+        outline and fit (a job: it may run in a process of its own, so problems come back
+        as a value, and the build reports those of every language at once; and the
+        stand-ins, for the build's notes)."""
         t0 = time.perf_counter()
         try:
             outline = self.outline(inputs, lang)
@@ -273,7 +312,8 @@ class BuildSession:
         self.check(data, request.deck_name(lang), (inputs.template.digest, pres.slides))
         if self.cache is not None:
             self.fonts.store(self.cache, l10n.lang_tag(lang))
-        return data, len(pres.slides), time.perf_counter() - t0
+        return (data, len(pres.slides), time.perf_counter() - t0,
+                frozenset(self.fonts.approximated))
 
     def check(self, data: bytes, name: str,
               written: tuple[str, tuple[m.Slide, ...]] | None = None) -> None:

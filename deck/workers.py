@@ -64,6 +64,54 @@ def run_jobs(jobs: Sequence[Callable[[], T]], workers: int | None = None,
     return [_result(pool.outcomes[i]) for i in range(len(jobs))]
 
 
+class Prestarted:
+    """Worker processes forked before their jobs are known. Each first runs ``prepare``
+    (imports, and what can be worked out ahead) while this process goes on, on another core:
+    a build forks them before reading its inputs, and they import the writer and compile the
+    outline meanwhile. Then each serves calls ``(method, args)`` on ``target`` (an object it has
+    from the fork), sent to it pickled, as :func:`run_jobs`' workers serve jobs. What
+    ``prepare`` fails to do, the call does itself (and reports)."""
+
+    def __init__(self, target: object, prepare: Callable[[], None], workers: int) -> None:
+        self._pool = _Pool([], None, serve=lambda orders, results: _serve_calls(
+            target, prepare, orders, results), order=self._order)
+        self._calls: list[bytes] = []
+        for _ in range(workers):
+            self._pool._spawn()
+
+    def run(self, calls: Sequence[tuple[str, tuple]], workers: int) -> list:
+        """The results of ``calls``, in order (more calls than workers: in turn); failures
+        raised as :func:`run_jobs` raises them."""
+        self._calls = [pickle.dumps(call, protocol=5) for call in calls]
+        self._pool.pending = list(range(len(calls)))
+        self._pool.run(workers)
+        return [_result(self._pool.outcomes[i]) for i in range(len(calls))]
+
+    def _order(self, index: int) -> bytes:
+        return len(self._calls[index]).to_bytes(_HEADER, "big") + self._calls[index]
+
+    def close(self) -> None:
+        """Every worker stopped (one still preparing included) and waited for."""
+        for worker in list(self._pool.workers.values()):
+            self._pool._retire(worker, kill=True)
+
+
+def _serve_calls(target: object, prepare: Callable[[], None], orders: int,
+                 results: int) -> None:
+    """A prestarted worker: prepare, then run each call that arrives, until the orders end."""
+    try:
+        prepare()
+    except Exception:  # noqa: BLE001 - what it could not prepare, its calls do themselves
+        pass
+    with os.fdopen(orders, "rb") as inbox, os.fdopen(results, "wb") as out:
+        while len(head := inbox.read(_HEADER)) == _HEADER:
+            name, args = pickle.loads(inbox.read(int.from_bytes(head, "big")))
+            data = _outcome(lambda name=name, args=args: getattr(target, name)(*args))
+            out.write(len(data).to_bytes(_HEADER, "big"))
+            out.write(data)
+            out.flush()
+
+
 @dataclass
 class _Worker:
     pid: int
@@ -77,8 +125,14 @@ class _Pool:
     """Worker processes serving ``jobs`` by index (each worker has them all, from the fork)."""
 
     def __init__(self, jobs: Sequence[Callable[[], object]],
-                 on_done: Callable[[int, object], None] | None) -> None:
+                 on_done: Callable[[int, object], None] | None,
+                 serve: Callable[[int, int], None] | None = None,
+                 order: Callable[[int], bytes] | None = None) -> None:
         self.jobs, self.on_done = jobs, on_done
+        # what a worker runs (given its ends of the two pipes), and the order that sends it
+        # job ``index``: by default the job's index, the jobs being the worker's from the fork
+        self.serve = serve or (lambda orders, results: _serve(self.jobs, orders, results))
+        self.order = order or (lambda index: index.to_bytes(4, "big"))
         self.pending = list(range(len(jobs)))
         self.outcomes: dict[int, tuple[str, object]] = {}
         self.workers: dict[int, _Worker] = {}  # by the fd its results arrive on
@@ -99,7 +153,9 @@ class _Pool:
     def _assign(self, worker: _Worker, index: int) -> None:
         """Send ``worker`` its next job; a worker found gone gives the job back."""
         try:
-            os.write(worker.orders, index.to_bytes(4, "big"))
+            order = memoryview(self.order(index))
+            while order:  # a large order fills the pipe: it goes once the worker reads
+                order = order[os.write(worker.orders, order):]
         except BrokenPipeError:  # it died between jobs (killed from outside)
             self.pending.insert(0, index)
             self._retire(worker)
@@ -120,7 +176,7 @@ class _Pool:
                     os.close(other.results)
                 os.close(order_write)
                 os.close(result_read)
-                _serve(self.jobs, order_read, result_write)
+                self.serve(order_read, result_write)
             finally:
                 os._exit(0)
         os.close(order_read)

@@ -9,7 +9,7 @@ import os
 import pytest
 
 from deck.diagnostics import Diagnostic, UserError
-from deck.workers import WorkerError, run_jobs
+from deck.workers import Prestarted, WorkerError, run_jobs
 
 
 def test_results_come_back_in_job_order_from_other_processes():
@@ -104,3 +104,147 @@ def test_a_worker_killed_between_jobs_gives_its_next_job_to_another():
     finally:
         pool.close()
     assert pool.outcomes == {0: ("ok", "done")}
+
+
+class _Target:
+    """What prestarted workers call: it remembers, per process, what its preparation did."""
+
+    def __init__(self):
+        self.prepared = None
+
+    def prepare(self, fail: bool = False):
+        if fail:
+            raise RuntimeError("could not prepare")
+        self.prepared = os.getpid()
+
+    def work(self, i: int, size: int = 0):
+        return i, os.getpid(), self.prepared, b"x" * size
+
+    def bad(self):
+        raise UserError([Diagnostic("a.yaml", 3, "claims", "unknown source")])
+
+    def die(self):
+        os._exit(3)
+
+
+def _no_children_left() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_prestarted_workers_prepare_then_serve_calls_in_order():
+    target = _Target()
+    pool = Prestarted(target, target.prepare, 2)
+    try:
+        results = pool.run([("work", (i, i * 300_000)) for i in range(5)], 2)
+    finally:
+        pool.close()
+    assert [r[0] for r in results] == list(range(5))
+    assert [len(r[3]) for r in results] == [i * 300_000 for i in range(5)]  # past a pipe's size
+    assert all(pid != os.getpid() and prepared == pid for _, pid, prepared, _ in results)
+    assert target.prepared is None and _no_children_left()  # prepared there, not here
+
+
+def test_a_prestarted_worker_whose_preparation_failed_still_serves():
+    target = _Target()
+    pool = Prestarted(target, lambda: target.prepare(fail=True), 2)
+    try:
+        assert [r[2] for r in pool.run([("work", (1,))], 2)] == [None]
+    finally:
+        pool.close()
+    assert _no_children_left()
+
+
+def test_prestarted_workers_report_bad_input_and_deaths_as_run_jobs_does():
+    target = _Target()
+    pool = Prestarted(target, target.prepare, 2)
+    try:
+        with pytest.raises(UserError) as info:
+            pool.run([("work", (1,)), ("bad", ())], 2)
+    finally:
+        pool.close()
+    assert [str(d) for d in info.value.diagnostics] == ["a.yaml:3: claims: unknown source"]
+    pool = Prestarted(target, target.prepare, 2)
+    try:
+        with pytest.raises(WorkerError, match="ended without a result"):
+            pool.run([("die", ()), ("work", (2,))], 2)
+    finally:
+        pool.close()
+    assert _no_children_left()
+
+
+def test_prestarted_workers_never_given_calls_are_stopped():
+    """A build whose inputs turn out bad stops the workers it started (still preparing)."""
+    target = _Target()
+    pool = Prestarted(target, lambda: __import__("time").sleep(30), 2)
+    pool.close()
+    assert _no_children_left()
+
+
+@pytest.mark.parametrize("change, first", [
+    (("schema: 1", "schema: 9"), "unsupported schema version"),
+    (("template: briefing", "template: nowhere"), "outline template not found"),
+])
+def test_a_build_with_prestarted_workers_fails_as_one_without_and_leaves_none(
+        tmp_path, change, first):
+    """A build that forks its language processes before reading its inputs (jobs=2) reports
+    bad input as a build that does not (jobs=1), and stops them: the outline a worker could
+    not compile ahead is reported by the build."""
+    from helpers import copy_bikeshare
+
+    from deck.session import BuildRequest, BuildSession
+
+    data = copy_bikeshare(tmp_path / "a")
+    data.write_text(data.read_text(encoding="utf-8").replace(*change), encoding="utf-8")
+    said = []
+    for jobs in (1, 2):
+        with pytest.raises(UserError) as info:
+            BuildSession().build(BuildRequest(data, tmp_path / f"out{jobs}", jobs=jobs))
+        said.append([str(d) for d in info.value.diagnostics])
+        assert not (tmp_path / f"out{jobs}").exists()
+    assert said[0] == said[1] and first in said[0][0]
+    assert _no_children_left()
+
+
+def test_a_one_language_build_with_two_prestarted_workers_gives_the_same_deck(tmp_path):
+    from helpers import copy_bikeshare
+
+    from deck.session import BuildRequest, BuildSession
+
+    data = copy_bikeshare(tmp_path / "a")
+    one, two = (BuildSession().build(BuildRequest(data, tmp_path / f"o{j}", jobs=j))
+                for j in (1, 2))
+    assert [d.data for d in one.decks] == [d.data for d in two.decks] and len(two.decks) == 1
+    assert _no_children_left()
+
+
+def test_fonts_measured_with_a_stand_in_in_the_language_processes_are_noted(tmp_path):
+    """Each language is measured in a process of its own: the stand-ins it used come back
+    with its deck, for the build's notes (they were lost with two languages)."""
+    import shutil
+    import zipfile
+
+    from helpers import ROOT
+
+    from deck.session import BuildRequest, BuildSession
+
+    odd = tmp_path / "odd.pptx"
+    with zipfile.ZipFile(ROOT / "templates" / "theme.pptx") as src, \
+            zipfile.ZipFile(odd, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "ppt/theme/theme1.xml":
+                data = data.replace(b'<a:latin typeface="Arial"/>',
+                                    b'<a:latin typeface="Frobozz Sans"/>')
+            dst.writestr(item, data)
+    shutil.copy(ROOT / "templates" / "theme.yaml", tmp_path / "odd.yaml")
+    result = BuildSession().build(BuildRequest(ROOT / "assets" / "articles" /
+                                               "deepseek-shock.yaml", tmp_path / "out",
+                                               template=odd, jobs=2))
+    assert len(result.decks) == 2
+    assert [d.message for d in result.warnings if "Frobozz" in d.message] == [
+        "font 'Frobozz Sans' measured with a stand-in that is not metric-compatible; text may "
+        "fit less exactly"]
