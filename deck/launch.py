@@ -46,6 +46,7 @@ from collections.abc import Iterator
 IDLE_SECONDS = 900
 _PYTHONPATH = "DECK_SERVER_PYTHONPATH"  # the PYTHONPATH of the command that started a server
 WARM = "DECK_SERVER_WARM"  # that command's folder and arguments: what the server warms up with
+_WARM_CHARS = 65_536  # Linux takes at most 128 KiB in one environment string
 #: how long a command waits for the server to take it up; past that the server is busy with
 #: another command (a long batch, a preview) and this one runs in its own process instead
 BUSY_SECONDS = 1.0
@@ -347,10 +348,11 @@ def start_server(path: str, argv: list[str] | None = None) -> None:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     env.pop(WARM, None)
     try:  # in its environment, not its arguments: a process list shows those to everyone
-        if argv is not None:
-            env[WARM] = json.dumps([os.getcwd(), argv])
+        started_by = json.dumps([os.getcwd(), argv]) if argv is not None else ""
     except OSError:  # this folder is gone: nothing to warm up with
-        pass
+        started_by = ""
+    if 0 < len(started_by) <= _WARM_CHARS:  # (a batch's names could pass what exec takes)
+        env[WARM] = started_by
     try:
         subprocess.Popen([sys.executable, "-m", "deck.server", path], cwd="/", env=env,
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

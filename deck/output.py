@@ -20,7 +20,6 @@ import os
 import re
 import zipfile
 from collections.abc import Callable
-from dataclasses import field
 from pathlib import Path
 
 import msgspec
@@ -149,7 +148,7 @@ class Saved(msgspec.Struct, frozen=True):
 
     backups: tuple[Path, ...]
     finished: tuple[str, ...]  # files an interrupted earlier save had left, now in place
-    backed_up: dict[str, Path] = field(default_factory=dict)  # deck name: its backup
+    backed_up: dict[str, Path] = msgspec.field(default_factory=dict)  # deck name: its backup
 
 
 def save_decks(out_dir: Path, decks: dict[str, bytes], *, built: dict[str, bytes] | None = None,

@@ -56,9 +56,9 @@ class Record(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     default may then come before one without, as in the file's own order.)"""
 
     def __post_init__(self) -> None:
-        for name, field_checks in _field_checks(type(self)):
+        for name, field_checks, optional in _field_checks(type(self)):
             value = getattr(self, name)
-            if value is not None:
+            if value is not None or not optional:  # None where None may not be: checked too
                 for check in field_checks:
                     check.function(value)
         self.check()
@@ -73,13 +73,15 @@ class Record(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 @functools.cache
-def _field_checks(cls: type[Record]) -> tuple[tuple[str, tuple[Check, ...]], ...]:
-    """The checks of each field of ``cls`` that has some."""
+def _field_checks(cls: type[Record]) -> tuple[tuple[str, tuple[Check, ...], bool], ...]:
+    """The checks of each field of ``cls`` that has some, and whether it may be None."""
     found = []
     for info in _fields(cls):
         checks = tuple(m for m in _metadata(info.type) if isinstance(m, Check))
         if checks:
-            found.append((info.name, checks))
+            optional = typing.get_origin(info.type) in (typing.Union, types.UnionType) and \
+                type(None) in typing.get_args(info.type)
+            found.append((info.name, checks, optional))
     return tuple(found)
 
 

@@ -76,8 +76,12 @@ class Prestarted:
         self._pool = _Pool([], None, serve=lambda orders, results: _serve_calls(
             target, prepare, orders, results), order=self._order)
         self._calls: list[bytes] = []
-        for _ in range(workers):
-            self._pool._spawn()
+        try:
+            for _ in range(workers):
+                self._pool._spawn()
+        except BaseException:  # an interrupt, or no fork: none of them left behind
+            self.close()
+            raise
 
     def run(self, calls: Sequence[tuple[str, tuple]], workers: int) -> list:
         """The results of ``calls``, in order (more calls than workers: in turn); failures
@@ -135,6 +139,7 @@ class _Pool:
         self.order = order or (lambda index: index.to_bytes(4, "big"))
         self.pending = list(range(len(jobs)))
         self.outcomes: dict[int, tuple[str, object]] = {}
+        self.returned: dict[int, int] = {}  # jobs given back by a worker found gone
         self.workers: dict[int, _Worker] = {}  # by the fd its results arrive on
 
     def run(self, size: int) -> None:
@@ -147,8 +152,9 @@ class _Pool:
                 if worker.job is None and self.pending:
                     self._assign(worker, self.pending.pop(0))
             busy = [fd for fd, w in self.workers.items() if w.job is not None]
-            for fd in select.select(busy, [], [])[0]:
-                self._read(self.workers[fd])
+            if busy:  # (none: every order found its worker gone; new ones take them next)
+                for fd in select.select(busy, [], [])[0]:
+                    self._read(self.workers[fd])
 
     def _assign(self, worker: _Worker, index: int) -> None:
         """Send ``worker`` its next job; a worker found gone gives the job back."""
@@ -156,9 +162,14 @@ class _Pool:
             order = memoryview(self.order(index))
             while order:  # a large order fills the pipe: it goes once the worker reads
                 order = order[os.write(worker.orders, order):]
-        except BrokenPipeError:  # it died between jobs (killed from outside)
-            self.pending.insert(0, index)
+        except BrokenPipeError:  # it died between jobs (killed from outside), or preparing
             self._retire(worker)
+            self.returned[index] = self.returned.get(index, 0) + 1
+            if self.returned[index] > 1:  # its replacement died too: not again and again
+                self.outcomes[index] = ("error", f"worker process {worker.pid} ended before "
+                                        "it took its job, as did the one before it")
+            else:
+                self.pending.insert(0, index)
             return
         worker.job = index
 

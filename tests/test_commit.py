@@ -384,3 +384,10 @@ def test_an_interrupted_save_is_finished_before_a_merge_reads_the_folder(tmp_pat
     assert not (tmp_path / c.JOURNAL).exists()
     assert {n: (tmp_path / n).read_bytes() for n in variants[1]} == variants[1]
     assert not list(tmp_path.glob(c.TMP_PREFIX + "*"))
+
+
+def test_a_save_result_made_without_backups_has_an_empty_mapping_of_them():
+    from deck.output import Saved
+
+    assert Saved((), ()).backed_up == {} and Saved((), ()).backed_up is not \
+        Saved((), ()).backed_up

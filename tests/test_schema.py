@@ -140,3 +140,25 @@ def test_a_file_that_validates_does_not_import_pydantic(cls, key, monkeypatch):
     value, errors = schema.validate(cls, {k: v for k, v in good.items() if k != key})
     assert value is None and [e["type"] for e in errors] == ["missing"]
     assert "pydantic" in sys.modules
+
+
+def test_no_value_may_be_left_empty_where_pydantic_refuses_it():
+    """Every location of the small files set to None (``published:`` left empty...): msgspec
+    accepts it only where pydantic does (a field's checks run on None where None is not one
+    of its types)."""
+    found = []
+    for cls, raw in _documents():
+        if cls is Briefing and raw.get("template") != "briefing" or cls is OutlineSpec:
+            continue  # the large ones: their values are sampled above
+        for loc in list(_locations(raw))[1:]:
+            problem = _agree(cls, _replaced(raw, loc, None))
+            if problem:
+                found.append(f"{cls.__name__} {loc}: {problem}")
+    assert found == []
+
+
+def test_an_article_without_its_publication_date_is_refused():
+    raw = _load(BIKESHARE)
+    raw["article"]["published"] = None
+    value, errors = schema.validate(Briefing, raw)
+    assert value is None and {e["loc"][:2] for e in errors} == {("article", "published")}

@@ -120,6 +120,9 @@ class _Target:
     def work(self, i: int, size: int = 0):
         return i, os.getpid(), self.prepared, b"x" * size
 
+    def echo(self, data: bytes) -> int:
+        return len(data)
+
     def bad(self):
         raise UserError([Diagnostic("a.yaml", 3, "claims", "unknown source")])
 
@@ -248,3 +251,27 @@ def test_fonts_measured_with_a_stand_in_in_the_language_processes_are_noted(tmp_
     assert [d.message for d in result.warnings if "Frobozz" in d.message] == [
         "font 'Frobozz Sans' measured with a stand-in that is not metric-compatible; text may "
         "fit less exactly"]
+
+
+def test_workers_that_die_preparing_fail_the_call_once_not_forever():
+    """A worker that dies before taking its call is replaced once; when the replacement dies
+    too, the call fails (a worker error), rather than workers being forked for ever."""
+    import signal
+
+    def hung(_signum, _frame):
+        raise TimeoutError("workers forked again and again")
+
+    target = _Target()
+    before = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(60)  # a loop would hang the test run: fail it instead
+    try:
+        pool = Prestarted(target, lambda: os._exit(1), 2)
+        try:
+            with pytest.raises(WorkerError):
+                pool.run([("echo", (b"x" * 200_000,))], 2)  # an order past a pipe's size
+        finally:
+            pool.close()
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)
+    assert _no_children_left()
