@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -285,3 +286,19 @@ def png_header(width: int, height: int) -> bytes:
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+def theme_with_font(folder: Path, typeface: str) -> Path:
+    """The bundled theme (with its mapping) saved in ``folder`` as ``odd.pptx``, its major
+    Latin font (Arial) renamed ``typeface``: a font no stand-in is known for."""
+    odd = folder / "odd.pptx"
+    with zipfile.ZipFile(ROOT / "templates" / "theme.pptx") as src, \
+            zipfile.ZipFile(odd, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "ppt/theme/theme1.xml":
+                data = data.replace(b'<a:latin typeface="Arial"/>',
+                                    f'<a:latin typeface="{typeface}"/>'.encode())
+            dst.writestr(item, data)
+    shutil.copy(ROOT / "templates" / "theme.yaml", folder / "odd.yaml")
+    return odd

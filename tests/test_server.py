@@ -14,11 +14,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
-from helpers import BIKESHARE, ROOT, files_in
+from helpers import BIKESHARE, ROOT, files_in, theme_with_font
 
 from deck import launch
 from deck.cli import servable
@@ -306,16 +305,7 @@ def test_an_outline_put_beside_the_data_file_later_is_used(server_env, article, 
 def test_font_notes_are_those_of_the_build_s_own_template(server_env, article, tmp_path):
     """A batch, --watch or the server measures several templates in one session: each build
     notes only its own template's stand-in fonts."""
-    odd = tmp_path / "odd.pptx"
-    with zipfile.ZipFile(ROOT / "templates" / "theme.pptx") as src, \
-            zipfile.ZipFile(odd, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            data = src.read(item.filename)
-            if item.filename == "ppt/theme/theme1.xml":
-                data = data.replace(b'<a:latin typeface="Arial"/>',
-                                    b'<a:latin typeface="Frobozz Sans"/>')
-            dst.writestr(item, data)
-    shutil.copy(ROOT / "templates" / "theme.yaml", tmp_path / "odd.yaml")
+    odd = theme_with_font(tmp_path, "Frobozz Sans")
     first = run([str(article), "--out", str(tmp_path / "o1"), "--template", str(odd)],
                 server_env)
     assert first.returncode == 0 and "font 'Frobozz Sans' measured with a stand-in" in \

@@ -227,23 +227,11 @@ def test_a_one_language_build_with_two_prestarted_workers_gives_the_same_deck(tm
 def test_fonts_measured_with_a_stand_in_in_the_language_processes_are_noted(tmp_path):
     """Each language is measured in a process of its own: the stand-ins it used come back
     with its deck, for the build's notes (they were lost with two languages)."""
-    import shutil
-    import zipfile
-
-    from helpers import ROOT
+    from helpers import ROOT, theme_with_font
 
     from deck.session import BuildRequest, BuildSession
 
-    odd = tmp_path / "odd.pptx"
-    with zipfile.ZipFile(ROOT / "templates" / "theme.pptx") as src, \
-            zipfile.ZipFile(odd, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            data = src.read(item.filename)
-            if item.filename == "ppt/theme/theme1.xml":
-                data = data.replace(b'<a:latin typeface="Arial"/>',
-                                    b'<a:latin typeface="Frobozz Sans"/>')
-            dst.writestr(item, data)
-    shutil.copy(ROOT / "templates" / "theme.yaml", tmp_path / "odd.yaml")
+    odd = theme_with_font(tmp_path, "Frobozz Sans")
     result = BuildSession().build(BuildRequest(ROOT / "assets" / "articles" /
                                                "deepseek-shock.yaml", tmp_path / "out",
                                                template=odd, jobs=2))
