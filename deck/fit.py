@@ -9,12 +9,12 @@ a floor, then continues on a new slide. Pure: no pptx, no XML, no files.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 from collections.abc import Callable, Iterator
 
 import msgspec
+from msgspec.structs import replace  # every value fitting changes is a frozen struct
 
 from . import colors
 from . import model as m
@@ -23,15 +23,6 @@ from .l10n import Labels, fill
 from .measure import SAFETY, Measurer
 from .outline import Bullet, Chart, Diagram, Picture, Slide, Table
 from .roles import Place, Roles, place_of
-
-
-def replace(value, /, **changes):
-    """``value`` with ``changes``: a model value (a frozen :class:`msgspec.Struct`) or an
-    outline one (a dataclass)."""
-    if isinstance(value, msgspec.Struct):
-        return msgspec.structs.replace(value, **changes)
-    return dataclasses.replace(value, **changes)
-
 
 EMU_PER_PT = m.EMU_PER_PT
 PARA_SPACE_PT = 6  # space before each paragraph after the first

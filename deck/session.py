@@ -268,10 +268,15 @@ class BuildSession:
         name = re.search(r"^template:[ \t]*([a-z0-9_-]+)[ \t]*$",
                          read_text(request.data, "data file"), re.M)
         if name is not None:
-            roots = Roots.for_build(request.data, request.template)
-            dirs = (Path(request.data).resolve().parent, outlines_dir())
-            env = self._envs.get((dirs, roots), lambda: OutlineEnvironment(dirs, roots))
+            env = self._outline_env(request.data, Roots.for_build(request.data,
+                                                                  request.template))
             env.get_template(f"{name.group(1)}.yaml.j2")
+
+    def _outline_env(self, data: Path, roots: Roots) -> OutlineEnvironment:
+        """The outline templates of a data file: beside it, then the bundled ones (one
+        environment, with its compiled templates, per folder and roots)."""
+        dirs = (Path(data).resolve().parent, outlines_dir())
+        return self._envs.get((dirs, roots), lambda: OutlineEnvironment(dirs, roots))
 
     def prepare(self, request: BuildRequest) -> None:
         """Build ``request``'s decks in memory only, in this process, so that this session's
@@ -478,9 +483,7 @@ class BuildSession:
         """The article's outline template rendered for one language."""
         loaded, labels = inputs.loaded, inputs.labels[lang]
         context = briefing_context(loaded, lang, labels, inputs.markers(lang))
-        dirs = (loaded.path.resolve().parent, outlines_dir())
-        roots = inputs.roots
-        env = self._envs.get((dirs, roots), lambda: OutlineEnvironment(dirs, roots))
+        env = self._outline_env(loaded.path, inputs.roots)
         return render_outline(env, f"{loaded.briefing.template}.yaml.j2", context, lang, loaded)
 
     def outline(self, inputs: _Inputs, lang: str) -> Outline:

@@ -15,6 +15,7 @@ results are the same either way.
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 import select
@@ -22,7 +23,7 @@ import signal
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 from .diagnostics import UserError
 
@@ -107,13 +108,16 @@ def _serve_calls(target: object, prepare: Callable[[], None], orders: int,
         prepare()
     except Exception:  # noqa: BLE001 - what it could not prepare, its calls do themselves
         pass
-    with os.fdopen(orders, "rb") as inbox, os.fdopen(results, "wb") as out:
-        while len(head := inbox.read(_HEADER)) == _HEADER:
-            name, args = pickle.loads(inbox.read(int.from_bytes(head, "big")))
-            data = _outcome(lambda name=name, args=args: getattr(target, name)(*args))
-            out.write(len(data).to_bytes(_HEADER, "big"))
-            out.write(data)
-            out.flush()
+    _serve(orders, results, functools.partial(_next_call, target))
+
+
+def _next_call(target: object, inbox: BinaryIO) -> Callable[[], object] | None:
+    """The next call sent to a prestarted worker (a method of ``target``), or None."""
+    head = inbox.read(_HEADER)
+    if len(head) != _HEADER:
+        return None
+    name, args = pickle.loads(inbox.read(int.from_bytes(head, "big")))
+    return lambda: getattr(target, name)(*args)
 
 
 @dataclass
@@ -135,7 +139,8 @@ class _Pool:
         self.jobs, self.on_done = jobs, on_done
         # what a worker runs (given its ends of the two pipes), and the order that sends it
         # job ``index``: by default the job's index, the jobs being the worker's from the fork
-        self.serve = serve or (lambda orders, results: _serve(self.jobs, orders, results))
+        self.serve = serve or (lambda orders, results: _serve(
+            orders, results, functools.partial(_next_job, self.jobs)))
         self.order = order or (lambda index: index.to_bytes(4, "big"))
         self.pending = list(range(len(jobs)))
         self.outcomes: dict[int, tuple[str, object]] = {}
@@ -236,15 +241,23 @@ class _Pool:
             self._retire(worker, kill=worker.job is not None)
 
 
-def _serve(jobs: Sequence[Callable[[], object]], orders: int, results: int) -> None:
-    """A worker's loop: run each job whose index arrives, send back its outcome, until the
-    parent closes the orders pipe."""
+def _serve(orders: int, results: int,
+           next_job: Callable[[BinaryIO], Callable[[], object] | None]) -> None:
+    """A worker's loop: run each job ``next_job`` reads from the orders, send back its
+    outcome, until the parent closes the orders pipe."""
     with os.fdopen(orders, "rb") as inbox, os.fdopen(results, "wb") as out:
-        while len(head := inbox.read(4)) == 4:
-            data = _outcome(jobs[int.from_bytes(head, "big")])
+        while (job := next_job(inbox)) is not None:
+            data = _outcome(job)
             out.write(len(data).to_bytes(_HEADER, "big"))
             out.write(data)
             out.flush()
+
+
+def _next_job(jobs: Sequence[Callable[[], object]], inbox: BinaryIO
+              ) -> Callable[[], object] | None:
+    """The next job of a :func:`run_jobs` worker (it has them all, from the fork): by index."""
+    head = inbox.read(4)
+    return jobs[int.from_bytes(head, "big")] if len(head) == 4 else None
 
 
 def _outcome(job: Callable[[], object]) -> bytes:
