@@ -133,7 +133,12 @@ def copy_layout_placeholder(slide, layout, ordinal: int):
     """Copy the layout's placeholder at ``ordinal`` onto the slide (python-pptx leaves footers
     and slide numbers off), keeping the geometry it inherits and one empty paragraph.
     Returns the slide's new shape."""
-    sp = list(layout.placeholders)[ordinal].element
+    return _adopt(slide, _placeholder_copy(list(layout.placeholders)[ordinal].element))
+
+
+def _placeholder_copy(sp: etree._Element) -> etree._Element:
+    """A layout placeholder as a slide's copy of it: no shape properties of its own (it
+    inherits the layout's geometry), one empty paragraph."""
     new = copy.deepcopy(sp)
     sppr = new.find(qn("p:spPr"))
     for child in list(sppr):  # keep the geometry inherited from the layout
@@ -144,15 +149,107 @@ def copy_layout_placeholder(slide, layout, ordinal: int):
     for p in txbody.findall(qn("a:p")):
         txbody.remove(p)
     etree.SubElement(txbody, qn("a:p"))
-    slide.shapes._spTree.append(new)
-    return next(s for s in slide.shapes if s.element is new)
+    return new
 
 
-def add_slide_number(slide, layout, ordinal: int, value: int, lang: str):
+def _adopt(slide, element: etree._Element):
+    """``element`` appended to the slide's shape tree, as the shape python-pptx would give
+    for it when iterating the slide's shapes."""
+    shapes = slide.shapes
+    shapes._spTree.append(element)
+    return shapes._shape_factory(element)
+
+
+def _name_parts_from_memory(package) -> None:
+    """Make ``package.next_partname`` (python-pptx's) give the same names without walking the
+    whole package on every call: the names in use under each template are collected on the
+    first call and each name it gives is added. Every part the writer adds under such a
+    template gets its name there (notes slides, charts, their workbooks); slides and images
+    are named otherwise, under templates of their own."""
+    taken: dict[str, set[str]] = {}
+    walk = type(package).next_partname
+
+    def next_partname(tmpl: str) -> PackURI:
+        prefix = tmpl[: (tmpl % 42).find("42")]
+        names = taken.get(prefix)
+        if names is None:
+            names = taken[prefix] = {p.partname for p in package.iter_parts()
+                                     if p.partname.startswith(prefix)}
+        for n in range(len(names) + 1, 0, -1):  # as python-pptx searches
+            if tmpl % n not in names:
+                names.add(tmpl % n)
+                return PackURI(tmpl % n)
+        return walk(package, tmpl)  # (it raises)
+
+    package.next_partname = next_partname
+
+
+class SlideMaker:
+    """Slides added to a presentation as python-pptx's ``Slides.add_slide`` adds them (the same
+    part, relationships, slide id and placeholder clones), the clones of each layout made once:
+    python-pptx builds every clone anew from its layout, and finds each part name by walking
+    the whole package, a sixth of the writer's time. Also the layout's footer and slide-number
+    placeholders, copied as :func:`copy_layout_placeholder` copies them, each made once."""
+
+    def __init__(self, prs) -> None:
+        self._prs = prs
+        self._slides = prs.slides  # (python-pptx renames the slide parts on each access)
+        self._blank: dict = {}  # layout part -> the p:sld python-pptx made for it
+        self._layout: dict = {}  # layout part -> (placeholder copies, cloned ordinals)
+        self._layouts: dict = {}  # (master, index) -> layout
+        self.notes = NotesSlides()
+        _name_parts_from_memory(prs.part.package)
+
+    def add(self, layout):
+        """A new slide on ``layout`` with the layout's placeholders cloned."""
+        part = layout.part
+        blank = self._blank.get(part)
+        if blank is None:
+            slide = self._slides.add_slide(layout)
+            self._blank[part] = copy.deepcopy(slide._element)
+            return slide
+        from pptx.parts.slide import SlidePart
+
+        pres_part = self._prs.part
+        slide_part = SlidePart(pres_part._next_slide_partname, CT.PML_SLIDE,
+                               pres_part.package, copy.deepcopy(blank))
+        slide_part.relate_to(part, RT.SLIDE_LAYOUT)
+        self._slides._sldIdLst.add_sldId(pres_part.relate_to(slide_part, RT.SLIDE))
+        return slide_part.slide
+
+    def layout(self, master: int, index: int):
+        """The presentation's layout ``index`` of master ``master``."""
+        key = (master, index)
+        if key not in self._layouts:
+            self._layouts[key] = self._prs.slide_masters[master].slide_layouts[index]
+        return self._layouts[key]
+
+    def cloned(self, layout) -> list[int]:
+        """Ordinals (among the layout's placeholders) of those a new slide gets clones of."""
+        return self._placeholders(layout)[1]
+
+    def copy_placeholder(self, slide, layout, ordinal: int):
+        """:func:`copy_layout_placeholder`, from a copy made once per placeholder."""
+        copies = self._placeholders(layout)[0]
+        if ordinal not in copies:
+            copies[ordinal] = _placeholder_copy(list(layout.placeholders)[ordinal].element)
+        return _adopt(slide, copy.deepcopy(copies[ordinal]))
+
+    def _placeholders(self, layout) -> tuple[dict[int, etree._Element], list[int]]:
+        part = layout.part
+        if part not in self._layout:
+            self._layout[part] = ({}, [i for i, ph in enumerate(layout.placeholders)
+                                       if ph.placeholder_format.type not in LATENT_PLACEHOLDERS])
+        return self._layout[part]
+
+
+def add_slide_number(slide, layout, ordinal: int, value: int, lang: str,
+                     maker: SlideMaker | None = None):
     """The layout's slide-number placeholder with a live ``slidenum`` field (right when slides
     are moved by hand), showing ``value`` until the viewer updates it. Returns the shape and
     the field's run properties."""
-    shape = copy_layout_placeholder(slide, layout, ordinal)
+    shape = (maker.copy_placeholder(slide, layout, ordinal) if maker is not None
+             else copy_layout_placeholder(slide, layout, ordinal))
     para = shape.element.find(qn("p:txBody")).find(qn("a:p"))
     fld = etree.SubElement(para, qn("a:fld"))
     fld.set("id", "{B6F15528-21DE-4FAA-801E-634DDDAF4B2B}")
@@ -431,6 +528,27 @@ def color_xml(parent: etree._Element, rgb: str | None, scheme: str, brightness: 
         etree.SubElement(clr, _A + "lumOff").set("val", str(int(round(brightness * 100000.0))))
 
 
+_CONTENT = frozenset((_A + "r", _A + "br", _A + "fld"))
+
+
+def clear_text(txbody: etree._Element) -> etree._Element:
+    """A text body made ready for new text as python-pptx's ``TextFrame.clear()`` and
+    ``word_wrap = True`` make it: its first paragraph emptied of runs, breaks and fields
+    (keeping its properties), the others removed, wrapping on. Returns that paragraph."""
+    first, *others = txbody.findall(_A + "p")
+    for p in others:
+        txbody.remove(p)
+    for el in [el for el in first if el.tag in _CONTENT]:
+        first.remove(el)
+    txbody.find(_A + "bodyPr").set("wrap", "square")
+    return first
+
+
+def add_paragraph(txbody: etree._Element) -> etree._Element:
+    """A new last paragraph (``a:p``, the last children of a text body)."""
+    return etree.SubElement(txbody, _A + "p")
+
+
 def fill_paragraph(p: etree._Element, para) -> None:
     """Write a model paragraph (:class:`deck.model.Paragraph`) into an ``a:p`` element: its
     properties, runs and end mark, keeping whatever properties it already had."""
@@ -532,3 +650,27 @@ def fill_cell(tc: etree._Element, paragraphs: tuple, insets, fill) -> None:
         tcpr.set(attr, str(value))
     tcpr.set("anchor", "t")
     color_xml(etree.SubElement(tcpr, _A + "solidFill"), fill.rgb, fill.color, fill.brightness)
+
+
+def fill_table(tbl: etree._Element, widths: tuple[int, ...], rows: tuple, insets) -> None:
+    """Give a table python-pptx made (``a:tbl``, any size) the model's columns and rows
+    (:class:`deck.model.TableRow`), built here as XML: python-pptx's grid and its cells, made
+    one by one and then looked up by row and column, took two thirds of the table's time.
+    The same elements as python-pptx's, filled by :func:`fill_cell`."""
+    grid = tbl.find(_A + "tblGrid")
+    for old in list(grid):
+        grid.remove(old)
+    for old in tbl.findall(_A + "tr"):
+        tbl.remove(old)
+    for w in widths:
+        etree.SubElement(grid, _A + "gridCol").set("w", str(w))
+    for row in rows:
+        tr = etree.SubElement(tbl, _A + "tr")
+        tr.set("h", str(row.height_emu))
+        for cell in row.cells:
+            tc = etree.SubElement(tr, _A + "tc")
+            body = etree.SubElement(tc, _A + "txBody")
+            etree.SubElement(body, _A + "bodyPr")
+            etree.SubElement(body, _A + "lstStyle")
+            etree.SubElement(tc, _A + "tcPr")
+            fill_cell(tc, cell.paragraphs, insets, cell.fill)

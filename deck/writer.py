@@ -72,8 +72,8 @@ def write_presentation(pres: m.Presentation, template: bytes, template_digest: s
         if patched is not None:
             return patched
     prs = _open(template)
-    notes = ooxml.NotesSlides()
-    written = tuple(_written(_write_slide(prs, s, notes), s) for s in pres.slides)
+    maker = ooxml.SlideMaker(prs)
+    written = tuple(_written(_write_slide(maker, s), s) for s in pres.slides)
     return WrittenDeck(basis, _save_parts(prs, pres.properties), written)
 
 
@@ -114,10 +114,9 @@ def _patch(pres: m.Presentation, template: bytes, previous: WrittenDeck) -> Writ
     slides = list(previous.slides)
     if changed:
         # write the changed slides into a scratch deck of the same template, take their XML
-        prs = _open(template)
-        notes = ooxml.NotesSlides()
+        maker = ooxml.SlideMaker(_open(template))
         for i in changed:
-            slide = _write_slide(prs, pres.slides[i], notes)
+            slide = _write_slide(maker, pres.slides[i])
             parts[slides[i].part] = serialize_part_xml(slide.part._element)
             if slides[i].notes_part:
                 parts[slides[i].notes_part] = serialize_part_xml(slide.notes_slide.part._element)
@@ -144,15 +143,13 @@ def _save_parts(prs, props: m.Properties) -> dict[str, bytes]:
 # slides
 
 
-def _write_slide(prs, value: m.Slide, notes: ooxml.NotesSlides):
+def _write_slide(maker: ooxml.SlideMaker, value: m.Slide):
     ref = value.layout
-    layout = prs.slide_masters[ref.master].slide_layouts[ref.index]
-    slide = prs.slides.add_slide(layout)
+    layout = maker.layout(ref.master, ref.index)
+    slide = maker.add(layout)
     # python-pptx clones the layout's placeholders (all but date, footer, number) in order
     cloned = [s for s in slide.shapes if s.is_placeholder]
-    cloneable = [i for i, ph in enumerate(layout.placeholders)
-                 if ph.placeholder_format.type not in ooxml.LATENT_PLACEHOLDERS]
-    by_ordinal = dict(zip(cloneable, cloned, strict=True))
+    by_ordinal = dict(zip(maker.cloned(layout), cloned, strict=True))
     used: set[int] = set()
 
     def take(slot: m.Slot | None):
@@ -167,9 +164,9 @@ def _write_slide(prs, value: m.Slide, notes: ooxml.NotesSlides):
     for ordinal, shape in by_ordinal.items():
         if ordinal not in used:  # left empty it would show "Click to add text"
             _remove(shape)
-    _write_footer(slide, layout, value)
+    _write_footer(maker, slide, layout, value)
     if value.notes:
-        _apply_paragraphs(notes.text_frame(slide), value.notes, autofit=False)
+        _apply_paragraphs(maker.notes.text_frame(slide), value.notes, autofit=False)
     return slide
 
 
@@ -189,16 +186,16 @@ def _apply(slide, ph, frame) -> None:
             _write_group(slide, frame)
 
 
-def _write_footer(slide, layout, value: m.Slide) -> None:
+def _write_footer(maker: ooxml.SlideMaker, slide, layout, value: m.Slide) -> None:
     """Copy the layout's footer and slide-number placeholders onto the slide and fill them
     (python-pptx leaves them off); the number is a live field."""
     if value.footer is not None:
-        shape = ooxml.copy_layout_placeholder(slide, layout, value.footer.slot.ordinal)
+        shape = maker.copy_placeholder(slide, layout, value.footer.slot.ordinal)
         _apply_text(shape, value.footer)
     number = value.number
     if number is not None:
         shape, rpr = ooxml.add_slide_number(slide, layout, number.slot.ordinal, number.value,
-                                            number.lang)
+                                            number.lang, maker)
         _name(shape, number.name)
         if number.size_pt is not None:
             Font(rpr).size = Pt(number.size_pt)
@@ -269,18 +266,12 @@ def _apply_text(shape, frame: m.TextFrame, slide=None) -> None:
 
 def _apply_paragraphs(tf, paragraphs: tuple[m.Paragraph, ...], *, autofit: bool) -> None:
     """Write paragraphs with their sizes, indents and spacing as the fit stage set them."""
-    tf.clear()
-    tf.word_wrap = True
+    first = ooxml.clear_text(tf._txBody)
     if autofit:
         # measured to fit; PowerPoint may still shrink it after a hand edit
         ooxml.set_norm_autofit(tf)
     for i, para in enumerate(paragraphs):
-        p = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
-        _apply_paragraph(p, para)
-
-
-def _apply_paragraph(p, para: m.Paragraph) -> None:
-    ooxml.fill_paragraph(p._p, para)
+        ooxml.fill_paragraph(first if i == 0 else ooxml.add_paragraph(tf._txBody), para)
 
 
 # ------------------------------------------------------------------------------------------
@@ -288,24 +279,19 @@ def _apply_paragraph(p, para: m.Paragraph) -> None:
 
 
 def _write_table(slide, ph, t: m.TableFrame) -> None:
-    rows, cols = len(t.rows), len(t.column_widths_emu)
+    # python-pptx makes the frame (where a table placeholder is, in its place) with a table of
+    # one cell; the grid and rows are the model's, written as XML
     if ph is not None and hasattr(ph, "insert_table"):
-        frame = ph.insert_table(rows, cols)
+        frame = ph.insert_table(1, 1)
         _place(frame, t.box, t.slot)
     else:
         _remove(ph)
         b = t.box
-        frame = slide.shapes.add_table(rows, cols, Emu(b.left_emu), Emu(b.top_emu),
+        frame = slide.shapes.add_table(1, 1, Emu(b.left_emu), Emu(b.top_emu),
                                        Emu(b.width_emu), Emu(b.height_emu))
-    tbl = frame.table
-    for column, w in zip(tbl.columns, t.column_widths_emu, strict=True):
-        column.width = Emu(w)
-    # rows and cells walked in order: python-pptx's tbl.rows[i] and tbl.cell(i, j) rebuild the
-    # row list on every call, quadratic in the rows of a long sources table
-    for tr, row in zip(tbl.rows, t.rows, strict=True):
-        tr._tr.h = Emu(row.height_emu)  # the frame's height is set once, below
-        for cell, value in zip(tr.cells, row.cells, strict=True):
-            ooxml.fill_cell(cell._tc, value.paragraphs, t.cell_insets, value.fill)
+    ooxml.fill_table(frame.table._tbl, t.column_widths_emu, t.rows, t.cell_insets)
+    # as python-pptx sizes a table's frame when its columns are set: their sum
+    frame.width = Emu(sum(t.column_widths_emu))
     frame.height = Emu(sum(row.height_emu for row in t.rows))
     _name(frame, t.name)
     ooxml.set_alt_text(frame, t.alt)
