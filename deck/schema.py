@@ -19,6 +19,7 @@ tests compare the two on every bundled file and on mutations of them).
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import functools
 import re
@@ -56,6 +57,8 @@ class Record(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     default may then come before one without, as in the file's own order.)"""
 
     def __post_init__(self) -> None:
+        if _UNPICKLING.get():
+            return
         for name, field_checks, optional in _field_checks(type(self)):
             value = getattr(self, name)
             if value is not None or not optional:  # None where None may not be: checked too
@@ -66,10 +69,28 @@ class Record(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     def check(self) -> None:
         """Checks across fields: raise ValueError saying what was expected."""
 
+    def __reduce__(self) -> tuple:
+        # unpickled (a record read in another process) without checking it again: checked
+        # when it was read, and checking anew would cost the process the checks' set-up
+        return (_unpickled, (type(self), {name: getattr(self, name)
+                                          for name in self.__struct_fields__}))
+
     @classmethod
     def before(cls, raw: Any) -> Any:
         """The raw value as this record reads it (a shorthand spelled out)."""
         return raw
+
+
+#: set while pickle builds a record (in this thread): its checks passed where it was read
+_UNPICKLING: contextvars.ContextVar[bool] = contextvars.ContextVar("unpickling", default=False)
+
+
+def _unpickled(cls: type[Record], fields: dict[str, Any]) -> Record:
+    token = _UNPICKLING.set(True)
+    try:
+        return cls(**fields)
+    finally:
+        _UNPICKLING.reset(token)
 
 
 @functools.cache

@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import os
 import re
+import sys
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -38,6 +39,7 @@ from .data import LoadedBriefing, check_hedges, load_briefing
 from .diagnostics import Diagnostic, Diagnostics, UserError
 from .files import Roots, read_text
 from .fit import FitContext, FitError, fit_slide, number_slides
+from .launch import imports_frozen
 from .master import Template, mapping_path, read_template, read_template_sources
 from .measure import Fonts
 from .outline import LAYOUTS, Outline, Rendered, parse_outline, resolve_outline
@@ -58,7 +60,7 @@ from .roles import Roles, default_layout, plan_roles, qualifying
 from .roles import suits as suits_layout
 from .templating import OutlineEnvironment, render_outline
 from .templating import yaml_quote as quote_name
-from .workers import Prestarted, cores, run_jobs
+from .workers import Background, cores, run_jobs
 
 if TYPE_CHECKING:
     from .cache import DiskCache
@@ -218,19 +220,16 @@ class BuildSession:
         Raises :class:`UserError` listing every problem of every input; nothing is written
         then.
         """
-        pool = self._prestarted(request)
+        reading = None
         try:
-            inputs = self.read_inputs(request)
+            reading = self._read_ahead(request)
+            inputs = reading.result() if reading is not None else self.read_inputs(request)
             check_output(request.out_dir, [request.deck_name(lang) for lang in inputs.langs])
-            if pool is not None:
-                made = pool.run([("_language", (inputs, lang, request))
-                                 for lang in inputs.langs], request.jobs)
-            else:
-                made = run_jobs([lambda lang=lang: self._language(inputs, lang, request)
-                                 for lang in inputs.langs], request.jobs)
+            made = run_jobs([lambda lang=lang: self._language(inputs, lang, request)
+                             for lang in inputs.langs], request.jobs)
         finally:
-            if pool is not None:
-                pool.close()
+            if reading is not None:  # (done long since: its process is waited for here)
+                reading.close()
         problems = [d for m in made if isinstance(m, list) for d in m]
         if problems:
             raise UserError(problems)
@@ -248,21 +247,32 @@ class BuildSession:
         return BuildResult(tuple(decks), inputs.warnings + inputs.notes + self._font_notes(inputs),
                            saved.backups, finished=saved.finished)
 
-    def _prestarted(self, request: BuildRequest) -> Prestarted | None:
-        """The processes that build the languages, forked before the inputs are read: while
-        this process reads them on one core, they import the writer and the checker and
-        compile the outline on the others (:meth:`_ahead`). None where the languages are not
-        built in processes of their own."""
-        workers = min(request.jobs, cores())
-        if workers < 2 or not hasattr(os, "fork"):
+    def _read_ahead(self, request: BuildRequest) -> Background | None:
+        """The build's inputs being read in a process of its own, while this one imports what
+        writing and checking need and compiles the outline (:meth:`_ahead`), on another core:
+        the language processes, forked next, have all of it. None (they are read here) where
+        the languages are not built in processes of their own, or where this process has
+        imported the writer already (a later build of a ``--watch`` or the build server: what
+        was read before is remembered here, and reading again is quick)."""
+        if min(request.jobs, cores()) < 2 or not hasattr(os, "fork") or _writer_imported():
             return None
-        return Prestarted(self, lambda: self._ahead(request), workers)
+        reading = Background(lambda: self.read_inputs(request))
+        try:
+            # with the collector off, then frozen, as the first imports are (launch)
+            with imports_frozen():
+                self._ahead(request)
+        except Exception:  # noqa: BLE001 - what it could not do, the build does, and reports
+            pass
+        except BaseException:  # an interrupt: the reading process stopped
+            reading.close()
+            raise
+        return reading
 
     def _ahead(self, request: BuildRequest) -> None:
-        """What a language's process can do before the build's inputs are read: import what
-        writing and checking a deck need, and compile the outline template the data file
-        names (read here as a line of text; whatever does not work out is done, and
-        reported, by the build itself)."""
+        """What this process can do while the build's inputs are read: import what writing
+        and checking a deck need, and compile the outline template the data file names (read
+        here as a line of text; whatever does not work out is done, and reported, by the
+        build itself)."""
         from . import check, writer  # noqa: F401
 
         name = re.search(r"^template:[ \t]*([a-z0-9_-]+)[ \t]*$",
@@ -546,6 +556,12 @@ class BuildSession:
 
 
 # ------------------------------------------------------------------------------------------
+
+
+def _writer_imported() -> bool:
+    """Whether this process has imported the writer (built a deck before, or is the build
+    server): then nothing is gained by reading a build's inputs in a process of its own."""
+    return "deck.writer" in sys.modules
 
 
 def _collect(problems: list[Diagnostic], step: Callable[[], V]) -> V | None:

@@ -10,12 +10,12 @@ job's result is a plain value; bad input raised in a worker comes back as the sa
 note), or as :class:`WorkerError` carrying that traceback where the exception cannot be sent.
 A worker that dies fails only the job it was running; another takes its place. Where forking
 is not available, or there is one core or one job, the jobs simply run here, in order: the
-results are the same either way.
+results are the same either way. :class:`Background` runs one job in a process of its own
+while this one goes on (a build reads its inputs so, while it imports the writer).
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import pickle
 import select
@@ -23,7 +23,7 @@ import signal
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import BinaryIO, TypeVar
+from typing import TypeVar
 
 from .diagnostics import UserError
 
@@ -65,59 +65,58 @@ def run_jobs(jobs: Sequence[Callable[[], T]], workers: int | None = None,
     return [_result(pool.outcomes[i]) for i in range(len(jobs))]
 
 
-class Prestarted:
-    """Worker processes forked before their jobs are known. Each first runs ``prepare``
-    (imports, and what can be worked out ahead) while this process goes on, on another core:
-    a build forks them before reading its inputs, and they import the writer and compile the
-    outline meanwhile. Then each serves calls ``(method, args)`` on ``target`` (an object it has
-    from the fork), sent to it pickled, as :func:`run_jobs`' workers serve jobs. What
-    ``prepare`` fails to do, the call does itself (and reports)."""
+class Background:
+    """One job run in a forked process while this one goes on: :meth:`result` waits for it
+    and gives its result, or raises its failure, as :func:`run_jobs` would. Where forking is
+    not available the job runs when its result is asked for. Always :meth:`close` it: a job
+    still running is stopped, and the process waited for."""
 
-    def __init__(self, target: object, prepare: Callable[[], None], workers: int) -> None:
-        self._pool = _Pool([], None, serve=lambda orders, results: _serve_calls(
-            target, prepare, orders, results), order=self._order)
-        self._calls: list[bytes] = []
-        try:
-            for _ in range(workers):
-                self._pool._spawn()
-        except BaseException:  # an interrupt, or no fork: none of them left behind
-            self.close()
-            raise
+    def __init__(self, job: Callable[[], T]) -> None:
+        self._job = job
+        self._pid: int | None = None
+        self._outcome: tuple[str, object] | None = None
+        if not hasattr(os, "fork"):
+            return
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the job's process: its outcome down the pipe, then gone
+            try:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                os.close(read)
+                data = _outcome(job)
+                with os.fdopen(write, "wb") as out:
+                    out.write(data)
+            finally:
+                os._exit(0)
+        os.close(write)
+        self._pid, self._read = pid, read
 
-    def run(self, calls: Sequence[tuple[str, tuple]], workers: int) -> list:
-        """The results of ``calls``, in order (more calls than workers: in turn); failures
-        raised as :func:`run_jobs` raises them."""
-        self._calls = [pickle.dumps(call, protocol=5) for call in calls]
-        self._pool.pending = list(range(len(calls)))
-        self._pool.run(workers)
-        return [_result(self._pool.outcomes[i]) for i in range(len(calls))]
-
-    def _order(self, index: int) -> bytes:
-        return len(self._calls[index]).to_bytes(_HEADER, "big") + self._calls[index]
+    def result(self) -> T:
+        if self._pid is None:
+            return self._job()
+        if self._outcome is None:
+            with os.fdopen(self._read, "rb") as inbox:  # to its end: the process is done
+                data = inbox.read()
+            self._read = None
+            try:
+                self._outcome = pickle.loads(data) if data else (
+                    "error", f"process {self._pid} ended without a result")
+            except Exception:  # noqa: BLE001 - a result that cannot be read back
+                self._outcome = ("error", traceback.format_exc())
+        return _result(self._outcome)
 
     def close(self) -> None:
-        """Every worker stopped (one still preparing included) and waited for."""
-        for worker in list(self._pool.workers.values()):
-            self._pool._retire(worker, kill=True)
-
-
-def _serve_calls(target: object, prepare: Callable[[], None], orders: int,
-                 results: int) -> None:
-    """A prestarted worker: prepare, then run each call that arrives, until the orders end."""
-    try:
-        prepare()
-    except Exception:  # noqa: BLE001 - what it could not prepare, its calls do themselves
-        pass
-    _serve(orders, results, functools.partial(_next_call, target))
-
-
-def _next_call(target: object, inbox: BinaryIO) -> Callable[[], object] | None:
-    """The next call sent to a prestarted worker (a method of ``target``), or None."""
-    head = inbox.read(_HEADER)
-    if len(head) != _HEADER:
-        return None
-    name, args = pickle.loads(inbox.read(int.from_bytes(head, "big")))
-    return lambda: getattr(target, name)(*args)
+        if self._pid is None:
+            return
+        if self._read is not None:  # its result never asked for: stopped
+            os.close(self._read)
+            self._read = None
+            try:
+                os.kill(self._pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        os.waitpid(self._pid, 0)
+        self._pid = None
 
 
 @dataclass
@@ -133,15 +132,8 @@ class _Pool:
     """Worker processes serving ``jobs`` by index (each worker has them all, from the fork)."""
 
     def __init__(self, jobs: Sequence[Callable[[], object]],
-                 on_done: Callable[[int, object], None] | None,
-                 serve: Callable[[int, int], None] | None = None,
-                 order: Callable[[int], bytes] | None = None) -> None:
+                 on_done: Callable[[int, object], None] | None) -> None:
         self.jobs, self.on_done = jobs, on_done
-        # what a worker runs (given its ends of the two pipes), and the order that sends it
-        # job ``index``: by default the job's index, the jobs being the worker's from the fork
-        self.serve = serve or (lambda orders, results: _serve(
-            orders, results, functools.partial(_next_job, self.jobs)))
-        self.order = order or (lambda index: index.to_bytes(4, "big"))
         self.pending = list(range(len(jobs)))
         self.outcomes: dict[int, tuple[str, object]] = {}
         self.returned: dict[int, int] = {}  # jobs given back by a worker found gone
@@ -164,10 +156,8 @@ class _Pool:
     def _assign(self, worker: _Worker, index: int) -> None:
         """Send ``worker`` its next job; a worker found gone gives the job back."""
         try:
-            order = memoryview(self.order(index))
-            while order:  # a large order fills the pipe: it goes once the worker reads
-                order = order[os.write(worker.orders, order):]
-        except BrokenPipeError:  # it died between jobs (killed from outside), or preparing
+            os.write(worker.orders, index.to_bytes(4, "big"))
+        except BrokenPipeError:  # it died between jobs (killed from outside)
             self._retire(worker)
             self.returned[index] = self.returned.get(index, 0) + 1
             if self.returned[index] > 1:  # its replacement died too: not again and again
@@ -192,7 +182,7 @@ class _Pool:
                     os.close(other.results)
                 os.close(order_write)
                 os.close(result_read)
-                self.serve(order_read, result_write)
+                _serve(order_read, result_write, self.jobs)
             finally:
                 os._exit(0)
         os.close(order_read)
@@ -241,23 +231,15 @@ class _Pool:
             self._retire(worker, kill=worker.job is not None)
 
 
-def _serve(orders: int, results: int,
-           next_job: Callable[[BinaryIO], Callable[[], object] | None]) -> None:
-    """A worker's loop: run each job ``next_job`` reads from the orders, send back its
-    outcome, until the parent closes the orders pipe."""
+def _serve(orders: int, results: int, jobs: Sequence[Callable[[], object]]) -> None:
+    """A worker's loop: run each job whose index arrives on the orders (it has them all, from
+    the fork), send back its outcome, until the parent closes the orders pipe."""
     with os.fdopen(orders, "rb") as inbox, os.fdopen(results, "wb") as out:
-        while (job := next_job(inbox)) is not None:
-            data = _outcome(job)
+        while len(head := inbox.read(4)) == 4:
+            data = _outcome(jobs[int.from_bytes(head, "big")])
             out.write(len(data).to_bytes(_HEADER, "big"))
             out.write(data)
             out.flush()
-
-
-def _next_job(jobs: Sequence[Callable[[], object]], inbox: BinaryIO
-              ) -> Callable[[], object] | None:
-    """The next job of a :func:`run_jobs` worker (it has them all, from the fork): by index."""
-    head = inbox.read(4)
-    return jobs[int.from_bytes(head, "big")] if len(head) == 4 else None
 
 
 def _outcome(job: Callable[[], object]) -> bytes:

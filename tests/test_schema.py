@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import sys
+import typing
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,34 @@ def test_an_article_without_its_publication_date_is_refused():
     raw["article"]["published"] = None
     value, errors = schema.validate(Briefing, raw)
     assert value is None and {e["loc"][:2] for e in errors} == {("article", "published")}
+
+
+_CHECKED = []  # values the check below has seen
+
+
+def _counted(value: int) -> int:
+    _CHECKED.append(value)
+    if value < 0:
+        raise ValueError(f"expected a count; got {value}")
+    return value
+
+
+class _Counted(schema.Record, frozen=True, kw_only=True):
+    n: typing.Annotated[int, schema.Check(_counted)]
+    inner: _Counted | None = None
+
+
+def test_a_record_sent_to_another_process_is_not_checked_again():
+    """Unpickled (the inputs a build read in a process of its own), a record is the same
+    value, and its checks do not run again: they passed where it was read, and setting them
+    up cost the receiving process more than the rest of unpickling."""
+    import pickle
+
+    value = _Counted(n=1, inner=_Counted(n=2))
+    assert _CHECKED == [2, 1]
+    assert pickle.loads(pickle.dumps(value)) == value and _CHECKED == [2, 1]
+    with pytest.raises(ValueError, match="expected a count"):
+        _Counted(n=-1)  # still checked when made otherwise, after an unpickling
+    briefing = Briefing  # and the data file's records, as the build sends them
+    loaded = schema.validate(briefing, _load(DEFAULT_DATA))[0]
+    assert pickle.loads(pickle.dumps(loaded)) == loaded

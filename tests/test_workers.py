@@ -9,7 +9,7 @@ import os
 import pytest
 
 from deck.diagnostics import Diagnostic, UserError
-from deck.workers import Prestarted, WorkerError, run_jobs
+from deck.workers import Background, WorkerError, run_jobs
 
 
 def test_results_come_back_in_job_order_from_other_processes():
@@ -106,30 +106,6 @@ def test_a_worker_killed_between_jobs_gives_its_next_job_to_another():
     assert pool.outcomes == {0: ("ok", "done")}
 
 
-class _Target:
-    """What prestarted workers call: it remembers, per process, what its preparation did."""
-
-    def __init__(self):
-        self.prepared = None
-
-    def prepare(self, fail: bool = False):
-        if fail:
-            raise RuntimeError("could not prepare")
-        self.prepared = os.getpid()
-
-    def work(self, i: int, size: int = 0):
-        return i, os.getpid(), self.prepared, b"x" * size
-
-    def echo(self, data: bytes) -> int:
-        return len(data)
-
-    def bad(self):
-        raise UserError([Diagnostic("a.yaml", 3, "claims", "unknown source")])
-
-    def die(self):
-        os._exit(3)
-
-
 def _no_children_left() -> bool:
     try:
         os.waitpid(-1, os.WNOHANG)
@@ -138,67 +114,79 @@ def _no_children_left() -> bool:
     return False
 
 
-def test_prestarted_workers_prepare_then_serve_calls_in_order():
-    target = _Target()
-    pool = Prestarted(target, target.prepare, 2)
-    try:
-        results = pool.run([("work", (i, i * 300_000)) for i in range(5)], 2)
-    finally:
-        pool.close()
-    assert [r[0] for r in results] == list(range(5))
-    assert [len(r[3]) for r in results] == [i * 300_000 for i in range(5)]  # past a pipe's size
-    assert all(pid != os.getpid() and prepared == pid for _, pid, prepared, _ in results)
-    assert target.prepared is None and _no_children_left()  # prepared there, not here
+def test_a_background_job_runs_in_another_process_while_this_one_goes_on():
+    import time
 
-
-def test_a_prestarted_worker_whose_preparation_failed_still_serves():
-    target = _Target()
-    pool = Prestarted(target, lambda: target.prepare(fail=True), 2)
+    here = os.getpid()
+    job = Background(lambda: (os.getpid(), b"x" * 300_000))  # past a pipe's size
     try:
-        assert [r[2] for r in pool.run([("work", (1,))], 2)] == [None]
+        time.sleep(0.05)  # (this process goes on)
+        pid, data = job.result()
+        assert pid != here and len(data) == 300_000
+        assert job.result()[0] == pid  # asked again: the same, not run again
     finally:
-        pool.close()
+        job.close()
     assert _no_children_left()
 
 
-def test_prestarted_workers_report_bad_input_and_deaths_as_run_jobs_does():
-    target = _Target()
-    pool = Prestarted(target, target.prepare, 2)
-    try:
-        with pytest.raises(UserError) as info:
-            pool.run([("work", (1,)), ("bad", ())], 2)
-    finally:
-        pool.close()
-    assert [str(d) for d in info.value.diagnostics] == ["a.yaml:3: claims: unknown source"]
-    pool = Prestarted(target, target.prepare, 2)
-    try:
-        with pytest.raises(WorkerError, match="ended without a result"):
-            pool.run([("die", ()), ("work", (2,))], 2)
-    finally:
-        pool.close()
+def test_a_background_job_fails_as_run_jobs_fails():
+    def bad():
+        raise UserError([Diagnostic("a.yaml", 3, "claims", "unknown source")])
+
+    def crash():
+        return {}["missing"]
+
+    for job, raised in ((bad, UserError), (crash, KeyError),
+                        (lambda: os._exit(3), WorkerError)):
+        background = Background(job)
+        try:
+            with pytest.raises(raised) as info:
+                background.result()
+        finally:
+            background.close()
+        if raised is UserError:
+            assert [str(d) for d in info.value.diagnostics] == [
+                "a.yaml:3: claims: unknown source"]
+        if raised is KeyError:
+            assert "in a worker process" in info.value.__notes__[0]
     assert _no_children_left()
 
 
-def test_prestarted_workers_never_given_calls_are_stopped():
-    """A build whose inputs turn out bad stops the workers it started (still preparing)."""
-    target = _Target()
-    pool = Prestarted(target, lambda: __import__("time").sleep(30), 2)
-    pool.close()
-    assert _no_children_left()
+def test_a_background_job_whose_result_is_not_wanted_is_stopped():
+    """A build interrupted while its inputs are read leaves no process reading them."""
+    import time
+
+    job = Background(lambda: time.sleep(30))
+    started = time.monotonic()
+    job.close()
+    assert time.monotonic() - started < 10 and _no_children_left()
+
+
+def test_without_fork_a_background_job_runs_when_its_result_is_asked_for(monkeypatch):
+    monkeypatch.delattr(os, "fork")
+    ran = []
+    job = Background(lambda: ran.append(os.getpid()) or "done")
+    assert ran == []
+    assert job.result() == "done" and ran == [os.getpid()]
+    job.close()
 
 
 @pytest.mark.parametrize("change, first", [
     (("schema: 1", "schema: 9"), "unsupported schema version"),
     (("template: briefing", "template: nowhere"), "outline template not found"),
 ])
-def test_a_build_with_prestarted_workers_fails_as_one_without_and_leaves_none(
-        tmp_path, change, first):
-    """A build that forks its language processes before reading its inputs (jobs=2) reports
-    bad input as a build that does not (jobs=1), and stops them: the outline a worker could
-    not compile ahead is reported by the build."""
+def test_a_build_reading_its_inputs_ahead_fails_as_one_without_and_leaves_none(
+        tmp_path, monkeypatch, change, first):
+    """A build that reads its inputs in a process of its own while it imports the writer and
+    compiles the outline (jobs=2, in a fresh process) reports bad input as a build that does
+    not (jobs=1), and leaves no process behind: the outline it could not compile ahead is
+    reported by the build."""
     from helpers import copy_bikeshare
 
+    from deck import session
     from deck.session import BuildRequest, BuildSession
+
+    monkeypatch.setattr(session, "_writer_imported", lambda: False)  # as a fresh process
 
     data = copy_bikeshare(tmp_path / "a")
     data.write_text(data.read_text(encoding="utf-8").replace(*change), encoding="utf-8")
@@ -212,15 +200,25 @@ def test_a_build_with_prestarted_workers_fails_as_one_without_and_leaves_none(
     assert _no_children_left()
 
 
-def test_a_one_language_build_with_two_prestarted_workers_gives_the_same_deck(tmp_path):
-    from helpers import copy_bikeshare
+def test_a_build_reading_its_inputs_ahead_gives_the_same_decks(tmp_path, monkeypatch):
+    """Two languages or one, inputs read ahead or here: the same bytes."""
+    from helpers import ROOT, copy_bikeshare
 
+    from deck import session
     from deck.session import BuildRequest, BuildSession
 
-    data = copy_bikeshare(tmp_path / "a")
-    one, two = (BuildSession().build(BuildRequest(data, tmp_path / f"o{j}", jobs=j))
-                for j in (1, 2))
-    assert [d.data for d in one.decks] == [d.data for d in two.decks] and len(two.decks) == 1
+    ahead = []
+    read = BuildSession._read_ahead
+    monkeypatch.setattr(session, "_writer_imported", lambda: False)  # as a fresh process
+    monkeypatch.setattr(BuildSession, "_read_ahead",
+                        lambda self, r: ahead.append(read(self, r)) or ahead[-1])
+    for data, langs in ((ROOT / "assets" / "articles" / "deepseek-shock.yaml", 2),
+                        (copy_bikeshare(tmp_path / "a"), 1)):
+        one, two = (BuildSession().build(BuildRequest(data, tmp_path / f"{langs}-{j}", jobs=j))
+                    for j in (1, 2))
+        assert [d.data for d in one.decks] == [d.data for d in two.decks]
+        assert len(two.decks) == langs
+    assert [a is not None for a in ahead] == [False, True] * 2  # read here, then ahead
     assert _no_children_left()
 
 
@@ -241,25 +239,24 @@ def test_fonts_measured_with_a_stand_in_in_the_language_processes_are_noted(tmp_
         "fit less exactly"]
 
 
-def test_workers_that_die_preparing_fail_the_call_once_not_forever():
-    """A worker that dies before taking its call is replaced once; when the replacement dies
-    too, the call fails (a worker error), rather than workers being forked for ever."""
+def test_a_job_whose_workers_keep_dying_fails_once_given_back_twice():
+    """A worker found dead when given its job gives it back, once; when the replacement is
+    found dead too, the job fails (a worker error) rather than workers being forked for
+    ever."""
     import signal
+    import time
 
-    def hung(_signum, _frame):
-        raise TimeoutError("workers forked again and again")
+    from deck.workers import _Pool
 
-    target = _Target()
-    before = signal.signal(signal.SIGALRM, hung)
-    signal.alarm(60)  # a loop would hang the test run: fail it instead
+    pool = _Pool([lambda: "done"], None)
     try:
-        pool = Prestarted(target, lambda: os._exit(1), 2)
-        try:
-            with pytest.raises(WorkerError):
-                pool.run([("echo", (b"x" * 200_000,))], 2)  # an order past a pipe's size
-        finally:
-            pool.close()
+        for _ in range(2):
+            pool._spawn()
+            [worker] = pool.workers.values()
+            os.kill(worker.pid, signal.SIGKILL)
+            time.sleep(0.2)
+            pool._assign(worker, pool.pending.pop(0) if pool.pending else 0)
+        assert not pool.pending and pool.outcomes[0][0] == "error"
     finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, before)
+        pool.close()
     assert _no_children_left()
