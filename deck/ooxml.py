@@ -52,13 +52,17 @@ class NotesSlides:
 
     def __init__(self) -> None:
         self._first: etree._Element | None = None
+        self._body: str | None = None  # where the text body is in the first, as made
 
-    def text_frame(self, slide):  # -> pptx.text.text.TextFrame
-        """``slide``'s notes text frame, on a notes slide made now."""
+    def text_body(self, slide) -> etree._Element:
+        """``slide``'s notes text body (``p:txBody``), on a notes slide made now."""
         if self._first is None:
             notes = slide.notes_slide
             self._first = copy.deepcopy(notes._element)
-            return notes.notes_text_frame
+            body = notes.notes_text_frame._txBody
+            if body.getroottree().getroot() is notes._element:
+                self._body = etree.ElementTree(notes._element).getelementpath(body)
+            return body
         from pptx.parts.slide import NotesSlidePart
 
         part = slide.part
@@ -68,7 +72,9 @@ class NotesSlides:
         notes_part.relate_to(package.presentation_part.notes_master_part, RT.NOTES_MASTER)
         notes_part.relate_to(part, RT.SLIDE)
         part.relate_to(notes_part, RT.NOTES_SLIDE)
-        return notes_part.notes_slide.notes_text_frame
+        # the same place in the copy (python-pptx would look for the body placeholder)
+        body = notes_part._element.find(self._body) if self._body else None
+        return body if body is not None else notes_part.notes_slide.notes_text_frame._txBody
 
 
 #: placeholders python-pptx does not copy onto a new slide
@@ -123,10 +129,21 @@ def set_run_language(rpr: etree._Element, lang: str, *, east_asian: bool, major:
         set_font_slot(rpr, "ea", f"+{slot}-ea")
 
 
+_CNVPR = qn("p:cNvPr")
+
+
+def drawing_properties(shape: etree._Element) -> etree._Element:
+    """A shape element's ``p:cNvPr`` (name, id, alt text): what python-pptx finds with the
+    XPath ``./*[1]/p:cNvPr``, without compiling it on every call."""
+    for first in shape:
+        if isinstance(first.tag, str):  # the first element child (not a comment)
+            return first.find(_CNVPR)
+    raise ValueError(f"{shape.tag} has no non-visual properties")
+
+
 def set_alt_text(shape, descr: str) -> None:
     """Alt text (``descr`` on the shape's non-visual properties), read by screen readers."""
-    c_nv_pr = shape._element.xpath("./*[1]/p:cNvPr")[0]
-    c_nv_pr.set("descr", descr)
+    drawing_properties(shape._element).set("descr", descr)
 
 
 def copy_layout_placeholder(slide, layout, ordinal: int):
@@ -267,9 +284,9 @@ def set_insets(tf, insets) -> None:
     tf.margin_top, tf.margin_bottom = insets.top_emu, insets.bottom_emu
 
 
-def set_norm_autofit(tf) -> None:
+def set_norm_autofit(txbody: etree._Element) -> None:
     """Let PowerPoint shrink the text on overflow (``a:normAutofit``), and nothing else."""
-    bodypr = tf._txBody.bodyPr
+    bodypr = txbody.find(_A + "bodyPr")
     for child in list(bodypr):
         if child.tag.endswith(("Autofit", "noAutofit")):
             bodypr.remove(child)

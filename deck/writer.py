@@ -166,7 +166,7 @@ def _write_slide(maker: ooxml.SlideMaker, value: m.Slide):
             _remove(shape)
     _write_footer(maker, slide, layout, value)
     if value.notes:
-        _apply_paragraphs(maker.notes.text_frame(slide), value.notes, autofit=False)
+        _apply_paragraphs(maker.notes.text_body(slide), value.notes, autofit=False)
     return slide
 
 
@@ -218,7 +218,7 @@ def _place(shape, box: m.Box, slot: m.Slot | None) -> None:
 def _name(shape, name: str) -> None:
     """The shape's identity, where the model gives one (it always does for a built deck)."""
     if name:
-        shape.name = name
+        ooxml.drawing_properties(shape._element).set("name", name)
 
 
 def _remove(shape) -> None:
@@ -256,7 +256,7 @@ def _apply_text(shape, frame: m.TextFrame, slide=None) -> None:
         _place(shape, frame.box, frame.slot)
     _name(shape, frame.name)
     tf = shape.text_frame
-    _apply_paragraphs(tf, frame.paragraphs, autofit=frame.autofit)
+    _apply_paragraphs(tf._txBody, frame.paragraphs, autofit=frame.autofit)
     if frame.slot is None or frame.insets != frame.slot.insets:
         ooxml.set_insets(tf, frame.insets)  # a free text box's, or widened for a backing fill
     if frame.fill is not None:
@@ -264,14 +264,14 @@ def _apply_text(shape, frame: m.TextFrame, slide=None) -> None:
         _paint(shape.fill.fore_color, frame.fill)
 
 
-def _apply_paragraphs(tf, paragraphs: tuple[m.Paragraph, ...], *, autofit: bool) -> None:
+def _apply_paragraphs(txbody, paragraphs: tuple[m.Paragraph, ...], *, autofit: bool) -> None:
     """Write paragraphs with their sizes, indents and spacing as the fit stage set them."""
-    first = ooxml.clear_text(tf._txBody)
+    first = ooxml.clear_text(txbody)
     if autofit:
         # measured to fit; PowerPoint may still shrink it after a hand edit
-        ooxml.set_norm_autofit(tf)
+        ooxml.set_norm_autofit(txbody)
     for i, para in enumerate(paragraphs):
-        ooxml.fill_paragraph(first if i == 0 else ooxml.add_paragraph(tf._txBody), para)
+        ooxml.fill_paragraph(first if i == 0 else ooxml.add_paragraph(txbody), para)
 
 
 # ------------------------------------------------------------------------------------------
@@ -422,7 +422,7 @@ def _write_group(slide, g: m.ShapeGroup) -> None:
                 _paint(shape.line.color, item.line)
                 shape.line.width = Pt(g.outline_pt)
                 shape.shadow.inherit = False
-                _apply_paragraphs(shape.text_frame, item.paragraphs, autofit=False)
+                _apply_paragraphs(shape.text_frame._txBody, item.paragraphs, autofit=False)
                 ooxml.set_insets(shape.text_frame, item.insets)
                 shape.text_frame.vertical_anchor = MSO_ANCHOR.MIDDLE
             case m.Line():
