@@ -270,17 +270,22 @@ class BuildSession:
 
     def _ahead(self, request: BuildRequest) -> None:
         """What this process can do while the build's inputs are read: import what writing
-        and checking a deck need, and compile the outline template the data file names (read
-        here as a line of text; whatever does not work out is done, and reported, by the
-        build itself)."""
+        and checking a deck need, compile the outline template the data file names and load
+        the locale data of the languages it lists (each read here as a line of text; whatever
+        does not work out is done, and reported, by the build itself)."""
         from . import check, writer  # noqa: F401
 
-        name = re.search(r"^template:[ \t]*([a-z0-9_-]+)[ \t]*$",
-                         read_text(request.data, "data file"), re.M)
+        text = read_text(request.data, "data file")
+        name = re.search(r"^template:[ \t]*([a-z0-9_-]+)[ \t]*$", text, re.M)
         if name is not None:
             env = self._outline_env(request.data, Roots.for_build(request.data,
                                                                   request.template))
             env.get_template(f"{name.group(1)}.yaml.j2")
+        # Babel's data for the languages listed on one line ("languages: [ko, en]"), loaded
+        # once here rather than by each language's process (about 10 ms each)
+        langs = re.search(r"^languages:[ \t]*\[([^\]\n]*)\]", text, re.M)
+        for lang in (langs.group(1).split(",") if langs else ()):
+            l10n.load_locale(lang.strip(" \t'\""))
 
     def _outline_env(self, data: Path, roots: Roots) -> OutlineEnvironment:
         """The outline templates of a data file: beside it, then the bundled ones (one

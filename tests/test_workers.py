@@ -260,3 +260,23 @@ def test_a_job_whose_workers_keep_dying_fails_once_given_back_twice():
     finally:
         pool.close()
     assert _no_children_left()
+
+
+def test_while_the_inputs_are_read_the_languages_locale_data_is_loaded(monkeypatch, tmp_path):
+    """The build process loads Babel's data for the languages the data file lists while the
+    inputs are read elsewhere: its language processes, forked after, find it loaded. A
+    language Babel does not know is left for the build to report."""
+    from babel import localedata
+    from helpers import ROOT
+
+    from deck.session import BuildRequest, BuildSession
+
+    monkeypatch.setattr(localedata, "_cache", {})
+    ramen = ROOT / "tests" / "data" / "ramen" / "ramen.yaml"
+    BuildSession()._ahead(BuildRequest(ramen, tmp_path))
+    assert "ja" in localedata._cache and "ko" not in localedata._cache
+    odd = tmp_path / "odd.yaml"
+    odd.write_text(ramen.read_text(encoding="utf-8").replace(
+        "languages: [ja]", "languages: [xx-Nowhere, 'de', !!]"), encoding="utf-8")
+    BuildSession()._ahead(BuildRequest(odd, tmp_path))
+    assert "de" in localedata._cache
