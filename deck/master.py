@@ -146,6 +146,24 @@ def read_template(path: Path | TemplateSources, roots: Roots | None = None) -> T
                     lines, _repairs(prs))
 
 
+#: the largest template (as read) a build opens ahead of reading its inputs
+AHEAD_BYTES = 8 * 2**20
+
+
+def presentation_bytes(path: Path) -> bytes | None:
+    """The bytes :func:`read_template` would open for the template at ``path``, or None
+    where it is larger than :data:`AHEAD_BYTES`, or would be refused: read while the inputs
+    are read elsewhere, to open it ahead (the build reports what is wrong with it)."""
+    try:
+        if os.path.getsize(path) > AHEAD_BYTES:
+            return None
+        data = read_bytes(path, "template", "--template")
+        _refuse_zip_bomb(path, data)
+        return as_presentation(data)
+    except (UserError, OSError, zipfile.BadZipFile, KeyError, ValueError):
+        return None
+
+
 def _repairs(prs) -> tuple[str, ...]:
     """What writing on this template will change in it, for the build to say."""
     found = []

@@ -40,7 +40,13 @@ from .diagnostics import Diagnostic, Diagnostics, UserError
 from .files import Roots, read_text
 from .fit import FitContext, FitError, fit_slide, number_slides
 from .launch import imports_frozen
-from .master import Template, mapping_path, read_template, read_template_sources
+from .master import (
+    Template,
+    mapping_path,
+    presentation_bytes,
+    read_template,
+    read_template_sources,
+)
 from .measure import Fonts
 from .outline import LAYOUTS, Outline, Rendered, parse_outline, resolve_outline
 from .output import (
@@ -270,9 +276,10 @@ class BuildSession:
 
     def _ahead(self, request: BuildRequest) -> None:
         """What this process can do while the build's inputs are read: import what writing
-        and checking a deck need, compile the outline template the data file names and load
-        the locale data of the languages it lists (each read here as a line of text; whatever
-        does not work out is done, and reported, by the build itself)."""
+        and checking a deck need, compile the outline template the data file names, open the
+        template and load the locale data of the languages the data file lists (each read
+        here as a line of text; whatever does not work out is done, and reported, by the
+        build itself)."""
         from . import check, writer  # noqa: F401
 
         text = read_text(request.data, "data file")
@@ -281,6 +288,9 @@ class BuildSession:
             env = self._outline_env(request.data, Roots.for_build(request.data,
                                                                   request.template))
             env.get_template(f"{name.group(1)}.yaml.j2")
+        template = presentation_bytes(request.template or theme_path())
+        if template is not None:
+            writer.open_ahead(template)
         # Babel's data for the languages listed on one line ("languages: [ko, en]"), loaded
         # once here rather than by each language's process (about 10 ms each)
         langs = re.search(r"^languages:[ \t]*\[([^\]\n]*)\]", text, re.M)

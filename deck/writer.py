@@ -71,10 +71,25 @@ def write_presentation(pres: m.Presentation, template: bytes, template_digest: s
         patched = _patch(pres, template, previous)
         if patched is not None:
             return patched
-    prs = _open(template)
+    prs = _opened.pop(template, None)
+    if prs is None:
+        prs = _open(template)
     maker = ooxml.SlideMaker(prs)
     written = tuple(_written(_write_slide(maker, s), s) for s in pres.slides)
     return WrittenDeck(basis, _save_parts(prs, pres.properties), written)
+
+
+#: templates opened ahead, by their bytes: each for the next deck written on it, in this
+#: process or in each one forked from it
+_opened: dict[bytes, object] = {}
+
+
+def open_ahead(template: bytes) -> None:
+    """Open a template now (:func:`_open`), for the next deck written on it here or in a
+    process forked from here: a build opens it while its inputs are read elsewhere, and its
+    language processes, forked after, find it open (each takes its own copy)."""
+    _opened.clear()  # (one at a time: the one a build is about to write on)
+    _opened[template] = _open(template)
 
 
 def _open(template: bytes):

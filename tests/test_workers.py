@@ -280,3 +280,33 @@ def test_while_the_inputs_are_read_the_languages_locale_data_is_loaded(monkeypat
         "languages: [ja]", "languages: [xx-Nowhere, 'de', !!]"), encoding="utf-8")
     BuildSession()._ahead(BuildRequest(odd, tmp_path))
     assert "de" in localedata._cache
+
+
+def test_the_template_is_opened_ahead_once_and_only_when_it_can_be(monkeypatch, tmp_path):
+    """While the inputs are read, the build opens its template (within a size limit, after
+    the zip-bomb check, a .potx as a .pptx): the next deck written on it takes it, once; a
+    template that cannot be opened is left for the build to report."""
+    from helpers import ROOT
+
+    from deck import master, writer
+    from deck.resources import theme_path
+    from deck.session import BuildRequest, BuildSession
+
+    theme = master.presentation_bytes(theme_path())
+    assert theme == theme_path().read_bytes()
+    junk = tmp_path / "junk.pptx"
+    junk.write_bytes(b"PK\x03\x04 not a zip")
+    assert master.presentation_bytes(junk) is None
+    assert master.presentation_bytes(tmp_path / "missing.pptx") is None
+    monkeypatch.setattr(master, "AHEAD_BYTES", 1000)
+    assert master.presentation_bytes(theme_path()) is None
+    monkeypatch.undo()
+
+    monkeypatch.setattr(writer, "_opened", {})
+    article = ROOT / "assets" / "articles" / "deepseek-shock.yaml"
+    BuildSession()._ahead(BuildRequest(article, tmp_path / "a"))
+    assert list(writer._opened) == [theme]
+    built = BuildSession().build(BuildRequest(article, tmp_path / "b", langs=("en",), jobs=1))
+    assert writer._opened == {}  # taken by the deck written on it
+    again = BuildSession().build(BuildRequest(article, tmp_path / "c", langs=("en",), jobs=1))
+    assert built.decks[0].data == again.decks[0].data  # opened ahead or not: the same bytes
