@@ -20,6 +20,7 @@ from lxml import etree
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE, PP_PLACEHOLDER
 from pptx.oxml.ns import nsmap, qn
+from pptx.oxml.simpletypes import ST_Coordinate
 from pptx.shapes.graphfrm import GraphicFrame
 from pptx.shapes.group import GroupShape
 from pptx.shapes.placeholder import LayoutPlaceholder
@@ -47,6 +48,9 @@ _SPC_PTS, _SPC_PCT = qn("a:spcPts"), qn("a:spcPct")
 # python-pptx's defaults for a cell margin a:tcPr leaves unset (CT_TableCell.marL etc.)
 _CELL_MARGINS = (("marL", 91440), ("marR", 91440), ("marT", 45720), ("marB", 45720))
 _SPACING = {"a:spcBef": qn("a:spcBef"), "a:lnSpc": qn("a:lnSpc")}
+_TR, _TC, _TC_PR, _GRID, _GRID_COL = (qn("a:tr"), qn("a:tc"), qn("a:tcPr"), qn("a:tblGrid"),
+                                      qn("a:gridCol"))
+_A_TX_BODY, _A_P = qn("a:txBody"), qn("a:p")
 
 
 class LayoutError(Exception):
@@ -281,38 +285,57 @@ def _frame_fit(shape, box: tuple, chain: list, chains: dict[int, list],
 
 def _table_fit(frame, measure: Measurer) -> Iterable[str]:
     """Each cell's text (what ``cell.text_frame`` holds) against its rows' height, in its
-    columns' width less its margins; a merged cell's whole range, spanned cells skipped."""
+    columns' width less its margins; a merged cell's whole range, spanned cells skipped.
+    Rows, cells and their attributes are read as python-pptx's ``CT_TableCell`` reads them
+    (``is_spanned``, ``is_merge_origin``, ``rowSpan``, ``gridSpan``), straight from the XML."""
+    tbl = frame.table._tbl
     heights, widths = _grid(frame.table)
-    for i, tr in enumerate(frame.table._tbl.tr_lst):
-        for j, tc in enumerate(tr.tc_lst):
-            if tc.is_spanned:
+    for i, tr in enumerate(tbl.iterchildren(_TR)):
+        for j, tc in enumerate(tr.iterchildren(_TC)):
+            h_merge, v_merge = _flag(tc, "hMerge"), _flag(tc, "vMerge")
+            if h_merge or v_merge:  # spanned
                 continue
-            origin = tc.is_merge_origin
-            rows = tc.rowSpan if origin else 1
-            cols = tc.gridSpan if origin else 1
+            grid_span, row_span = int(tc.get("gridSpan", 1)), int(tc.get("rowSpan", 1))
+            origin = grid_span > 1 or row_span > 1
+            rows = row_span if origin else 1
+            cols = grid_span if origin else 1
             left, right, top, bottom = _cell_margins(tc)
             w = sum(widths[j:j + cols]) - left - right
             h = sum(heights[i:i + rows]) / EMU_PER_PT
-            need = sum(_paragraph_height(p, w / EMU_PER_PT, {}, measure)
-                       for p in tc.get_or_add_txBody().p_lst)
+            body = tc.find(_A_TX_BODY)  # (none: python-pptx would add one, with one paragraph)
+            paragraphs = body.findall(_A_P) if body is not None else [etree.Element(_A_P)]
+            need = sum(_paragraph_height(p, w / EMU_PER_PT, {}, measure) for p in paragraphs)
             need += (top + bottom) / EMU_PER_PT
             if need > h + _SLACK_PT:
                 yield (f"shape {_name(frame)!r}: cell ({i + 1}, {j + 1}) needs {need:.1f} pt "
                        f"but the row is {h:.1f} pt ({tc.text[:40]!r})")
 
 
+def _flag(tc, attr: str) -> bool:
+    """A cell's boolean attribute as python-pptx reads it (``XsdBoolean``)."""
+    value = tc.get(attr)
+    if value is not None and value not in ("1", "0", "true", "false"):
+        raise ValueError(f"{attr}: value must be one of '1', '0', 'true' or 'false', "
+                         f"got {value!r}")
+    return value in ("1", "true")
+
+
 def _grid(table) -> tuple[list[int], list[int]]:
     """A table's row heights and column widths (EMU), its rows and columns read once
     (python-pptx's ``table.rows`` re-reads every row at each step)."""
     tbl = table._tbl
-    return [int(tr.h) for tr in tbl.tr_lst], [int(col.w) for col in tbl.tblGrid.gridCol_lst]
+    grid = tbl.find(_GRID)
+    coordinate = ST_Coordinate.convert_from_xml
+    return ([coordinate(tr.get("h")) for tr in tbl.iterchildren(_TR)],
+            [coordinate(col.get("w")) for col in grid.iterchildren(_GRID_COL)]
+            if grid is not None else [])
 
 
 def _cell_margins(tc) -> tuple[int, ...]:
     """A table cell's left, right, top and bottom margins (EMU) as python-pptx's
     ``_Cell.margin_*`` read them (its defaults where ``a:tcPr`` leaves one unset), with
     ``a:tcPr`` found once."""
-    tcpr = tc.tcPr
+    tcpr = tc.find(_TC_PR)
     return tuple(default if tcpr is None else int(tcpr.get(attr, default))
                  for attr, default in _CELL_MARGINS)
 
