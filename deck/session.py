@@ -258,8 +258,10 @@ class BuildSession:
         writing and checking need and compiles the outline (:meth:`_ahead`), on another core:
         the language processes, forked next, have all of it. None (they are read here) where
         the languages are not built in processes of their own, or where this process has
-        imported the writer already (a later build of a ``--watch`` or the build server: what
-        was read before is remembered here, and reading again is quick)."""
+        imported the writer already (the build server, a later build of a program using this
+        session): there is no import to overlap then, and what it reads here it remembers
+        for the next build. (What a reading process reads and caches stays there: a
+        program's second build plans the template again, once.)"""
         if min(request.jobs, cores()) < 2 or not hasattr(os, "fork") or _writer_imported():
             return None
         reading = Background(lambda: self.read_inputs(request))

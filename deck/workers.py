@@ -68,17 +68,25 @@ def run_jobs(jobs: Sequence[Callable[[], T]], workers: int | None = None,
 class Background:
     """One job run in a forked process while this one goes on: :meth:`result` waits for it
     and gives its result, or raises its failure, as :func:`run_jobs` would. Where forking is
-    not available the job runs when its result is asked for. Always :meth:`close` it: a job
-    still running is stopped, and the process waited for."""
+    not available the job runs when its result is first asked for. Always :meth:`close` it:
+    a job not done (its result never asked for, or the wait for it interrupted) is stopped,
+    and the process waited for."""
 
     def __init__(self, job: Callable[[], T]) -> None:
         self._job = job
         self._pid: int | None = None
+        self._read: int | None = None  # where its outcome arrives, until it has
         self._outcome: tuple[str, object] | None = None
-        if not hasattr(os, "fork"):
+        self._forked = hasattr(os, "fork")
+        if not self._forked:
             return
         read, write = os.pipe()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except BaseException:
+            os.close(read)
+            os.close(write)
+            raise
         if pid == 0:  # the job's process: its outcome down the pipe, then gone
             try:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -92,31 +100,45 @@ class Background:
         self._pid, self._read = pid, read
 
     def result(self) -> T:
-        if self._pid is None:
-            return self._job()
         if self._outcome is None:
-            with os.fdopen(self._read, "rb") as inbox:  # to its end: the process is done
-                data = inbox.read()
-            self._read = None
-            try:
-                self._outcome = pickle.loads(data) if data else (
-                    "error", f"process {self._pid} ended without a result")
-            except Exception:  # noqa: BLE001 - a result that cannot be read back
-                self._outcome = ("error", traceback.format_exc())
+            if not self._forked:
+                self._outcome = _outcome_here(self._job)
+            else:
+                # the pipe is taken first: an interrupt while it is read leaves none to close
+                fd, self._read = self._read, None
+                if fd is None:
+                    raise WorkerError("the background job was stopped before its result")
+                with os.fdopen(fd, "rb") as inbox:  # to its end: the process is done
+                    data = inbox.read()
+                try:
+                    self._outcome = pickle.loads(data) if data else (
+                        "error", f"process {self._pid} ended without a result")
+                except Exception:  # noqa: BLE001 - a result that cannot be read back
+                    self._outcome = ("error", traceback.format_exc())
         return _result(self._outcome)
 
     def close(self) -> None:
-        if self._pid is None:
-            return
-        if self._read is not None:  # its result never asked for: stopped
+        if self._read is not None:
             os.close(self._read)
             self._read = None
-            try:
-                os.kill(self._pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        os.waitpid(self._pid, 0)
-        self._pid = None
+        if self._pid is not None:
+            if self._outcome is None:  # not done, or not waited for: stopped
+                try:
+                    os.kill(self._pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+            os.waitpid(self._pid, 0)
+            self._pid = None
+
+
+def _outcome_here(job: Callable[[], object]) -> tuple[str, object]:
+    """A job's outcome, run in this process (as :func:`_outcome`, not pickled)."""
+    try:
+        return ("ok", job())
+    except UserError as exc:
+        return ("user", exc.diagnostics)
+    except Exception as exc:  # noqa: BLE001 - raised again as it is, by _result
+        return ("here", exc)
 
 
 @dataclass
@@ -263,6 +285,8 @@ def _result(outcome: tuple[str, object]):
         return value
     if kind == "user":
         raise UserError(value)  # type: ignore[arg-type]
+    if kind == "here":  # raised in this process (no fork): as it is
+        raise value  # type: ignore[misc]
     if kind == "raised":  # the worker's own exception, raised again here with its traceback
         exc, where = value  # type: ignore[misc]
         exc.add_note(f"in a worker process:\n{where}")

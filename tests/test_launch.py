@@ -26,6 +26,17 @@ def test_what_the_imports_make_is_frozen_and_the_collector_runs_again():
         gc.enable()
 
 
+def test_a_caller_that_had_the_collector_off_keeps_it_off():
+    gc.disable()
+    try:
+        with launch.imports_frozen():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
 def test_a_command_builds_with_its_imports_frozen():
     """``launch.main`` (build.py, python -m deck, deck) imports the package that way: after
     the imports (here those of ``--help``) the collector runs, and leaves them alone."""
