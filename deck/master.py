@@ -88,15 +88,42 @@ _PRESENTATION_TYPE = (b"application/vnd.openxmlformats-officedocument.presentati
 
 
 def as_presentation(data: bytes) -> bytes:
-    """A PowerPoint template (.potx) as a presentation (.pptx): only the main part's content
-    type differs, and python-pptx opens only the latter."""
+    """A template as python-pptx opens it: a PowerPoint template (.potx) as a presentation
+    (.pptx), where only the main part's content type differs; and its XML parts without
+    comments or processing instructions, which PowerPoint ignores and python-pptx's element
+    classes trip over (a comment in a slide list is taken for a slide). A template with
+    neither is returned as it is."""
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         types = z.read("[Content_Types].xml")
-        if _TEMPLATE_TYPE not in types:
+        xml = {name: z.read(name) for name in z.namelist()
+               if name.endswith((".xml", ".rels"))}
+        commented = {name for name, blob in xml.items() if _has_comments(blob)}
+        if _TEMPLATE_TYPE not in types and not commented:
             return data
-        parts = {name: z.read(name) for name in z.namelist()}
+        parts = {name: xml[name] if name in xml else z.read(name) for name in z.namelist()}
     parts["[Content_Types].xml"] = types.replace(_TEMPLATE_TYPE, _PRESENTATION_TYPE)
+    for name in commented:
+        parts[name] = _uncommented(parts[name])
     return pack_parts(parts)
+
+
+def _has_comments(blob: bytes) -> bool:
+    """Whether an XML part holds a comment or a processing instruction (other than its XML
+    declaration)."""
+    return b"<!--" in blob or b"<?" in blob[blob.find(b"?>") + 2 if blob.startswith(b"<?xml")
+                                                 else 0:]
+
+
+_UNCOMMENTING = etree.XMLParser(remove_comments=True, remove_pis=True, resolve_entities=False,
+                                no_network=True)
+
+
+def _uncommented(blob: bytes) -> bytes:
+    try:
+        root = etree.fromstring(blob, _UNCOMMENTING)
+    except etree.XMLSyntaxError:
+        return blob  # broken as it is: python-pptx reports it
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
 class TemplateSources(msgspec.Struct, frozen=True):
@@ -249,7 +276,7 @@ def _palette(master) -> dict[str, str]:
         theme = None
     scheme = theme.find(".//" + qn("a:clrScheme")) if theme is not None else None
     for child in scheme if scheme is not None else ():
-        name = etree.QName(child).localname
+        name = _local(child)
         found = _color(child, base)
         if name in base and found:
             base[name] = found
@@ -265,7 +292,7 @@ def _color(el, palette: dict[str, str]) -> str | None:
     """The RGB of the first colour inside ``el`` (srgbClr, schemeClr, sysClr, prstClr), with
     its lumMod/lumOff/tint/shade transforms."""
     for child in el.iter():
-        name = etree.QName(child).localname
+        name = _local(child)
         if name == "srgbClr":
             value = child.get("val", "000000")
         elif name == "sysClr":
@@ -280,8 +307,15 @@ def _color(el, palette: dict[str, str]) -> str | None:
     return None
 
 
+def _local(el) -> str:
+    """An element's local name; "" for a comment or processing instruction (a template may
+    hold them anywhere)."""
+    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+
+
 def _transformed(value: str, el) -> str:
-    mods = {etree.QName(c).localname: int(c.get("val", "100000")) / 100000 for c in el}
+    mods = {_local(c): int(c.get("val", "100000")) / 100000 for c in el
+            if isinstance(c.tag, str)}
     if "lumMod" in mods or "lumOff" in mods:
         value = colors.luminance_shift(value, mods.get("lumMod", 1.0), mods.get("lumOff", 0.0))
     if "tint" in mods:
@@ -297,7 +331,7 @@ def _fill(sppr, palette: dict[str, str], part) -> tuple[str, bool] | None:
     if sppr is None:
         return None
     for child in sppr:
-        name = etree.QName(child).localname
+        name = _local(child)
         if name == "solidFill":
             found = _color(child, palette)
             return (found, False) if found else None

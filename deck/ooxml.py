@@ -345,7 +345,8 @@ def drop_slides(prs) -> int:
     for shows in pres.findall(qn("p:custShowLst")):
         pres.remove(shows)
     for ext in pres.findall(qn("p:extLst") + "/" + qn("p:ext")):
-        if any(etree.QName(child).localname == "sectionLst" for child in ext):
+        if any(isinstance(child.tag, str) and etree.QName(child).localname == "sectionLst"
+               for child in ext):
             ext.getparent().remove(ext)
     return dropped
 

@@ -231,3 +231,46 @@ def test_a_file_that_is_not_a_template_is_refused(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith(f"{bad}: --template: not a usable template; expected a PowerPoint "
                           ".pptx or .potx")
+
+
+def _commented(src: Path, dst: Path) -> None:
+    """``src`` with an XML comment (and a processing instruction) at the start and end of
+    every element of every XML part: PowerPoint ignores them; python-pptx took a comment in
+    the slide list for a slide, and a comment in a colour for a colour."""
+    import zipfile
+
+    from lxml import etree
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename.endswith(".xml") and info.filename.startswith("ppt/"):
+                root = etree.fromstring(data)
+                for el in [el for el in root.iter() if isinstance(el.tag, str)]:
+                    el.insert(0, etree.Comment(" c "))
+                    el.append(etree.ProcessingInstruction("x", "d"))
+                data = etree.tostring(root, xml_declaration=True, encoding="UTF-8",
+                                      standalone=True)
+            zout.writestr(info, data)
+
+
+def test_a_template_with_comments_everywhere_builds_as_without(tmp_path):
+    import zipfile
+
+    from deck.resources import theme_path
+
+    template = tmp_path / "commented.pptx"
+    _commented(theme_path(), template)
+    shutil.copy(theme_path().with_suffix(".yaml"), template.with_suffix(".yaml"))
+    with_comments = build(DEFAULT_DATA, tmp_path / "a", ["en"], template=template,
+                          source_date_epoch="1738454400")
+    plain = build(DEFAULT_DATA, tmp_path / "b", ["en"], source_date_epoch="1738454400")
+
+    def parts(deck) -> dict[str, bytes]:
+        with zipfile.ZipFile(deck.path) as z:  # the slides, layouts, master, notes, charts
+            return {n: z.read(n) for n in z.namelist() if n.startswith(
+                ("ppt/slides/", "ppt/slideLayouts/", "ppt/slideMasters/", "ppt/notesSlides/",
+                 "ppt/charts/", "ppt/presentation.xml", "ppt/theme/"))}
+
+    assert parts(with_comments[0]) == parts(plain[0])
+    assert check_deck(with_comments[0].path) == []
