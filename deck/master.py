@@ -203,6 +203,9 @@ def _repairs(prs) -> tuple[str, ...]:
     if unnumbered:
         found.append(f"numbered the placeholders of {unnumbered} layout(s) that share an index "
                      "(slides find their layout's placeholders by index)")
+    if ooxml.lacks_notes_placeholder(prs):
+        found.append("added a notes placeholder to the notes master, which has none (speaker "
+                     "notes go there)")
     return tuple(found)
 
 

@@ -398,6 +398,45 @@ def has_view_properties(prs) -> bool:
     return any(rel.reltype == RT.VIEW_PROPS for rel in prs.part.rels.values())
 
 
+def _own_notes_master(prs):
+    """The template's own notes master, or None (python-pptx makes a default one, with a
+    notes placeholder, the first time a deck has notes)."""
+    if not any(rel.reltype == RT.NOTES_MASTER for rel in prs.part.rels.values()):
+        return None
+    return prs.notes_master
+
+
+def lacks_notes_placeholder(prs) -> bool:
+    """Whether the template's notes master has no notes (body) placeholder: notes slides made
+    from it would have nowhere to put speaker notes."""
+    master = _own_notes_master(prs)
+    return master is not None and not any(
+        ph.placeholder_format.type == PP_PLACEHOLDER.BODY for ph in master.placeholders)
+
+
+def ensure_notes_placeholder(prs) -> None:
+    """Give a notes master without a notes placeholder python-pptx's own (that of its default
+    notes master), scaled to the template's notes page: speaker notes go there."""
+    if not lacks_notes_placeholder(prs):
+        return
+    from pptx.oxml import parse_from_template
+
+    default = parse_from_template("notesMaster")
+    sp = next(sp for sp in default.iter(qn("p:sp"))
+              if (ph := placeholder_element(sp)) is not None and ph.get("type") == "body")
+    notes_size = prs.part._element.find(qn("p:notesSz"))
+    sx = int(notes_size.get("cx")) / 6858000 if notes_size is not None else 1.0  # default page
+    sy = int(notes_size.get("cy")) / 9144000 if notes_size is not None else 1.0
+    off, ext = sp.find(".//" + qn("a:off")), sp.find(".//" + qn("a:ext"))
+    for el, (kx, ky), scale in ((off, ("x", "y"), (sx, sy)), (ext, ("cx", "cy"), (sx, sy))):
+        el.set(kx, str(round(int(el.get(kx)) * scale[0])))
+        el.set(ky, str(round(int(el.get(ky)) * scale[1])))
+    tree = prs.notes_master.shapes._spTree
+    ids = [int(c.get("id", "0")) for c in tree.iter(qn("p:cNvPr"))]
+    drawing_properties(sp).set("id", str(max(ids, default=1) + 1))
+    tree.append(sp)
+
+
 def ensure_view_properties(prs) -> None:
     """Add ``ppt/viewProps.xml`` where a template lacks it (LibreOffice omits it; PowerPoint
     and validators expect it)."""

@@ -102,6 +102,7 @@ def _open(template: bytes):
         for layout in master.slide_layouts:
             ooxml.number_placeholders(layout)
     ooxml.ensure_view_properties(prs)
+    ooxml.ensure_notes_placeholder(prs)
     return prs
 
 

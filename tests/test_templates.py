@@ -274,3 +274,38 @@ def test_a_template_with_comments_everywhere_builds_as_without(tmp_path):
 
     assert parts(with_comments[0]) == parts(plain[0])
     assert check_deck(with_comments[0].path) == []
+
+
+def test_a_notes_master_without_a_notes_placeholder_gets_one(tmp_path):
+    """A template whose notes master has no notes (body) placeholder: the build says it adds
+    python-pptx's, and every slide's speaker notes are there (they crashed the writer)."""
+    import re
+    import zipfile
+
+    from lxml import etree
+
+    from deck.session import BuildRequest
+
+    first = build(DEFAULT_DATA, tmp_path / "a", ["en"])[0]  # has a notes master, with one
+    template = tmp_path / "bare-notes.pptx"
+    with zipfile.ZipFile(first.path) as zin, zipfile.ZipFile(template, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if re.fullmatch(r"ppt/notesMasters/notesMaster\d+\.xml", info.filename):
+                root = etree.fromstring(data)
+                for ph in root.iter("{*}ph"):
+                    if ph.get("type") == "body":
+                        sp = next(a for a in ph.iterancestors() if etree.QName(a).localname == "sp")
+                        sp.getparent().remove(sp)
+                data = etree.tostring(root, xml_declaration=True, encoding="UTF-8",
+                                      standalone=True)
+            zout.writestr(info, data)
+    result = BuildSession().build(BuildRequest(DEFAULT_DATA, tmp_path / "b", ("en",), template))
+    assert any("added a notes placeholder to the notes master" in d.message
+               for d in result.warnings)
+
+    def notes(path: Path) -> list[str]:
+        return [s.notes_slide.notes_text_frame.text for s in Presentation(str(path)).slides
+                if s.has_notes_slide]
+
+    assert notes(result.decks[0].path) == notes(first.path) and notes(first.path)
