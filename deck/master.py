@@ -110,8 +110,8 @@ def as_presentation(data: bytes) -> bytes:
 def _has_comments(blob: bytes) -> bool:
     """Whether an XML part holds a comment or a processing instruction (other than its XML
     declaration)."""
-    return b"<!--" in blob or b"<?" in blob[blob.find(b"?>") + 2 if blob.startswith(b"<?xml")
-                                                 else 0:]
+    body = blob[blob.find(b"?>") + 2:] if blob.startswith(b"<?xml") else blob
+    return b"<!--" in body or b"<?" in body
 
 
 _UNCOMMENTING = etree.XMLParser(remove_comments=True, remove_pis=True, resolve_entities=False,
@@ -279,7 +279,7 @@ def _palette(master) -> dict[str, str]:
         theme = None
     scheme = theme.find(".//" + qn("a:clrScheme")) if theme is not None else None
     for child in scheme if scheme is not None else ():
-        name = _local(child)
+        name = etree.QName(child).localname
         found = _color(child, base)
         if name in base and found:
             base[name] = found
@@ -295,7 +295,7 @@ def _color(el, palette: dict[str, str]) -> str | None:
     """The RGB of the first colour inside ``el`` (srgbClr, schemeClr, sysClr, prstClr), with
     its lumMod/lumOff/tint/shade transforms."""
     for child in el.iter():
-        name = _local(child)
+        name = etree.QName(child).localname
         if name == "srgbClr":
             value = child.get("val", "000000")
         elif name == "sysClr":
@@ -310,15 +310,8 @@ def _color(el, palette: dict[str, str]) -> str | None:
     return None
 
 
-def _local(el) -> str:
-    """An element's local name; "" for a comment or processing instruction (a template may
-    hold them anywhere)."""
-    return etree.QName(el).localname if isinstance(el.tag, str) else ""
-
-
 def _transformed(value: str, el) -> str:
-    mods = {_local(c): int(c.get("val", "100000")) / 100000 for c in el
-            if isinstance(c.tag, str)}
+    mods = {etree.QName(c).localname: int(c.get("val", "100000")) / 100000 for c in el}
     if "lumMod" in mods or "lumOff" in mods:
         value = colors.luminance_shift(value, mods.get("lumMod", 1.0), mods.get("lumOff", 0.0))
     if "tint" in mods:
@@ -334,7 +327,7 @@ def _fill(sppr, palette: dict[str, str], part) -> tuple[str, bool] | None:
     if sppr is None:
         return None
     for child in sppr:
-        name = _local(child)
+        name = etree.QName(child).localname
         if name == "solidFill":
             found = _color(child, palette)
             return (found, False) if found else None

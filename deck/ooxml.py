@@ -22,14 +22,21 @@ from pptx.oxml.xmlchemy import OxmlElement
 _NVPR, _PH = qn("p:nvPr"), qn("p:ph")
 
 
+def _non_visual(shape: etree._Element) -> etree._Element | None:
+    """A shape element's first element child (not a comment): its non-visual properties
+    (``p:nvSpPr``, ``p:nvGraphicFramePr``...), what python-pptx's XPaths name ``./*[1]``."""
+    for first in shape:
+        if isinstance(first.tag, str):
+            return first
+    return None
+
+
 def placeholder_element(shape: etree._Element) -> etree._Element | None:
     """A shape element's ``p:ph``, or None: what python-pptx's ``BaseShapeElement.ph`` finds
     with the XPath ``./*[1]/p:nvPr/p:ph`` (the first match), by walking the three steps."""
-    for first in shape:
-        if isinstance(first.tag, str):  # the first element child (not a comment)
-            nv_pr = first.find(_NVPR)
-            return nv_pr.find(_PH) if nv_pr is not None else None
-    return None
+    first = _non_visual(shape)
+    nv_pr = first.find(_NVPR) if first is not None else None
+    return nv_pr.find(_PH) if nv_pr is not None else None
 
 
 def speed_up_placeholder_lookup() -> None:
@@ -135,10 +142,10 @@ _CNVPR = qn("p:cNvPr")
 def drawing_properties(shape: etree._Element) -> etree._Element:
     """A shape element's ``p:cNvPr`` (name, id, alt text): what python-pptx finds with the
     XPath ``./*[1]/p:cNvPr``, without compiling it on every call."""
-    for first in shape:
-        if isinstance(first.tag, str):  # the first element child (not a comment)
-            return first.find(_CNVPR)
-    raise ValueError(f"{shape.tag} has no non-visual properties")
+    first = _non_visual(shape)
+    if first is None:
+        raise ValueError(f"{shape.tag} has no non-visual properties")
+    return first.find(_CNVPR)
 
 
 def set_alt_text(shape, descr: str) -> None:
@@ -146,16 +153,10 @@ def set_alt_text(shape, descr: str) -> None:
     drawing_properties(shape._element).set("descr", descr)
 
 
-def copy_layout_placeholder(slide, layout, ordinal: int):
-    """Copy the layout's placeholder at ``ordinal`` onto the slide (python-pptx leaves footers
-    and slide numbers off), keeping the geometry it inherits and one empty paragraph.
-    Returns the slide's new shape."""
-    return _adopt(slide, _placeholder_copy(list(layout.placeholders)[ordinal].element))
-
-
 def _placeholder_copy(sp: etree._Element) -> etree._Element:
-    """A layout placeholder as a slide's copy of it: no shape properties of its own (it
-    inherits the layout's geometry), one empty paragraph."""
+    """A layout placeholder as a slide's copy of it (python-pptx leaves footers and slide
+    numbers off a new slide): no shape properties of its own (it keeps the geometry it
+    inherits from the layout), one empty paragraph."""
     new = copy.deepcopy(sp)
     sppr = new.find(qn("p:spPr"))
     for child in list(sppr):  # keep the geometry inherited from the layout
@@ -184,7 +185,6 @@ def _name_parts_from_memory(package) -> None:
     template gets its name there (notes slides, charts, their workbooks); slides and images
     are named otherwise, under templates of their own."""
     taken: dict[str, set[str]] = {}
-    walk = type(package).next_partname
 
     def next_partname(tmpl: str) -> PackURI:
         prefix = tmpl[: (tmpl % 42).find("42")]
@@ -192,11 +192,10 @@ def _name_parts_from_memory(package) -> None:
         if names is None:
             names = taken[prefix] = {p.partname for p in package.iter_parts()
                                      if p.partname.startswith(prefix)}
-        for n in range(len(names) + 1, 0, -1):  # as python-pptx searches
-            if tmpl % n not in names:
-                names.add(tmpl % n)
-                return PackURI(tmpl % n)
-        return walk(package, tmpl)  # (it raises)
+        # as python-pptx searches: down from one past the count (one of those is free)
+        name = next(tmpl % n for n in range(len(names) + 1, 0, -1) if tmpl % n not in names)
+        names.add(name)
+        return PackURI(name)
 
     package.next_partname = next_partname
 
@@ -205,8 +204,8 @@ class SlideMaker:
     """Slides added to a presentation as python-pptx's ``Slides.add_slide`` adds them (the same
     part, relationships, slide id and placeholder clones), the clones of each layout made once:
     python-pptx builds every clone anew from its layout, and finds each part name by walking
-    the whole package, a sixth of the writer's time. Also the layout's footer and slide-number
-    placeholders, copied as :func:`copy_layout_placeholder` copies them, each made once."""
+    the whole package, a sixth of the writer's time. Also copies of the layout's footer and
+    slide-number placeholders, each made once."""
 
     def __init__(self, prs) -> None:
         self._prs = prs
@@ -246,7 +245,8 @@ class SlideMaker:
         return self._placeholders(layout)[1]
 
     def copy_placeholder(self, slide, layout, ordinal: int):
-        """:func:`copy_layout_placeholder`, from a copy made once per placeholder."""
+        """The layout's placeholder at ``ordinal`` copied onto the slide (from a copy made
+        once per placeholder); returns the slide's new shape."""
         copies = self._placeholders(layout)[0]
         if ordinal not in copies:
             copies[ordinal] = _placeholder_copy(list(layout.placeholders)[ordinal].element)
@@ -260,13 +260,10 @@ class SlideMaker:
         return self._layout[part]
 
 
-def add_slide_number(slide, layout, ordinal: int, value: int, lang: str,
-                     maker: SlideMaker | None = None):
-    """The layout's slide-number placeholder with a live ``slidenum`` field (right when slides
-    are moved by hand), showing ``value`` until the viewer updates it. Returns the shape and
-    the field's run properties."""
-    shape = (maker.copy_placeholder(slide, layout, ordinal) if maker is not None
-             else copy_layout_placeholder(slide, layout, ordinal))
+def add_slide_number(shape, value: int, lang: str):
+    """A live ``slidenum`` field (right when slides are moved by hand) in a copy of the
+    layout's slide-number placeholder, showing ``value`` until the viewer updates it.
+    Returns the field's run properties."""
     para = shape.element.find(qn("p:txBody")).find(qn("a:p"))
     fld = etree.SubElement(para, qn("a:fld"))
     fld.set("id", "{B6F15528-21DE-4FAA-801E-634DDDAF4B2B}")
@@ -275,7 +272,7 @@ def add_slide_number(slide, layout, ordinal: int, value: int, lang: str,
     fld.append(rpr)
     rpr.set("lang", lang)
     etree.SubElement(fld, qn("a:t")).text = str(value)
-    return shape, rpr
+    return rpr
 
 
 def set_insets(tf, insets) -> None:
@@ -345,8 +342,7 @@ def drop_slides(prs) -> int:
     for shows in pres.findall(qn("p:custShowLst")):
         pres.remove(shows)
     for ext in pres.findall(qn("p:extLst") + "/" + qn("p:ext")):
-        if any(isinstance(child.tag, str) and etree.QName(child).localname == "sectionLst"
-               for child in ext):
+        if any(etree.QName(child).localname == "sectionLst" for child in ext):
             ext.getparent().remove(ext)
     return dropped
 
@@ -427,10 +423,10 @@ def ensure_notes_placeholder(prs) -> None:
     notes_size = prs.part._element.find(qn("p:notesSz"))
     sx = int(notes_size.get("cx")) / 6858000 if notes_size is not None else 1.0  # default page
     sy = int(notes_size.get("cy")) / 9144000 if notes_size is not None else 1.0
-    off, ext = sp.find(".//" + qn("a:off")), sp.find(".//" + qn("a:ext"))
-    for el, (kx, ky), scale in ((off, ("x", "y"), (sx, sy)), (ext, ("cx", "cy"), (sx, sy))):
-        el.set(kx, str(round(int(el.get(kx)) * scale[0])))
-        el.set(ky, str(round(int(el.get(ky)) * scale[1])))
+    for el, kx, ky in ((sp.find(".//" + qn("a:off")), "x", "y"),
+                       (sp.find(".//" + qn("a:ext")), "cx", "cy")):
+        el.set(kx, str(round(int(el.get(kx)) * sx)))
+        el.set(ky, str(round(int(el.get(ky)) * sy)))
     tree = prs.notes_master.shapes._spTree
     ids = [int(c.get("id", "0")) for c in tree.iter(qn("p:cNvPr"))]
     drawing_properties(sp).set("id", str(max(ids, default=1) + 1))

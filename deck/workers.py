@@ -11,7 +11,7 @@ note), or as :class:`WorkerError` carrying that traceback where the exception ca
 A worker that dies fails only the job it was running; another takes its place. Where forking
 is not available, or there is one core or one job, the jobs simply run here, in order: the
 results are the same either way. :class:`Background` runs one job in a process of its own
-while this one goes on (a build reads its inputs so, while it imports the writer).
+while this one goes on (a build reads its inputs so, while it imports the writer; POSIX).
 """
 
 from __future__ import annotations
@@ -66,55 +66,43 @@ def run_jobs(jobs: Sequence[Callable[[], T]], workers: int | None = None,
 
 
 class Background:
-    """One job run in a forked process while this one goes on: :meth:`result` waits for it
-    and gives its result, or raises its failure, as :func:`run_jobs` would. Where forking is
-    not available the job runs when its result is first asked for. Always :meth:`close` it:
-    a job not done (its result never asked for, or the wait for it interrupted) is stopped,
-    and the process waited for."""
+    """One job run in a forked process while this one goes on (POSIX: a build uses it only
+    where it can fork): :meth:`result` waits for it and gives its result, or raises its
+    failure, as :func:`run_jobs` would. Always :meth:`close` it: a job not done (its result
+    never asked for, or the wait for it interrupted) is stopped, and the process waited for."""
 
     def __init__(self, job: Callable[[], T]) -> None:
-        self._job = job
-        self._pid: int | None = None
-        self._read: int | None = None  # where its outcome arrives, until it has
         self._outcome: tuple[str, object] | None = None
-        self._forked = hasattr(os, "fork")
-        if not self._forked:
-            return
         read, write = os.pipe()
+
+        def child() -> None:  # its outcome down the pipe
+            os.close(read)
+            data = _outcome(job)
+            with os.fdopen(write, "wb") as out:
+                out.write(data)
+
         try:
-            pid = os.fork()
+            self._pid: int | None = _fork(child)
         except BaseException:
             os.close(read)
             os.close(write)
             raise
-        if pid == 0:  # the job's process: its outcome down the pipe, then gone
-            try:
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                os.close(read)
-                data = _outcome(job)
-                with os.fdopen(write, "wb") as out:
-                    out.write(data)
-            finally:
-                os._exit(0)
         os.close(write)
-        self._pid, self._read = pid, read
+        self._read: int | None = read  # where its outcome arrives, until it has
 
     def result(self) -> T:
         if self._outcome is None:
-            if not self._forked:
-                self._outcome = _outcome_here(self._job)
-            else:
-                # the pipe is taken first: an interrupt while it is read leaves none to close
-                fd, self._read = self._read, None
-                if fd is None:
-                    raise WorkerError("the background job was stopped before its result")
-                with os.fdopen(fd, "rb") as inbox:  # to its end: the process is done
-                    data = inbox.read()
-                try:
-                    self._outcome = pickle.loads(data) if data else (
-                        "error", f"process {self._pid} ended without a result")
-                except Exception:  # noqa: BLE001 - a result that cannot be read back
-                    self._outcome = ("error", traceback.format_exc())
+            # the pipe is taken first: an interrupt while it is read leaves none to close
+            fd, self._read = self._read, None
+            if fd is None:
+                raise WorkerError("the background job was stopped before its result")
+            with os.fdopen(fd, "rb") as inbox:  # to its end: the process is done
+                data = inbox.read()
+            try:
+                self._outcome = pickle.loads(data) if data else (
+                    "error", f"process {self._pid} ended without a result")
+            except Exception:  # noqa: BLE001 - a result that cannot be read back
+                self._outcome = ("error", traceback.format_exc())
         return _result(self._outcome)
 
     def close(self) -> None:
@@ -131,14 +119,18 @@ class Background:
             self._pid = None
 
 
-def _outcome_here(job: Callable[[], object]) -> tuple[str, object]:
-    """A job's outcome, run in this process (as :func:`_outcome`, not pickled)."""
-    try:
-        return ("ok", job())
-    except UserError as exc:
-        return ("user", exc.diagnostics)
-    except Exception as exc:  # noqa: BLE001 - raised again as it is, by _result
-        return ("here", exc)
+def _fork(child: Callable[[], None]) -> int:
+    """A process forked to run ``child``, then leave without running this one's cleanup; its
+    pid. A terminate ends it as it ends any process, whatever this one made of it (the build
+    server turns it into its own exit)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            child()
+        finally:
+            os._exit(0)
+    return pid
 
 
 @dataclass
@@ -193,20 +185,16 @@ class _Pool:
     def _spawn(self) -> None:
         order_read, order_write = os.pipe()
         result_read, result_write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the worker: serve, then leave without running the parent's cleanup
-            try:
-                # a terminate ends a worker as it ends a process, whatever its parent made of
-                # it (the build server turns it into its own exit)
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                for other in self.workers.values():  # the other workers' pipes are not ours
-                    os.close(other.orders)
-                    os.close(other.results)
-                os.close(order_write)
-                os.close(result_read)
-                _serve(order_read, result_write, self.jobs)
-            finally:
-                os._exit(0)
+
+        def child() -> None:  # the worker: its own pipes only, then serve
+            for other in self.workers.values():
+                os.close(other.orders)
+                os.close(other.results)
+            os.close(order_write)
+            os.close(result_read)
+            _serve(order_read, result_write, self.jobs)
+
+        pid = _fork(child)
         os.close(order_read)
         os.close(result_write)
         self.workers[result_read] = _Worker(pid, order_write, result_read)
@@ -285,8 +273,6 @@ def _result(outcome: tuple[str, object]):
         return value
     if kind == "user":
         raise UserError(value)  # type: ignore[arg-type]
-    if kind == "here":  # raised in this process (no fork): as it is
-        raise value  # type: ignore[misc]
     if kind == "raised":  # the worker's own exception, raised again here with its traceback
         exc, where = value  # type: ignore[misc]
         exc.add_note(f"in a worker process:\n{where}")

@@ -210,8 +210,8 @@ def _write_footer(maker: ooxml.SlideMaker, slide, layout, value: m.Slide) -> Non
         _apply_text(shape, value.footer)
     number = value.number
     if number is not None:
-        shape, rpr = ooxml.add_slide_number(slide, layout, number.slot.ordinal, number.value,
-                                            number.lang, maker)
+        shape = maker.copy_placeholder(slide, layout, number.slot.ordinal)
+        rpr = ooxml.add_slide_number(shape, number.value, number.lang)
         _name(shape, number.name)
         if number.size_pt is not None:
             Font(rpr).size = Pt(number.size_pt)

@@ -162,26 +162,6 @@ def test_a_background_job_whose_result_is_not_wanted_is_stopped():
     assert time.monotonic() - started < 10 and _no_children_left()
 
 
-def test_without_fork_a_background_job_runs_when_its_result_is_asked_for(monkeypatch):
-    monkeypatch.delattr(os, "fork")
-    ran = []
-    job = Background(lambda: ran.append(os.getpid()) or "done")
-    assert ran == []
-    assert job.result() == "done" and job.result() == "done" and ran == [os.getpid()]
-    job.close()
-
-    def bad():
-        ran.append("bad")
-        raise UserError([Diagnostic("a.yaml", 3, "claims", "unknown source")])
-
-    job = Background(bad)
-    for _ in range(2):  # run once, its failure raised each time it is asked for
-        with pytest.raises(UserError):
-            job.result()
-    assert ran.count("bad") == 1
-    job.close()
-
-
 def test_an_interrupt_while_waiting_for_a_background_job_stays_an_interrupt():
     """Ctrl-C while a build waits for its inputs: the interrupt comes through (not an error
     closing the pipe twice) and the process reading them is stopped."""
