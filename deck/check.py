@@ -6,51 +6,79 @@ text properties a run leaves unset inherited from its layout and master. A deck 
 laid out correctly passes; anything written or edited wrongly afterwards is named::
 
     python -m deck.check out/deepseek-shock.ko.pptx
+
+The deck is read as python-pptx reads it (which shapes a slide has, which placeholder each
+inherits from, its position and size, its text), but straight from the package's XML with
+lxml: only the parts the checked slides need are parsed (slides, their layouts and masters,
+the theme), and no python-pptx objects are made. Opening a deck with python-pptx and walking
+its shapes was three quarters of the checker's time; ``tests/test_check.py`` compares every
+answer read here with python-pptx's own.
 """
 
 from __future__ import annotations
 
 import io
+import posixpath
 import sys
+import zipfile
 from collections.abc import Iterable
 from itertools import combinations
 from pathlib import Path
+from typing import NamedTuple
 
 from lxml import etree
-from pptx import Presentation
-from pptx.enum.shapes import MSO_SHAPE_TYPE, PP_PLACEHOLDER
-from pptx.oxml.ns import nsmap, qn
+from pptx.opc.constants import RELATIONSHIP_TYPE as RT
+from pptx.oxml.ns import qn
 from pptx.oxml.simpletypes import ST_Coordinate
-from pptx.shapes.graphfrm import GraphicFrame
-from pptx.shapes.group import GroupShape
-from pptx.shapes.placeholder import LayoutPlaceholder
 
 from . import ooxml
-from .master import inherited_insets, theme_fonts
+from .master import fonts_of_theme, insets_of
 from .measure import Fonts, Measurer
 from .model import EMU_PER_PT
 
 Rect = tuple[int, int, int, int]  # left, top, right, bottom (EMU)
 
-_TITLES = (PP_PLACEHOLDER.TITLE, PP_PLACEHOLDER.CENTER_TITLE)
+_TITLES = ("title", "ctrTitle")
 _DEFAULT_SIZE_PT = 18.0
 _SLACK_PT = 0.01  # rounding of EMU and hundredths of a point
+# python-pptx's parser settings (pptx.oxml.oxml_parser), without its element classes
+_PARSER = etree.XMLParser(remove_blank_text=True, resolve_entities=False)
 
-# tags qualified and XPaths compiled once: python-pptx runs an uncompiled XPath for every
-# placeholder question (is_placeholder, placeholder_format, ph_idx, name)
-_NAME = etree.XPath("./*[1]/p:cNvPr/@name", namespaces=nsmap("p"))
+# what python-pptx iterates as a shape tree's shapes (CT_GroupShape.iter_shape_elms)
+_SP, _GRP_SP, _FRAME, _PIC = qn("p:sp"), qn("p:grpSp"), qn("p:graphicFrame"), qn("p:pic")
+_SHAPES = frozenset((_SP, _GRP_SP, _FRAME, qn("p:cxnSp"), _PIC, qn("p:contentPart")))
+_C_SLD, _SP_TREE = qn("p:cSld"), qn("p:spTree")
+_SP_PR, _XFRM, _P_XFRM, _GRP_SP_PR = qn("p:spPr"), qn("a:xfrm"), qn("p:xfrm"), qn("p:grpSpPr")
+_OFF, _EXT = qn("a:off"), qn("a:ext")
+_C_NV_PR, _C_NV_SP_PR, _CUST_GEOM, _PRST_GEOM = (qn("p:cNvPr"), qn("p:cNvSpPr"),
+                                                 qn("a:custGeom"), qn("a:prstGeom"))
+_GRAPHIC, _GRAPHIC_DATA, _TBL = qn("a:graphic"), qn("a:graphicData"), qn("a:tbl")
+_TABLE_URI = "http://schemas.openxmlformats.org/drawingml/2006/table"
+# a layout placeholder inherits from the master's placeholder of this type
+# (python-pptx's LayoutPlaceholder._base_placeholder; a header or slide image placeholder,
+# which python-pptx fails on, inherits nothing here)
+_MASTER_TYPE = {"body": "body", "chart": "body", "clipArt": "body", "ctrTitle": "title",
+                "dgm": "body", "dt": "dt", "ftr": "ftr", "media": "body", "obj": "body",
+                "pic": "body", "sldNum": "sldNum", "subTitle": "body", "tbl": "body",
+                "title": "title"}
+
 _TX_STYLES, _TX_BODY, _LST_STYLE = qn("p:txStyles"), qn("p:txBody"), qn("a:lstStyle")
 _LEVELS = tuple(qn(f"a:lvl{lvl}pPr") for lvl in range(1, 10))
+_BR, _T = qn("a:br"), qn("a:t")
 _RUNS = frozenset((qn("a:r"), qn("a:fld")))
-_CONTENT = _RUNS | {qn("a:br")}  # what python-pptx's _Paragraph.text joins
+_CONTENT = _RUNS | {_BR}  # what python-pptx's _Paragraph.text joins
 _PPR, _RPR, _END_RPR, _DEF_RPR = qn("a:pPr"), qn("a:rPr"), qn("a:endParaRPr"), qn("a:defRPr")
 _SPC_PTS, _SPC_PCT = qn("a:spcPts"), qn("a:spcPct")
 # python-pptx's defaults for a cell margin a:tcPr leaves unset (CT_TableCell.marL etc.)
 _CELL_MARGINS = (("marL", 91440), ("marR", 91440), ("marT", 45720), ("marB", 45720))
-_SPACING = {"a:spcBef": qn("a:spcBef"), "a:lnSpc": qn("a:lnSpc")}
+_SPC_BEF, _LN_SPC = qn("a:spcBef"), qn("a:lnSpc")
 _TR, _TC, _TC_PR, _GRID, _GRID_COL = (qn("a:tr"), qn("a:tc"), qn("a:tcPr"), qn("a:tblGrid"),
                                       qn("a:gridCol"))
 _A_TX_BODY, _A_P = qn("a:txBody"), qn("a:p")
+_PRESENTATION = {"sld": qn("p:sldIdLst"), "master": qn("p:sldMasterIdLst"),
+                 "size": qn("p:sldSz"), "rid": qn("r:id")}
+_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+_OFFICE_DOCUMENT = RT.OFFICE_DOCUMENT
 
 
 class LayoutError(Exception):
@@ -68,84 +96,197 @@ def check_deck(deck: Path | str | bytes, fonts: Fonts | None = None,
     text boxes, tables, charts, groups) overlap, that every placeholder, text box and table
     cell holds its measured text, and that every slide has a non-empty title.
     """
-    prs = Presentation(io.BytesIO(deck) if isinstance(deck, bytes) else str(deck))
-    width, height = int(prs.slide_width), int(prs.slide_height)
-    faces = theme_fonts(prs)
-    measure = (fonts or Fonts()).measurer(faces.minor_latin, faces.minor_ea)
-    inherit = _Inheritance()
-    problems: list[str] = []
-    for n, slide in enumerate(prs.slides, start=1):
-        if n in skip:
-            continue
-        problems += [f"slide {n}: {msg}"
-                     for msg in _check_slide(slide, width, height, measure, inherit)]
+    with zipfile.ZipFile(io.BytesIO(deck) if isinstance(deck, bytes) else deck) as zipped:
+        package = Package(zipped)
+        width, height = package.slide_size
+        faces = fonts_of_theme(package.theme)
+        measure = (fonts or Fonts()).measurer(faces.minor_latin, faces.minor_ea)
+        inherit = Inheritance(package)
+        problems: list[str] = []
+        for n, slide in enumerate(package.slides, start=1):
+            if n in skip:
+                continue
+            problems += [f"slide {n}: {msg}"
+                         for msg in _check_slide(slide, width, height, measure, inherit)]
     return problems
 
 
-def _name(shape) -> str:
-    """``shape.name`` (``cNvPr/@name``), with a compiled XPath."""
-    return _NAME(shape._element)[0]
+class Package:
+    """The parts of a zipped deck, each parsed (as python-pptx parses it) when first asked
+    for, and the relationships between them."""
 
+    def __init__(self, zipped: zipfile.ZipFile) -> None:
+        self._zip = zipped
+        self._parts: dict[str, etree._Element] = {}
+        self._rels: dict[str, list[tuple[str, str, str]]] = {}
+        self._related: dict[tuple[str, str], str | None] = {}
+        self.main = self.related("", _OFFICE_DOCUMENT)
 
-class _Inheritance:
-    """What the placeholders of one deck inherit from their layouts and masters, each step
-    looked up once per :func:`check_deck` call. python-pptx finds a slide placeholder's layout
-    placeholder by walking the layout's shapes (an XPath per shape) every time a position or
-    size is read; here each layout's placeholders are indexed once, a layout placeholder's
-    master placeholder is found once per (master, type), inherited positions and sizes once
-    per placeholder, and the list styles a chain gives once per chain."""
+    def part(self, name: str) -> etree._Element:
+        """A part's root element (``name``: its name in the zip)."""
+        if name not in self._parts:
+            self._parts[name] = etree.fromstring(self._zip.read(name), _PARSER)
+        return self._parts[name]
 
-    def __init__(self) -> None:
-        self._by_idx: dict = {}   # layout part -> {idx: first layout placeholder}
-        self._bases: dict = {}    # (master part, type) | element -> base placeholder
-        self._own: dict = {}      # base element -> its own (x, y, cx, cy)
-        self._values: dict = {}   # (base element, 0-3) -> x, y, cx or cy it gives
-        self._styles: dict = {}   # (inherited element, style kind, p:txStyles) -> levels
+    def rels(self, name: str) -> list[tuple[str, str, str]]:
+        """A part's internal relationships as (id, type, target part name); ``name`` "" for
+        the package's own."""
+        if name not in self._rels:
+            folder, base = posixpath.split(name)
+            rels_name = posixpath.join(folder, "_rels", base + ".rels")
+            found = []
+            if rels_name in self._zip.NameToInfo:
+                for rel in etree.fromstring(self._zip.read(rels_name), _PARSER).iter(_RELS):
+                    if rel.get("TargetMode") == "External":
+                        continue
+                    target = rel.get("Target", "")
+                    target = (target[1:] if target.startswith("/")
+                              else posixpath.normpath(posixpath.join(folder, target)))
+                    found.append((rel.get("Id"), rel.get("Type"), target))
+            self._rels[name] = found
+        return self._rels[name]
 
-    def base(self, shape, layout=None):
-        """The placeholder ``shape`` inherits from, as python-pptx's ``_base_placeholder``
-        finds it, or None: on a slide (``layout``: the slide's layout), the layout's first
-        placeholder with its ``idx``; on a layout, the master's placeholder of its type."""
-        if not hasattr(type(shape), "_base_placeholder"):
+    def related(self, name: str, reltype: str) -> str:
+        """The part ``name`` relates to by ``reltype`` (KeyError where none does)."""
+        key = (name, reltype)
+        if key not in self._related:
+            self._related[key] = next(
+                (target for _, kind, target in self.rels(name) if kind == reltype), None)
+        if self._related[key] is None:
+            raise KeyError(f"{name or 'package'}: no relationship of type {reltype}")
+        return self._related[key]
+
+    def _by_id(self, name: str, rid: str) -> str:
+        return next(target for key, _, target in self.rels(name) if key == rid)
+
+    def _listed(self, which: str) -> list[str]:
+        """The parts presentation.xml lists in ``p:sldIdLst`` or ``p:sldMasterIdLst``."""
+        listing = self.part(self.main).find(_PRESENTATION[which])
+        if listing is None:
+            return []
+        return [self._by_id(self.main, entry.get(_PRESENTATION["rid"])) for entry in listing
+                if isinstance(entry.tag, str)]
+
+    @property
+    def slide_size(self) -> tuple[int, int]:
+        size = self.part(self.main).find(_PRESENTATION["size"])
+        return int(size.get("cx")), int(size.get("cy"))
+
+    @property
+    def slides(self) -> Iterable[Slide]:
+        """The slides in presentation order, each parsed as it is reached."""
+        for name in self._listed("sld"):
+            layout = self.related(name, RT.SLIDE_LAYOUT)
+            yield Slide(self.part(name), layout, self.related(layout, RT.SLIDE_MASTER))
+
+    @property
+    def theme(self) -> etree._Element | None:
+        """The first master's theme (what ``prs.slide_masters[0]`` relates to), or None."""
+        masters = self._listed("master")
+        try:
+            return self.part(self.related(masters[0], RT.THEME)) if masters else None
+        except KeyError:
             return None
-        ph = ooxml.placeholder_element(shape._element)
-        if layout is not None:
-            return self._layout_placeholders(layout).get(ph.idx)
-        key = shape._element
-        if isinstance(shape, LayoutPlaceholder):
-            key = (shape.part.slide_master.part, ph.type)
-        if key not in self._bases:
-            self._bases[key] = getattr(shape, "_base_placeholder", None)
-        return self._bases[key]
 
-    def _layout_placeholders(self, layout) -> dict:
-        """A layout's placeholders by ``idx``, the first of each (what
-        ``layout.placeholders.get(idx=...)`` finds)."""
-        index = self._by_idx.get(layout.part)
+
+class Slide:
+    """A slide's root element, and the names of its layout and master parts."""
+
+    def __init__(self, element: etree._Element, layout: str, master: str) -> None:
+        self.element, self.layout, self.master = element, layout, master
+
+    @property
+    def shapes(self) -> list[etree._Element]:
+        return shapes_of(self.element)
+
+
+def shapes_of(part: etree._Element) -> list[etree._Element]:
+    """The shape elements of a slide, layout or master, as python-pptx iterates them."""
+    tree = part.find(_C_SLD).find(_SP_TREE)
+    return [child for child in tree if child.tag in _SHAPES]
+
+
+def name_of(element: etree._Element) -> str:
+    """A shape's name (``./*[1]/p:cNvPr/@name``)."""
+    return ooxml._non_visual(element).find(_C_NV_PR).get("name")
+
+
+def _ph_type(ph: etree._Element) -> str:
+    return ph.get("type", "obj")
+
+
+def _ph_idx(ph: etree._Element) -> int:
+    return int(ph.get("idx", "0"))
+
+
+class Inheritance:
+    """What the shapes of one deck inherit from their layouts and masters, as python-pptx's
+    ``_base_placeholder`` finds it, each step looked up once per :func:`check_deck` call: a
+    slide's placeholder (``p:sp`` or ``p:pic``) inherits from its layout's first placeholder
+    with its ``idx``; a layout's ``p:sp`` placeholder from its master's first placeholder of
+    the type :data:`_MASTER_TYPE` gives; a master's from nothing. Each layout's and master's
+    placeholders are indexed once, inherited positions and sizes found once per placeholder,
+    the list styles of a chain once per chain."""
+
+    def __init__(self, package: Package) -> None:
+        self._package = package
+        self._by_idx: dict[str, dict] = {}     # layout part -> {idx: first placeholder}
+        self._by_type: dict[str, dict] = {}    # master part -> {type: first placeholder}
+        self._masters: dict = {}               # layout placeholder element -> master part
+        self._values: dict = {}    # (element, 0-3) -> x, y, cx or cy it gives
+        # (inherited element, style kind, p:txStyles) -> a:lvlNpPr per level, Level per level
+        self._styles: dict = {}
+        self._summaries: dict[tuple, Level] = {}  # a level's a:lvlNpPr chain -> Level
+
+    def base(self, element: etree._Element, layout: str | None = None):
+        """The element ``element`` inherits from, or None; ``layout``: the layout part of
+        the slide it is on (None: ``element`` is on a layout or master)."""
+        ph = ooxml.placeholder_element(element)
+        if ph is None:
+            return None
+        if layout is not None:
+            if element.tag not in (_SP, _PIC):
+                return None
+            index = self._index(self._by_idx, layout, _ph_idx)
+            found = index.get(_ph_idx(ph))
+            if found is not None:
+                self._masters[found] = self._package.related(layout, RT.SLIDE_MASTER)
+            return found
+        master = self._masters.get(element)
+        if master is None or element.tag != _SP:
+            return None
+        wanted = _MASTER_TYPE.get(_ph_type(ph))
+        return self._index(self._by_type, master, _ph_type).get(wanted)
+
+    def _index(self, indexes: dict, part: str, key) -> dict:
+        """A layout's or master's placeholders by ``key`` (idx or type), the first of each."""
+        index = indexes.get(part)
         if index is None:
             index = {}
-            for placeholder in layout.placeholders:
-                index.setdefault(ooxml.placeholder_element(placeholder._element).idx, placeholder)
-            self._by_idx[layout.part] = index
+            for shape in shapes_of(self._package.part(part)):
+                ph = ooxml.placeholder_element(shape)
+                if ph is not None:
+                    index.setdefault(key(ph), shape)
+            indexes[part] = index
         return index
 
-    def chain(self, shape, layout) -> list:
-        """:func:`deck.master.placeholder_chain` of a slide's shape: the shape, then the
-        placeholders it inherits from (layout, then master)."""
-        out, base = [shape], self.base(shape, layout)
+    def chain(self, element: etree._Element, layout: str) -> list:
+        """A slide's shape, then the placeholders it inherits from (layout, then master):
+        what :func:`deck.master.placeholder_chain` gives, as elements."""
+        out, base = [element], self.base(element, layout)
         while base is not None:
             out.append(base)
             base = self.base(base)
         return out
 
-    def box(self, shape, layout) -> tuple:
+    def box(self, element: etree._Element, layout: str) -> tuple:
         """A slide shape's left, top, width and height (EMU) as python-pptx reads them: its
         own, else the nearest inherited placeholder's (None where none sets it). Its base is
         looked up only when a value is missing, as python-pptx does."""
-        own = _own_box(shape._element)
+        own = own_box(element)
         if None not in own:
             return own
-        base = self.base(shape, layout)
+        base = self.base(element, layout)
         return tuple(value if value is not None else self._inherited(base, i)
                      for i, value in enumerate(own))
 
@@ -153,44 +294,65 @@ class _Inheritance:
         """Value ``i`` (x, y, cx, cy) of ``base``'s box, its own or inherited in turn."""
         if base is None:
             return None
-        key = (base._element, i)
+        key = (base, i)
         if key not in self._values:
-            if base._element not in self._own:
-                self._own[base._element] = _own_box(base._element)
-            value = self._own[base._element][i]
+            value = own_box(base)[i]
             self._values[key] = value if value is not None else self._inherited(
                 self.base(base), i)
         return self._values[key]
 
-    def styles(self, shape, ph, chain: list, tx_styles) -> dict[int, list]:
-        """Per paragraph level (0-8), the ``a:lvlNpPr`` elements a paragraph of ``shape``
-        inherits, nearest first: its own list style, its layout's and master's placeholders'
-        (``chain``), the master text style (``tx_styles``) for its kind."""
+    def styles(self, element: etree._Element, ph, chain: list,
+               tx_styles) -> dict[int, Level]:
+        """Per paragraph level (0-8), what a paragraph of ``element`` inherits (a
+        :class:`Level`) from the ``a:lvlNpPr`` elements of its own list style, its layout's
+        and master's placeholders' (``chain``) and the master text style (``tx_styles``) for
+        its kind, nearest first."""
         kind = "p:otherStyle"
         if ph is not None:
-            kind = "p:titleStyle" if ph.type in _TITLES else "p:bodyStyle"
-        key = (chain[1]._element if len(chain) > 1 else None, kind, tx_styles)
+            kind = "p:titleStyle" if _ph_type(ph) in _TITLES else "p:bodyStyle"
+        key = (chain[1] if len(chain) > 1 else None, kind, tx_styles)
         if key not in self._styles:
             lists = _list_styles(chain[1:])
             lists.append(tx_styles.find(qn(kind)) if tx_styles is not None else None)
-            self._styles[key] = _levels(lists)
-        own = _levels(_list_styles(chain[:1]))
-        return {lvl: own[lvl] + inherited for lvl, inherited in self._styles[key].items()}
+            inherited = _levels(lists)
+            self._styles[key] = inherited, {lvl: self._level(tuple(chain))
+                                            for lvl, chain in inherited.items()}
+        inherited, levels = self._styles[key]
+        own = [lst for lst in _list_styles(chain[:1]) if lst is not None and len(lst)]
+        if not own:  # (most shapes: an empty list style of their own, or none)
+            return levels
+        own_levels = _levels(own)
+        return {lvl: self._level(tuple(own_levels[lvl] + found))
+                for lvl, found in inherited.items()}
+
+    def _level(self, chain: tuple) -> Level:
+        """:meth:`Level.of`, once per chain."""
+        if chain not in self._summaries:
+            self._summaries[chain] = Level.of(chain)
+        return self._summaries[chain]
 
 
-def _own_box(element) -> tuple:
-    """A shape element's own x, y, cx and cy from its ``a:xfrm`` (what python-pptx's
-    ``BaseShape.left`` and the rest read), None where unset."""
-    xfrm = element.xfrm
+def own_box(element: etree._Element) -> tuple:
+    """A shape element's own x, y, cx and cy from its ``a:xfrm`` (``p:xfrm`` in a graphic
+    frame, ``p:grpSpPr/a:xfrm`` in a group: what python-pptx's ``BaseShape.left`` and the
+    rest read), None where unset."""
+    if element.tag == _FRAME:
+        xfrm = element.find(_P_XFRM)
+    else:
+        props = element.find(_GRP_SP_PR if element.tag == _GRP_SP else _SP_PR)
+        xfrm = props.find(_XFRM) if props is not None else None
     if xfrm is None:
         return None, None, None, None
-    return xfrm.x, xfrm.y, xfrm.cx, xfrm.cy
+    off, ext = xfrm.find(_OFF), xfrm.find(_EXT)
+    coordinate = ST_Coordinate.convert_from_xml
+    return tuple(None if el is None else coordinate(el.get(attr))
+                 for el, attr in ((off, "x"), (off, "y"), (ext, "cx"), (ext, "cy")))
 
 
-def _list_styles(shapes: list) -> list:
+def _list_styles(elements: list) -> list:
     """The ``p:txBody/a:lstStyle`` of each shape that has a text body (None where it has no
     list style)."""
-    bodies = [s._element.find(_TX_BODY) for s in shapes]
+    bodies = [el.find(_TX_BODY) for el in elements]
     return [b.find(_LST_STYLE) for b in bodies if b is not None]
 
 
@@ -201,34 +363,36 @@ def _levels(lists: list) -> dict[int, list]:
             for lvl in range(9)}
 
 
-def _check_slide(slide, width: int, height: int, measure: Measurer,
-                 inherit: _Inheritance) -> Iterable[str]:
+def _check_slide(slide: Slide, width: int, height: int, measure: Measurer,
+                 inherit: Inheritance) -> Iterable[str]:
     """One slide's problems: its title, each shape's bounds and text, then overlaps. Each
     shape's ``p:ph`` and box are read once."""
-    layout = slide.slide_layout
-    shapes = [(shape, ooxml.placeholder_element(shape._element)) for shape in slide.shapes]
-    titles = [s for s, ph in shapes if ph is not None and ph.type in _TITLES]
+    shapes = [(shape, ooxml.placeholder_element(shape)) for shape in slide.shapes]
+    titles = [s for s, ph in shapes if ph is not None and _ph_type(ph) in _TITLES]
     if not titles:
         yield "no title placeholder"
-    elif not any(t.text_frame.text.strip() for t in titles):
-        yield f"shape {_name(titles[0])!r}: title is empty"
-    styles = layout.slide_master._element.find(_TX_STYLES)
+    elif not any(text_of(t.find(_TX_BODY)).strip() for t in titles):
+        yield f"shape {name_of(titles[0])!r}: title is empty"
+    styles = inherit._package.part(slide.master).find(_TX_STYLES)
     bearing: list[tuple[str, Rect]] = []
     for shape, ph in shapes:
-        box = inherit.box(shape, layout)
-        r = _rect(shape, box)
+        box = inherit.box(shape, slide.layout)
+        r = rect(shape, box)
         if r[0] < 0 or r[1] < 0 or r[2] > width or r[3] > height:
-            yield (f"shape {_name(shape)!r}: outside the slide: {_pt(r)} on a "
+            yield (f"shape {name_of(shape)!r}: outside the slide: {_pt(r)} on a "
                    f"{width / EMU_PER_PT:g} x {height / EMU_PER_PT:g} pt slide")
-        if _bears_text(shape, ph is not None):
-            bearing.append((_name(shape), r))
-        if shape.has_text_frame and (ph is not None
-                                     or shape.shape_type == MSO_SHAPE_TYPE.TEXT_BOX):
-            chain = inherit.chain(shape, layout)
-            chains = inherit.styles(shape, ph, chain, styles)
-            yield from _frame_fit(shape, box, chain, chains, measure)
-        if getattr(shape, "has_table", False):
-            yield from _table_fit(shape, measure)
+        if bears_text(shape, ph is not None):
+            bearing.append((name_of(shape), r))
+        if shape.tag == _SP and (ph is not None or _is_text_box(shape)):
+            if box[2] is None or box[3] is None:
+                yield (f"shape {name_of(shape)!r}: no size: it gives none and inherits none "
+                       "from its layout")
+                continue
+            chain = inherit.chain(shape, slide.layout)
+            levels = inherit.styles(shape, ph, chain, styles)
+            yield from _frame_fit(shape, box, chain, levels, measure)
+        if (tbl := table_of(shape)) is not None:
+            yield from _table_fit(shape, tbl, measure)
     for (name_a, a), (name_b, b) in combinations(bearing, 2):
         w, h = min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])
         if w > 0 and h > 0:
@@ -237,59 +401,107 @@ def _check_slide(slide, width: int, height: int, measure: Measurer,
 
 
 def shape_rect(shape) -> Rect:
-    """The box a shape occupies (EMU); a table's rows and columns count where they exceed it."""
-    return _rect(shape, (shape.left, shape.top, shape.width, shape.height))
+    """The box a python-pptx shape occupies (EMU); a table's rows and columns count where
+    they exceed it."""
+    return rect(shape._element, (shape.left, shape.top, shape.width, shape.height))
 
 
-def _rect(shape, box: tuple) -> Rect:
-    """:func:`shape_rect` from the shape's (left, top, width, height), None read as 0."""
+def rect(element: etree._Element, box: tuple) -> Rect:
+    """:func:`shape_rect` of a shape element with (left, top, width, height) ``box``, None
+    read as 0."""
     left, top, w, h = (int(v or 0) for v in box)
-    if getattr(shape, "has_table", False):
-        heights, widths = _grid(shape.table)
+    if (tbl := table_of(element)) is not None:
+        heights, widths = _grid(tbl)
         w, h = max(w, sum(widths)), max(h, sum(heights))
     return left, top, left + w, top + h
 
 
+def table_of(element: etree._Element) -> etree._Element | None:
+    """A graphic frame's ``a:tbl`` where it holds a table (python-pptx's ``has_table``:
+    its ``a:graphicData`` says so), else None."""
+    if element.tag != _FRAME:
+        return None
+    graphic = element.find(_GRAPHIC)
+    data = graphic.find(_GRAPHIC_DATA) if graphic is not None else None
+    if data is None or data.get("uri") != _TABLE_URI:
+        return None
+    return data.find(_TBL)
+
+
 def is_text_bearing(shape) -> bool:
     """Placeholders, text boxes, tables, charts, other graphic frames, groups, and any other
-    shape that shows text."""
-    return _bears_text(shape, shape.is_placeholder)
+    shape that shows text (``shape``: a python-pptx shape)."""
+    return bears_text(shape._element, shape.is_placeholder)
 
 
-def _bears_text(shape, is_placeholder: bool) -> bool:
-    """:func:`is_text_bearing`, with whether the shape is a placeholder already known."""
-    if is_placeholder or isinstance(shape, GraphicFrame | GroupShape):
+def bears_text(element: etree._Element, is_placeholder: bool) -> bool:
+    """:func:`is_text_bearing` of a shape element, with whether it is a placeholder."""
+    if is_placeholder or element.tag in (_FRAME, _GRP_SP):
         return True
-    if shape.shape_type == MSO_SHAPE_TYPE.TEXT_BOX:
-        return True
-    return bool(shape.has_text_frame and shape.text_frame.text.strip())
+    if element.tag != _SP:  # pictures, connectors: no text frame
+        return False
+    return _is_text_box(element) or bool(text_of(element.find(_TX_BODY)).strip())
+
+
+def _is_text_box(sp: etree._Element) -> bool:
+    """Whether a ``p:sp`` that is not a placeholder is a text box, as python-pptx's
+    ``shape_type`` decides (no custom geometry; ``txBox`` set, and so not an autoshape;
+    python-pptx fails on a shape that is neither: not a text box here)."""
+    props = sp.find(_SP_PR)
+    if props is not None and props.find(_CUST_GEOM) is not None:
+        return False
+    non_visual = ooxml._non_visual(sp)
+    flags = non_visual.find(_C_NV_SP_PR) if non_visual is not None else None
+    return flags is not None and flags.get("txBox") in ("1", "true")
+
+
+def text_of(body: etree._Element | None) -> str:
+    """A text body's text as python-pptx's ``text_frame.text`` gives it: paragraphs joined
+    by newlines, a line break as a vertical tab."""
+    if body is None:
+        return ""
+    return "\n".join(_paragraph_text(p) for p in body.iterchildren(_A_P))
+
+
+def _paragraph_text(p_el: etree._Element) -> str:
+    """``_Paragraph.text``: its runs' and fields' ``a:t`` and its line breaks, in order."""
+    return "".join("\v" if child.tag == _BR else _run_text(child)
+                   for child in p_el if child.tag in _CONTENT)
+
+
+def _run_text(run: etree._Element) -> str:
+    t = run.find(_T)
+    return (t.text or "") if t is not None else ""
 
 
 def _pt(r: Rect) -> str:
     return "({:.1f}, {:.1f})-({:.1f}, {:.1f}) pt".format(*(v / EMU_PER_PT for v in r))
 
 
-def _frame_fit(shape, box: tuple, chain: list, chains: dict[int, list],
+def _frame_fit(shape: etree._Element, box: tuple, chain: list, levels: dict[int, Level],
                measure: Measurer) -> Iterable[str]:
     """A shape's text against its box (``box``: its inherited left, top, width, height) less
-    its inherited insets; ``chain`` and ``chains`` as :class:`_Inheritance` gives them."""
-    tf = shape.text_frame
-    ins = inherited_insets(shape, chain)
+    its inherited insets; ``chain`` and ``levels`` as :class:`Inheritance` gives them. A
+    shape without a text body is measured as python-pptx would give it one: one empty
+    paragraph."""
+    body = shape.find(_TX_BODY)
+    ins = insets_of(chain)
     inner_w = (int(box[2]) - ins.left_emu - ins.right_emu) / EMU_PER_PT
     inner_h = (int(box[3]) - ins.top_emu - ins.bottom_emu) / EMU_PER_PT
-    need = sum(_paragraph_height(p._p, inner_w, chains, measure) for p in tf.paragraphs)
+    paragraphs = body.findall(_A_P) if body is not None else [etree.Element(_A_P)]
+    need = sum(_paragraph_height(p, inner_w, levels, measure) for p in paragraphs)
     if need > inner_h + _SLACK_PT:
-        yield (f"shape {_name(shape)!r}: text needs {need:.1f} pt but the box holds "
-               f"{inner_h:.1f} pt ({tf.text[:40]!r}...)")
+        yield (f"shape {name_of(shape)!r}: text needs {need:.1f} pt but the box holds "
+               f"{inner_h:.1f} pt ({text_of(body)[:40]!r}...)")
 
 
-def _table_fit(frame, measure: Measurer) -> Iterable[str]:
+def _table_fit(frame: etree._Element, tbl: etree._Element,
+               measure: Measurer) -> Iterable[str]:
     """Each cell's text (what ``cell.text_frame`` holds) against its rows' height, in its
     columns' width less its margins; a merged cell's whole range, spanned cells skipped.
     Rows, cells and their attributes are read as python-pptx's ``CT_TableCell`` reads them
-    (``is_spanned``, ``is_merge_origin``, ``rowSpan``, ``gridSpan``), straight from the XML."""
-    tbl = frame.table._tbl
-    heights, widths = _grid(frame.table)
+    (``is_spanned``, ``is_merge_origin``, ``rowSpan``, ``gridSpan``)."""
+    heights, widths = _grid(tbl)
     for i, tr in enumerate(tbl.iterchildren(_TR)):
         for j, tc in enumerate(tr.iterchildren(_TC)):
             h_merge, v_merge = _flag(tc, "hMerge"), _flag(tc, "vMerge")
@@ -307,8 +519,8 @@ def _table_fit(frame, measure: Measurer) -> Iterable[str]:
             need = sum(_paragraph_height(p, w / EMU_PER_PT, {}, measure) for p in paragraphs)
             need += (top + bottom) / EMU_PER_PT
             if need > h + _SLACK_PT:
-                yield (f"shape {_name(frame)!r}: cell ({i + 1}, {j + 1}) needs {need:.1f} pt "
-                       f"but the row is {h:.1f} pt ({tc.text[:40]!r})")
+                yield (f"shape {name_of(frame)!r}: cell ({i + 1}, {j + 1}) needs {need:.1f} pt "
+                       f"but the row is {h:.1f} pt ({text_of(body)[:40]!r})")
 
 
 def _flag(tc, attr: str) -> bool:
@@ -320,10 +532,9 @@ def _flag(tc, attr: str) -> bool:
     return value in ("1", "true")
 
 
-def _grid(table) -> tuple[list[int], list[int]]:
+def _grid(tbl: etree._Element) -> tuple[list[int], list[int]]:
     """A table's row heights and column widths (EMU), its rows and columns read once
     (python-pptx's ``table.rows`` re-reads every row at each step)."""
-    tbl = table._tbl
     grid = tbl.find(_GRID)
     coordinate = ST_Coordinate.convert_from_xml
     return ([coordinate(tr.get("h")) for tr in tbl.iterchildren(_TR)],
@@ -348,47 +559,74 @@ def _first(elements: Iterable, attr: str) -> str | None:
     return None
 
 
-def paragraph_height_pt(p, width_pt: float, chains: dict[int, list], measure: Measurer) -> float:
-    """Height of one paragraph: space before plus its wrapped lines, measured as the fit stage
-    measures at the paragraph's largest run size (bold if any run is), in the width left after
-    its left margin (``marL``)."""
-    return _paragraph_height(p._p, width_pt, chains, measure)
+class Level(NamedTuple):
+    """What a paragraph of one level inherits from its chain of ``a:lvlNpPr`` (nearest
+    first), found once per chain: the first ``a:defRPr`` size and bold, the first ``marL``,
+    the first ``a:spcBef`` and ``a:lnSpc`` that give a value."""
+
+    size: str | None = None
+    bold: str | None = None
+    mar_l: str | None = None
+    before: etree._Element | None = None
+    line: etree._Element | None = None
+
+    @classmethod
+    def of(cls, chain: tuple) -> Level:
+        defaults = [lvl.find(_DEF_RPR) for lvl in chain]
+        return cls(_first(defaults, "sz"), _first(defaults, "b"), _first(chain, "marL"),
+                   _spacing(chain, _SPC_BEF), _spacing(chain, _LN_SPC))
 
 
-def _paragraph_height(p_el, width_pt: float, chains: dict[int, list],
+def _paragraph_height(p_el, width_pt: float, levels: dict[int, Level],
                       measure: Measurer) -> float:
-    """:func:`paragraph_height_pt` of an ``a:p`` element."""
+    """Height of one paragraph (``a:p``): space before plus its wrapped lines, measured as
+    the fit stage measures at the paragraph's largest run size (bold if any run is), in the
+    width left after its left margin (``marL``); what its own properties leave unset comes
+    from its level's chain (``levels``: :meth:`Inheritance.styles`)."""
     ppr = p_el.find(_PPR)
-    chain = chains.get(ppr.lvl if ppr is not None else 0, [])  # p.level, without adding a pPr
-    defaults = [lvl.find(_DEF_RPR) for lvl in chain]
-    content = [child for child in p_el if child.tag in _CONTENT]
-    rprs = [r.find(_RPR) for r in content if r.tag in _RUNS] or [p_el.find(_END_RPR)]
+    level = levels.get(int(ppr.get("lvl", "0")) if ppr is not None else 0, _NO_LEVEL)
+    rprs = [child.find(_RPR) for child in p_el if child.tag in _RUNS] or [p_el.find(_END_RPR)]
     size_pt, bold = 0.0, False
     for rpr in rprs:
-        sz = _first([rpr, *defaults], "sz")
+        sz = rpr.get("sz") if rpr is not None else None
+        sz = sz if sz is not None else level.size
         size_pt = max(size_pt, int(sz) / 100 if sz else _DEFAULT_SIZE_PT)
-        bold = bold or _first([rpr, *defaults], "b") in ("1", "true")
-    mar_l = int(_first([ppr, *chain], "marL") or 0) / EMU_PER_PT
-    before = _spacing(ppr, chain, "a:spcBef", size_pt)
-    line = _spacing(ppr, chain, "a:lnSpc", 1.0) or 1.0
-    text = "".join(child.text for child in content).replace("\v", "\n")  # p.text
+        b = rpr.get("b") if rpr is not None else None
+        bold = bold or (b if b is not None else level.bold) in ("1", "true")
+    own_mar_l = ppr.get("marL") if ppr is not None else None
+    mar_l = int((own_mar_l if own_mar_l is not None else level.mar_l) or 0) / EMU_PER_PT
+    own = (ppr,) if ppr is not None else ()
+    before, line = _spacing(own, _SPC_BEF), _spacing(own, _LN_SPC)
+    before = _spacing_value(level.before if before is None else before, size_pt, True)
+    line = _spacing_value(level.line if line is None else line, 1.0, False) or 1.0
+    text = _paragraph_text(p_el).replace("\v", "\n")
     return before + max(1.0, line) * measure.text_height_pt(text, width_pt - mar_l, size_pt,
                                                             bold)
 
 
-def _spacing(ppr, chain: list, tag: str, per_pct: float) -> float:
-    """``a:spcBef`` (points) or ``a:lnSpc`` (a factor), as the nearest level defines it."""
-    qualified = _SPACING[tag]
-    for el in [ppr, *chain]:
-        spc = el.find(qualified) if el is not None else None
-        if spc is None:
-            continue
-        pts, pct = spc.find(_SPC_PTS), spc.find(_SPC_PCT)
-        if pts is not None:
-            return int(pts.get("val")) / 100 if tag == "a:spcBef" else 0.0
-        if pct is not None:
-            return int(pct.get("val")) / 100000 * per_pct
-    return 0.0
+def _spacing(elements: Iterable, qualified: str) -> etree._Element | None:
+    """The first ``a:spcBef`` or ``a:lnSpc`` (``qualified``) of ``elements`` that gives a
+    value (points or a percentage)."""
+    for el in elements:
+        spc = el.find(qualified)
+        if spc is not None and (spc.find(_SPC_PTS) is not None
+                                or spc.find(_SPC_PCT) is not None):
+            return spc
+    return None
+
+
+def _spacing_value(spc: etree._Element | None, per_pct: float, before: bool) -> float:
+    """Space before in points (``before``), or line spacing as a factor, from ``spc``
+    (:func:`_spacing`); 0 where none is given, or where line spacing is given in points."""
+    if spc is None:
+        return 0.0
+    pts = spc.find(_SPC_PTS)
+    if pts is not None:
+        return int(pts.get("val")) / 100 if before else 0.0
+    return int(spc.find(_SPC_PCT).get("val")) / 100000 * per_pct
+
+
+_NO_LEVEL = Level()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,6 +31,7 @@ from .schema import Record, dump
 from .yamlsrc import line_of, read_yaml, validate
 
 _DEFAULT_INSETS = m.Insets(91440, 45720, 91440, 45720)
+_ANY_BODY_PR = ".//" + qn("a:bodyPr")
 
 
 #: The template layout that serves each logical layout of an outline (one field per layout).
@@ -444,16 +445,19 @@ def inherited_insets(ph, chain: list | None = None) -> m.Insets:
     layout's and master's placeholders' (``chain``, :func:`placeholder_chain`), else the
     defaults."""
     chain = chain if chain is not None else placeholder_chain(ph)
+    return insets_of([shape._element for shape in chain])
+
+
+def insets_of(elements: list) -> m.Insets:
+    """:func:`inherited_insets` of a chain of shape elements (the shape's first): for each
+    inset, the first ``a:bodyPr`` found in them that sets it, else the default."""
+    bodies = [el.find(_ANY_BODY_PR) for el in elements]
     values = []
     for attr, default in (("lIns", _DEFAULT_INSETS.left_emu), ("tIns", _DEFAULT_INSETS.top_emu),
                           ("rIns", _DEFAULT_INSETS.right_emu),
                           ("bIns", _DEFAULT_INSETS.bottom_emu)):
-        found = None
-        for shape in chain:
-            body = shape._element.find(".//" + qn("a:bodyPr"))
-            if body is not None and body.get(attr) is not None:
-                found = int(body.get(attr))
-                break
+        found = next((int(body.get(attr)) for body in bodies
+                      if body is not None and body.get(attr) is not None), None)
         values.append(default if found is None else found)
     return m.Insets(*values)
 
@@ -500,6 +504,13 @@ def theme_fonts(prs) -> m.ThemeFonts:
     try:
         theme = etree.fromstring(master.part.part_related_by(RT.THEME).blob)
     except KeyError:
+        return fonts_of_theme(None)
+    return fonts_of_theme(theme)
+
+
+def fonts_of_theme(theme: etree._Element | None) -> m.ThemeFonts:
+    """:func:`theme_fonts` from the theme part's root element (None: no theme part)."""
+    if theme is None:
         return m.ThemeFonts("Arial", "Arial", "", "")
 
     def faces(which: str) -> tuple[str, str]:

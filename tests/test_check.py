@@ -4,15 +4,20 @@ data file, and decks broken on purpose (the checker must be able to fail)."""
 from __future__ import annotations
 
 import importlib.util
+import io
 import re
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from helpers import DEFAULT_DATA, build, files_in
 from pptx import Presentation
+from pptx.enum.shapes import MSO_SHAPE_TYPE
+from pptx.oxml.ns import qn
 from pptx.util import Emu, Pt
 
+from deck import ooxml
 from deck.check import check_deck
 from deck.identity import parse_shape_name
 
@@ -204,33 +209,93 @@ def _reindex_placeholders(prs) -> None:
                 ph.attrib.pop("type", None)
 
 
-@pytest.mark.parametrize("edit", [None, _reindex_placeholders])
+def _retitle_graphic_frames(prs) -> None:
+    """Every chart and table frame made a title placeholder (python-pptx gives such a frame
+    no text frame) and every other slide's body placeholder stripped of its position."""
+    for n, slide in enumerate(prs.slides):
+        for shape in slide.shapes:
+            if shape.shape_type in (MSO_SHAPE_TYPE.CHART, MSO_SHAPE_TYPE.TABLE):
+                nv_pr = shape._element[0].find(qn("p:nvPr"))
+                nv_pr.insert(0, nv_pr.makeelement(qn("p:ph"), {"type": "title"}))
+            elif n % 2 and shape.is_placeholder and shape._element.ph.get("type") is None:
+                sp_pr = shape._element.find(qn("p:spPr"))
+                for xfrm in sp_pr.findall(qn("a:xfrm")):
+                    sp_pr.remove(xfrm)
+
+
+@pytest.mark.parametrize("edit", [None, _reindex_placeholders, _retitle_graphic_frames])
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_the_checker_reads_shapes_as_python_pptx_does(bundled, lang: str, edit) -> None:
-    from deck.check import _cell_margins, _grid, _Inheritance, _name
+    """Every answer the checker reads from the XML (which shapes a slide has, their names,
+    which are placeholders, what each inherits from, their boxes and text, which bear text,
+    table grids and cell margins) is python-pptx's, on the bundled decks and on decks edited
+    so that placeholders inherit differently."""
+    from deck.check import (
+        Inheritance,
+        Package,
+        _cell_margins,
+        _grid,
+        bears_text,
+        name_of,
+        table_of,
+        text_of,
+    )
     from deck.master import placeholder_chain
-    from deck.ooxml import placeholder_element as _ph
 
     prs = Presentation(str(bundled[lang]))
     if edit is not None:
         edit(prs)
-    inherit = _Inheritance()
-    for slide in prs.slides:
-        layout = slide.slide_layout
-        for shape in slide.shapes:
-            assert (_ph(shape._element) is not None) is shape.is_placeholder
-            assert _name(shape) == shape.name
-            assert inherit.box(shape, layout) == (shape.left, shape.top, shape.width,
-                                                  shape.height)
-            assert inherit.chain(shape, layout) == placeholder_chain(shape)
+    data = io.BytesIO()
+    prs.save(data)
+    prs = Presentation(data)
+    package = Package(zipfile.ZipFile(data))
+    inherit = Inheritance(package)
+    assert package.slide_size == (prs.slide_width, prs.slide_height)
+    slides = list(package.slides)
+    assert len(slides) == len(prs.slides)
+    for slide, theirs in zip(slides, prs.slides, strict=True):
+        assert package.part(slide.layout) is not None
+        assert len(slide.shapes) == len(theirs.shapes)
+        for element, shape in zip(slide.shapes, theirs.shapes, strict=True):
+            assert name_of(element) == shape.name
+            is_placeholder = ooxml.placeholder_element(element) is not None
+            assert is_placeholder is shape.is_placeholder
+            assert inherit.box(element, slide.layout) == (shape.left, shape.top, shape.width,
+                                                          shape.height)
+            assert [name_of(e) for e in inherit.chain(element, slide.layout)] == [
+                s.name for s in placeholder_chain(shape)]
+            assert bears_text(element, is_placeholder) is (
+                shape.is_placeholder or shape.shape_type in (
+                    MSO_SHAPE_TYPE.CHART, MSO_SHAPE_TYPE.TABLE, MSO_SHAPE_TYPE.GROUP,
+                    MSO_SHAPE_TYPE.TEXT_BOX) or bool(shape.has_text_frame
+                                                     and shape.text_frame.text.strip()))
+            if shape.has_text_frame:
+                assert text_of(element.find(qn("p:txBody"))) == shape.text_frame.text
+            assert (table_of(element) is not None) is getattr(shape, "has_table", False)
             if getattr(shape, "has_table", False):
                 table = shape.table
-                assert _grid(table) == ([r.height for r in table.rows],
-                                        [c.width for c in table.columns])
+                assert _grid(table_of(element)) == ([r.height for r in table.rows],
+                                                    [c.width for c in table.columns])
                 cells = [cell for row in table.rows for cell in row.cells]
                 assert [_cell_margins(c._tc) for c in cells] == [
                     (c.margin_left, c.margin_right, c.margin_top, c.margin_bottom)
                     for c in cells]
+
+
+def test_a_placeholder_without_a_size_is_reported_not_crashed_on(bundled, tmp_path) -> None:
+    """A body placeholder whose position is removed and whose layout gives it none (its
+    ``idx`` points nowhere): the checker names it (it used to stop with a TypeError)."""
+    prs = Presentation(str(bundled["en"]))
+    shape = _shape(prs, 2, "body")
+    sp_pr = shape._element.find(qn("p:spPr"))
+    for xfrm in sp_pr.findall(qn("a:xfrm")):
+        sp_pr.remove(xfrm)
+    shape._element.ph.set("idx", "999")
+    edited = tmp_path / "sizeless.pptx"
+    prs.save(str(edited))
+    problems = check_deck(edited)
+    assert problems == [f"slide 2: shape {shape.name!r}: no size: it gives none and inherits "
+                        "none from its layout"], problems
 
 
 def test_reindexed_placeholders_are_checked_not_crashed_on(bundled, tmp_path: Path) -> None:
