@@ -1,9 +1,7 @@
 #!/usr/bin/env python3
 """Build the briefing decks: python build.py [DATA] [--out DIR] [--lang ko,en] [--force]."""
 
-import sys
-
-from deck.launch import main
+from deck.launch import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

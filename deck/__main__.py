@@ -1,7 +1,5 @@
 """``python -m deck``: the same as ``python build.py`` and the ``deck`` command."""
 
-import sys
+from .launch import run
 
-from .launch import main
-
-sys.exit(main())
+run()

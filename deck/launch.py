@@ -1,8 +1,8 @@
 """Where a command runs: in the build server when one is running for this code, else here.
 
-``python build.py``, ``python -m deck`` and the ``deck`` command start here. Importing the
-package and its libraries costs a new process about three times what a rebuild after a
-one-field change costs a process that has them already (``--watch``). So, as Gradle's daemon
+``python build.py``, ``python -m deck`` and the ``deck`` command start here (:func:`run`).
+Importing the package and its libraries costs a new process about three times what a rebuild
+after a one-field change costs a process that has them already (``--watch``). So, as Gradle's daemon
 and mypy's ``dmypy`` do, the first command run here starts a **build server** in the
 background (:mod:`deck.server`): a process that has imported everything and keeps one
 :class:`~deck.session.BuildSession` (its memo of outlines, fitted and written slides) for as
@@ -33,6 +33,7 @@ interpreter's start-up and little else.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
 import json
@@ -42,6 +43,7 @@ import socket
 import struct
 import sys
 from collections.abc import Iterator
+from typing import NoReturn
 
 IDLE_SECONDS = 900
 _PYTHONPATH = "DECK_SERVER_PYTHONPATH"  # the PYTHONPATH of the command that started a server
@@ -79,6 +81,25 @@ def main(argv: list[str] | None = None) -> int:
     # 0.75 s build. Frozen objects are not walked (nor freed: the process is ending)
     gc.freeze()
     return code
+
+
+def run() -> NoReturn:
+    """The command line's entry (``python build.py``, ``python -m deck``, the ``deck``
+    command): :func:`main`, then the process ends as mypy's command line ends
+    (``util.hard_exit``), without tearing the interpreter down.
+
+    Tearing down frees every module and object one by one a moment before the system frees
+    the whole process anyway: about 20 ms of a 0.5 s cold build, after the decks are saved.
+    Everything a build writes is written, closed and renamed into place before :func:`main`
+    returns, and its folder lock released; the exit handlers still run (logging's flush,
+    filelock's and Pillow's clean-ups) and standard output and error are flushed. Code that
+    calls :func:`main` itself (the tests, a program) keeps the interpreter's normal exit."""
+    code = main()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed stream, a broken pipe
+            stream.flush()
+    os._exit(code)
 
 
 @contextlib.contextmanager

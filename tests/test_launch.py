@@ -46,3 +46,34 @@ def test_a_command_builds_with_its_imports_frozen():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           cwd=ROOT, env=dict(os.environ, DECK_SERVER="0"), check=True)
     assert done.stderr.split("\n")[-2] == "True True"
+
+
+def test_the_command_line_ends_without_teardown_but_flushed_and_with_its_status():
+    """``launch.run`` (build.py, python -m deck, deck) ends the process with ``main``'s
+    status, after the exit handlers and with standard output and error flushed (here more
+    than a pipe's buffer, written just before), but without the interpreter's teardown (an
+    object's finaliser at teardown never runs)."""
+    script = (
+        "import atexit, sys\nfrom deck import launch\n"
+        "class Torn:\n    def __del__(self):\n        sys.stderr.write('torn down\\n')\n"
+        "kept = Torn()\n"
+        "atexit.register(lambda: sys.stderr.write('handler ran\\n'))\n"
+        "launch.main = lambda: (sys.stdout.write('x' * 100_000), "
+        "sys.stderr.write('e' * 10_000), 3)[-1]\n"
+        "launch.run()\n"
+        "sys.stderr.write('after run\\n')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=ROOT, env=dict(os.environ, DECK_SERVER="0"))
+    assert done.returncode == 3
+    assert done.stdout == "x" * 100_000
+    assert done.stderr == "e" * 10_000 + "handler ran\n"
+
+
+def test_build_py_and_python_m_deck_end_through_run():
+    """The two entry points and the ``deck`` command go through ``launch.run``."""
+    import tomllib
+
+    assert "run()" in (ROOT / "build.py").read_text(encoding="utf-8")
+    assert "run()" in (ROOT / "deck" / "__main__.py").read_text(encoding="utf-8")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["scripts"]["deck"] == "deck.launch:run"
