@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
-import filelock
 import msgspec
 
 from .diagnostics import Diagnostic, UserError
@@ -101,6 +100,8 @@ def locked(folder: Path, wait: float,
     seconds (``notify`` is told who holds it); :class:`UserError` naming the holder when it
     is not released in time. The lock is the operating system's (flock), so a build that
     dies releases it."""
+    import filelock  # (12 ms of imports, needed only here: a build imports it ahead, meanwhile)
+
     lock = filelock.FileLock(str(folder / LOCK))
     try:
         lock.acquire(timeout=0)

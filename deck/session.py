@@ -66,7 +66,7 @@ from .roles import Roles, default_layout, plan_roles, qualifying
 from .roles import suits as suits_layout
 from .templating import OutlineEnvironment, render_outline
 from .templating import yaml_quote as quote_name
-from .workers import Background, cores, run_jobs
+from .workers import Background, cores, exits_waited, run_jobs
 
 if TYPE_CHECKING:
     from .cache import DiskCache
@@ -224,8 +224,13 @@ class BuildSession:
         """Build every requested deck in memory, then save them all.
 
         Raises :class:`UserError` listing every problem of every input; nothing is written
-        then.
+        then. The language processes leave while the decks are saved; all have ended when
+        this returns.
         """
+        with exits_waited():
+            return self._build(request)
+
+    def _build(self, request: BuildRequest) -> BuildResult:
         reading = None
         try:
             reading = self._read_ahead(request)
@@ -278,10 +283,12 @@ class BuildSession:
 
     def _ahead(self, request: BuildRequest) -> None:
         """What this process can do while the build's inputs are read: import what writing
-        and checking a deck need, compile the outline template the data file names, open the
-        template and load the locale data of the languages the data file lists (each read
-        here as a line of text; whatever does not work out is done, and reported, by the
-        build itself)."""
+        and checking a deck and locking the output folder need, compile the outline template
+        the data file names, open the template and load the locale data of the languages the
+        data file lists (each read here as a line of text; whatever does not work out is
+        done, and reported, by the build itself)."""
+        import filelock  # noqa: F401  (the output folder's lock, taken at the end)
+
         from . import check, writer  # noqa: F401
 
         text = read_text(request.data, "data file")

@@ -327,3 +327,34 @@ def test_the_template_is_opened_ahead_once_and_only_when_it_can_be(monkeypatch, 
     assert writer._opened == {}  # taken by the deck written on it
     again = BuildSession().build(BuildRequest(article, tmp_path / "c", langs=("en",), jobs=1))
     assert built.decks[0].data == again.decks[0].data  # opened ahead or not: the same bytes
+
+
+def test_within_exits_waited_workers_are_waited_for_at_the_end_of_the_block():
+    """Outside the block, run_jobs returns with its workers gone; inside, it returns with
+    its workers told to leave but not waited for (their exits overlap what follows), and
+    every one has ended when the block has."""
+    from deck import workers
+
+    assert run_jobs([lambda: 1, lambda: 2], 2) == [1, 2]
+    assert _no_children_left()
+    with workers.exits_waited():
+        assert run_jobs([lambda: 1, lambda: 2], 2) == [1, 2]
+        leaving = list(workers._leaving)
+        assert len(leaving) == 2
+        for pid in leaving:  # still there: ending, or ended and not yet waited for
+            os.kill(pid, 0)
+    assert workers._leaving is None
+    assert _no_children_left()
+
+
+def test_a_build_leaves_no_language_process_behind(tmp_path):
+    """A build in two language processes: when it returns, both have ended."""
+    from helpers import ROOT
+
+    from deck.session import BuildRequest, BuildSession
+
+    result = BuildSession().build(BuildRequest(ROOT / "assets" / "articles" /
+                                               "deepseek-shock.yaml", tmp_path / "out",
+                                               jobs=2))
+    assert len(result.decks) == 2
+    assert _no_children_left()
