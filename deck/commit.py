@@ -139,9 +139,11 @@ class Staged(msgspec.Struct, frozen=True):
     digest: str
 
 
-def stage(folder: Path, name: str, data: bytes) -> Staged:
-    """``data`` written and synced as a temporary in ``folder``, to become ``name``."""
-    return Staged(write_temporary(folder, data), name, hashlib.sha256(data).hexdigest())
+def stage(folder: Path, name: str, data: bytes, digest: str | None = None) -> Staged:
+    """``data`` written and synced as a temporary in ``folder``, to become ``name``
+    (``digest``: its SHA-256, where the caller has it already)."""
+    return Staged(write_temporary(folder, data), name,
+                  digest or hashlib.sha256(data).hexdigest())
 
 
 def commit(folder: Path, staged: list[Staged]) -> None:

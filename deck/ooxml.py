@@ -666,7 +666,26 @@ def _run(run) -> list[etree._Element]:
     return elements
 
 
+#: an ``a:r`` with its properties and no text, per run formatting (the same few repeat
+#: hundreds of times in a deck: copying one is a third of building it)
+_RUN_PROTOTYPES: dict[tuple, etree._Element] = {}
+
+
 def _run_element(run, text: str) -> etree._Element:
+    key = (run.size_pt, run.bold, run.color, run.lang, run.major, run.east_asian)
+    proto = _RUN_PROTOTYPES.get(key)
+    if proto is None:
+        if len(_RUN_PROTOTYPES) >= 1024:
+            _RUN_PROTOTYPES.clear()
+        proto = _RUN_PROTOTYPES[key] = _run_properties(run)
+    r = proto.__copy__()  # (lxml's copy is deep; without the copy module's dispatch)
+    etree.SubElement(r, _A + "t").text = _CTRL.sub(lambda m: f"_x{ord(m.group(1)):04X}_",
+                                                   text)
+    return r
+
+
+def _run_properties(run) -> etree._Element:
+    """An ``a:r`` holding only the run's ``a:rPr``."""
     r = etree.Element(_A + "r")
     rpr = etree.SubElement(r, _A + "rPr")
     if run.size_pt is not None:
@@ -683,8 +702,6 @@ def _run_element(run, text: str) -> etree._Element:
     etree.SubElement(rpr, _A + "latin").set("typeface", f"+{slot}-lt")
     if run.east_asian:
         etree.SubElement(rpr, _A + "ea").set("typeface", f"+{slot}-ea")
-    etree.SubElement(r, _A + "t").text = _CTRL.sub(lambda m: f"_x{ord(m.group(1)):04X}_",
-                                                   text)
     return r
 
 
