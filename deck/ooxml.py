@@ -726,7 +726,8 @@ def fill_table(tbl: etree._Element, widths: tuple[int, ...], rows: tuple, insets
     """Give a table python-pptx made (``a:tbl``, any size) the model's columns and rows
     (:class:`deck.model.TableRow`), built here as XML: python-pptx's grid and its cells, made
     one by one and then looked up by row and column, took two thirds of the table's time.
-    The same elements as python-pptx's, filled by :func:`fill_cell`."""
+    The same elements as python-pptx's, filled as :func:`fill_cell` fills them (each cell a
+    copy of an empty one of its fill, then its paragraphs)."""
     grid = tbl.find(_A + "tblGrid")
     for old in list(grid):
         grid.remove(old)
@@ -734,13 +735,26 @@ def fill_table(tbl: etree._Element, widths: tuple[int, ...], rows: tuple, insets
         tbl.remove(old)
     for w in widths:
         etree.SubElement(grid, _A + "gridCol").set("w", str(w))
+    empty: dict = {}  # an empty cell of each fill, copied for each cell of that fill
     for row in rows:
         tr = etree.SubElement(tbl, _A + "tr")
         tr.set("h", str(row.height_emu))
         for cell in row.cells:
-            tc = etree.SubElement(tr, _A + "tc")
-            body = etree.SubElement(tc, _A + "txBody")
-            etree.SubElement(body, _A + "bodyPr")
-            etree.SubElement(body, _A + "lstStyle")
-            etree.SubElement(tc, _A + "tcPr")
-            fill_cell(tc, cell.paragraphs, insets, cell.fill)
+            if cell.fill not in empty:
+                empty[cell.fill] = _new_cell(insets, cell.fill)
+            tc = empty[cell.fill].__copy__()
+            tr.append(tc)
+            body = tc.find(_A + "txBody")
+            for para in cell.paragraphs:
+                fill_paragraph(etree.SubElement(body, _A + "p"), para)
+
+
+def _new_cell(insets, fill) -> etree._Element:
+    """An ``a:tc`` as python-pptx makes one, filled by :func:`fill_cell` with no text."""
+    tc = etree.Element(_A + "tc")
+    body = etree.SubElement(tc, _A + "txBody")
+    etree.SubElement(body, _A + "bodyPr")
+    etree.SubElement(body, _A + "lstStyle")
+    etree.SubElement(tc, _A + "tcPr")
+    fill_cell(tc, (), insets, fill)
+    return tc
