@@ -9,7 +9,6 @@ section gets follows one documented rule (:func:`plan_visual`). Knows nothing of
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -40,8 +39,7 @@ def expand_figures(text: str, loaded: LoadedBriefing, numbers: Numbers) -> str:
     return FIG_REF.sub(lambda m: loaded.figures[m.group(1)].text(numbers), text)
 
 
-@dataclass(frozen=True)
-class ClaimView:
+class ClaimView(msgspec.Struct, frozen=True):
     """A claim as a template sees it, in one language."""
 
     id: str
@@ -56,8 +54,7 @@ class ClaimView:
     figures: tuple[str, ...]  # ids of the figures it reports
 
 
-@dataclass(frozen=True)
-class FigureView:
+class FigureView(msgspec.Struct, frozen=True):
     """A figure as a template sees it: formatted text, label, raw value."""
 
     id: str
@@ -72,8 +69,7 @@ class FigureView:
     origin: str  # the claim or check that reports it, or "derived"
 
 
-@dataclass(frozen=True)
-class ChartView:
+class ChartView(msgspec.Struct, frozen=True):
     """A section's chart, planned: kind, categories and points (figure ids), words."""
 
     kind: str  # bar, or column for figures in date order
@@ -86,8 +82,7 @@ class ChartView:
     approx: bool  # some point is approximate (its category carries "*")
 
 
-@dataclass(frozen=True)
-class SectionView:
+class SectionView(msgspec.Struct, frozen=True):
     """A section of the data file, as the default outline shows it."""
 
     key: str

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Literal
 
 import msgspec
@@ -26,11 +25,10 @@ class Diagnostic(msgspec.Struct, frozen=True):
         return f"{where}:{fld} {label}{self.message}"
 
 
-@dataclass
-class Diagnostics:
+class Diagnostics(msgspec.Struct):
     """A collector: stages add to it and the CLI prints all of it at once."""
 
-    items: list[Diagnostic] = field(default_factory=list)
+    items: list[Diagnostic] = msgspec.field(default_factory=list)
 
     def error(self, path: str, line: int | None, fld: str, message: str) -> None:
         self.items.append(Diagnostic(path, line, fld, message, "error"))

@@ -23,7 +23,6 @@ limit raises :class:`TemplateLimitError` at the template line.
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import math
 import re
@@ -41,10 +40,13 @@ from jinja2.compiler import CodeGenerator, Frame
 from jinja2.runtime import LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from .context import IdMap
+from .context import ChartView, ClaimView, FigureView, IdMap, SectionView
 from .diagnostics import UserError
 from .files import Roots, read_text
 from .l10n import MAX_FORMAT_WIDTH, fill, format_spec_problem
+
+#: what deck.context gives a template as records of fields, each field counted in a size
+_VIEWS = (ClaimView, FigureView, ChartView, SectionView)
 
 # PyYAML refuses these characters inside a scalar, and folds these line breaks inside
 # double quotes: both must travel as escapes.
@@ -220,8 +222,8 @@ def value_size(value: Any, limit: int) -> int:
             stack.extend(v)
         elif isinstance(v, range):
             total += len(v)
-        elif dataclasses.is_dataclass(v) and not isinstance(v, type):
-            stack.extend(getattr(v, f.name) for f in dataclasses.fields(v))
+        elif isinstance(v, _VIEWS):
+            stack.extend(getattr(v, name) for name in v.__struct_fields__)
         elif isinstance(v, jinja2.utils.Namespace):
             stack.append(dict(v._Namespace__attrs))  # type: ignore[attr-defined]
         else:

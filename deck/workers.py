@@ -25,8 +25,9 @@ import select
 import signal
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import TypeVar
+
+import msgspec
 
 from .diagnostics import UserError
 
@@ -158,13 +159,12 @@ def _fork(child: Callable[[], None]) -> int:
     return pid
 
 
-@dataclass
-class _Worker:
+class _Worker(msgspec.Struct):
     pid: int
     orders: int  # where this process writes the index of the worker's next job
     results: int  # where it reads the worker's results
     job: int | None = None  # the job it is running
-    buffer: bytearray = field(default_factory=bytearray)
+    buffer: bytearray = msgspec.field(default_factory=bytearray)
 
 
 class _Pool:

@@ -269,3 +269,19 @@ def test_rendered_lines_are_traced_by_offset_as_f_lineno_would(monkeypatch):
     for data in (DEFAULT_DATA, HANUL):
         session.outline(session.read_inputs(BuildRequest(data, Path("/nonexistent"))), "ko")
     assert len(compared) > 1000 and all(compared)
+
+
+def test_a_view_a_template_passes_on_counts_with_its_fields():
+    """The size of what a template hands a filter or writes counts each field of the views
+    deck.context gives it (a claim's text, a section's chart), not one per view; any other
+    object counts one."""
+    from deck.context import ChartView, ClaimView, SectionView
+    from deck.sandbox import value_size
+
+    limit = 10_000
+    claim = ClaimView("c1", 1, "x" * 1000, "short", "by", "where", "kind", "*", "", ())
+    assert value_size(claim, limit) > 1000
+    chart = ChartView("bar", ("a" * 500,), ("f1",), "series", "axis", "", False, False)
+    section = SectionView("s", "heading", ("c1",), "chart", ("f1",), chart, "", "y" * 300)
+    assert value_size(section, limit) > 800
+    assert value_size(object(), limit) == 1
