@@ -630,13 +630,21 @@ _NO_LEVEL = Level()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print the problems of each deck named on the command line; exit 1 if there are any."""
-    bad = 0
+    """Print the problems of each deck named on the command line; exit 1 if there are any,
+    2 if a file named cannot be read as a deck at all."""
+    bad = unreadable = 0
     for name in argv if argv is not None else sys.argv[1:]:
-        for problem in check_deck(name):
+        try:
+            problems = check_deck(name)
+        except (OSError, zipfile.BadZipFile, KeyError, etree.XMLSyntaxError) as exc:
+            print(f"{name}: cannot be read as a deck ({exc}); expected a .pptx file",
+                  file=sys.stderr)
+            unreadable += 1
+            continue
+        for problem in problems:
             print(f"{name}: {problem}")
             bad += 1
-    return 1 if bad else 0
+    return 2 if unreadable else 1 if bad else 0
 
 
 if __name__ == "__main__":

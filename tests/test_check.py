@@ -337,3 +337,22 @@ def test_a_rebuild_checks_only_the_slides_it_changed(tmp_path, monkeypatch) -> N
     assert again.data != first.data and again.slides == first.slides
     assert len(skipped) == 1 and 0 < len(skipped[0]) < again.slides
     assert full(again.data) == []
+
+
+def test_the_command_line_names_a_file_that_is_no_deck(bundled, tmp_path, capsys):
+    """``python -m deck.check``: a file that is not a deck (text, a zip without a
+    presentation) is named with why, exit 2, no traceback; a good deck beside it is checked."""
+    from deck.check import main
+
+    text = tmp_path / "notes.pptx"
+    text.write_text("not a deck", encoding="utf-8")
+    empty = tmp_path / "empty.pptx"
+    with zipfile.ZipFile(empty, "w") as z:
+        z.writestr("hello.txt", "hi")
+    assert main([str(bundled["en"])]) == 0
+    capsys.readouterr()
+    assert main([str(text), str(empty), str(bundled["en"])]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(": cannot be read as a deck (")[0] for line in err] == [str(text),
+                                                                            str(empty)]
+    assert all(line.endswith("; expected a .pptx file") for line in err)
