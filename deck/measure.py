@@ -15,6 +15,7 @@ with no known stand-in is measured with the bundled default and named in
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,9 @@ def is_hangul(ch: str) -> bool:
     return 0xAC00 <= ord(ch) <= 0xD7A3
 
 
+_HANGUL = re.compile("[\uac00-\ud7a3]")  # is_hangul, over a whole text
+
+
 #: the most wrapped heights a measurer keeps across processes (:meth:`Fonts.store`)
 MAX_KEPT = 100_000
 
@@ -140,9 +144,7 @@ class Fonts:
                 continue
             found = cache.load("measure", key)
             if found is not None:
-                advance, heights = found[0]
-                measurer._advance.update(advance)
-                measurer._heights.update(heights)
+                measurer.absorb(*found[0])
             self._kept[key] = measurer.size()
 
     def store(self, cache: Any, tag: str) -> None:
@@ -213,6 +215,7 @@ class Measurer:
                        for key, path in (("latin", faces.latin), ("latin_b", faces.latin_bold),
                                          ("ea", faces.ea), ("ea_b", faces.ea_bold))}
         self._advance: dict[tuple[str, bool], float] = {}
+        self._widths: tuple[dict[str, float], dict[str, float]] = ({}, {})  # regular, bold
         self._heights: dict[tuple[str, float, float, bool], float] = {}
         # a paragraph's break units with their widths and trailing space, in ems: the same
         # at every size the fit stage tries (16 pt down to 10), so measured once
@@ -228,6 +231,13 @@ class Measurer:
     def size(self) -> tuple[int, int]:
         """How many widths and heights this measurer has computed."""
         return len(self._advance), len(self._heights)
+
+    def absorb(self, advance: dict, heights: dict) -> None:
+        """Take widths and heights an earlier process measured (:meth:`Fonts.load`)."""
+        self._advance.update(advance)
+        for (ch, bold), w in advance.items():
+            self._widths[1 if bold else 0][ch] = w
+        self._heights.update(heights)
 
     @property
     def identity(self) -> tuple:
@@ -248,7 +258,7 @@ class Measurer:
         if w is None:
             slot = "ea" if is_east_asian(ch) else "latin"
             w = self._fonts[self._face(slot, bold)].getlength(ch) / _MEASURE_PX
-            self._advance[key] = w
+            self._advance[key] = self._widths[1 if bold else 0][ch] = w
         return w
 
     def width_em(self, text: str, bold: bool = False) -> float:
@@ -256,8 +266,12 @@ class Measurer:
         plus :data:`AUTOSPACE_EM` at every Hangul/Latin boundary. Summing per character
         (cached) keeps measuring linear in the text's length; kerning, which this ignores, is
         within the safety margin."""
-        total = sum(self.char_em(ch, bold) for ch in text)
-        if any(is_hangul(ch) for ch in text):
+        widths = self._widths[1 if bold else 0]  # (each character's width, looked up once)
+        try:
+            total = sum([widths[ch] for ch in text])
+        except KeyError:
+            total = sum([self.char_em(ch, bold) for ch in text])
+        if _HANGUL.search(text):
             total += AUTOSPACE_EM * _script_boundaries(text)
         return total
 

@@ -337,3 +337,19 @@ def test_bar_chart_value_labels_fit_side_by_side(ctx, fmt, width_in):
     widths = sum(ctx.body.text_width_pt(t + "  ", 11) for t in labels)
     assert widths <= width_in * 72 * fit.PLOT_SHARE, (step, labels)
     assert maximum / step == int(maximum / step)  # the last label is the axis's end
+
+
+def test_widths_taken_from_an_earlier_process_measure_the_same():
+    """A measurer given the widths another measured (the cache across processes) measures
+    every text as that one did, without measuring a character again; a character it has not
+    seen is measured then."""
+    first = Fonts().measurer("Arial", "Malgun Gothic")
+    texts = ["딥시크 V3 개발비 557만 달러", "GPT-4 cost 5.5% of it", ""]
+    widths = [first.width_em(t, bold) for t in texts for bold in (False, True)]
+    later = Fonts().measurer("Arial", "Malgun Gothic")
+    later.absorb(dict(first._advance), {})
+    known = later.size()
+    assert [later.width_em(t, bold) for t in texts for bold in (False, True)] == widths
+    assert later.size() == known
+    assert later.width_em("Ω", True) == first.width_em("Ω", True) > 0
+    assert later.size()[0] == known[0] + 1
