@@ -75,6 +75,7 @@ _SPC_BEF, _LN_SPC = qn("a:spcBef"), qn("a:lnSpc")
 _TR, _TC, _TC_PR, _GRID, _GRID_COL = (qn("a:tr"), qn("a:tc"), qn("a:tcPr"), qn("a:tblGrid"),
                                       qn("a:gridCol"))
 _A_TX_BODY, _A_P = qn("a:txBody"), qn("a:p")
+_P_PRESENTATION = qn("p:presentation")
 _PRESENTATION = {"sld": qn("p:sldIdLst"), "master": qn("p:sldMasterIdLst"),
                  "size": qn("p:sldSz"), "rid": qn("r:id")}
 _RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
@@ -84,6 +85,11 @@ _OFFICE_DOCUMENT = RT.OFFICE_DOCUMENT
 class LayoutError(Exception):
     """A built deck that would run off its slides: a bug in the fit stage or the writer (the
     build stops before writing it)."""
+
+
+class NotADeck(ValueError):
+    """A package that is not a presentation the checker can read (its main part another
+    kind of document, a slide or master listed but not there, no slide size)."""
 
 
 def check_deck(deck: Path | str | bytes, fonts: Fonts | None = None,
@@ -157,7 +163,10 @@ class Package:
         return self._related[key]
 
     def _by_id(self, name: str, rid: str) -> str:
-        return next(target for key, _, target in self.rels(name) if key == rid)
+        for key, _, target in self.rels(name):
+            if key == rid:
+                return target
+        raise NotADeck(f"{name} lists {rid!r}, which it does not relate to")
 
     def _listed(self, which: str) -> list[str]:
         """The parts presentation.xml lists in ``p:sldIdLst`` or ``p:sldMasterIdLst``."""
@@ -169,7 +178,10 @@ class Package:
 
     @property
     def slide_size(self) -> tuple[int, int]:
-        size = self.part(self.main).find(_PRESENTATION["size"])
+        root = self.part(self.main)
+        size = root.find(_PRESENTATION["size"]) if root.tag == _P_PRESENTATION else None
+        if size is None or size.get("cx") is None or size.get("cy") is None:
+            raise NotADeck(f"{self.main} is not a presentation with a slide size")
         return int(size.get("cx")), int(size.get("cy"))
 
     @property
@@ -636,7 +648,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in argv if argv is not None else sys.argv[1:]:
         try:
             problems = check_deck(name)
-        except (OSError, zipfile.BadZipFile, KeyError, etree.XMLSyntaxError) as exc:
+        except (OSError, zipfile.BadZipFile, KeyError, NotADeck, etree.XMLSyntaxError) as exc:
             print(f"{name}: cannot be read as a deck ({exc}); expected a .pptx file",
                   file=sys.stderr)
             unreadable += 1

@@ -97,6 +97,8 @@ def run() -> NoReturn:
     code = main()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with that descriptor closed (cron, ">&-")
+            continue
         with contextlib.suppress(OSError, ValueError):  # a closed stream, a broken pipe
             stream.flush()
     os._exit(code)

@@ -56,9 +56,25 @@ def exits_waited() -> Iterator[None]:
         yield
     finally:
         pids, _leaving = _leaving, outer
-        for pid in pids:
-            with contextlib.suppress(ChildProcessError):  # (waited for elsewhere already)
+        _wait_all(pids)
+
+
+def _wait_all(pids: list[int]) -> None:
+    """Wait for every one of ``pids`` (each told to leave: a short wait); an interrupt
+    meanwhile is raised once all are waited for, never leaving one behind."""
+    interrupted: BaseException | None = None
+    for pid in pids:
+        while True:
+            try:
                 os.waitpid(pid, 0)
+            except ChildProcessError:  # (waited for elsewhere already)
+                pass
+            except KeyboardInterrupt as exc:
+                interrupted = exc
+                continue
+            break
+    if interrupted is not None:
+        raise interrupted
 
 
 def cores() -> int:

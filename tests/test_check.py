@@ -341,7 +341,9 @@ def test_a_rebuild_checks_only_the_slides_it_changed(tmp_path, monkeypatch) -> N
 
 def test_the_command_line_names_a_file_that_is_no_deck(bundled, tmp_path, capsys):
     """``python -m deck.check``: a file that is not a deck (text, a zip without a
-    presentation) is named with why, exit 2, no traceback; a good deck beside it is checked."""
+    presentation, a package whose main part is another kind of document, a presentation
+    listing a slide it does not relate to, one without a slide size) is named with why, exit
+    2, no traceback; a good deck after them is checked."""
     from deck.check import main
 
     text = tmp_path / "notes.pptx"
@@ -349,10 +351,29 @@ def test_the_command_line_names_a_file_that_is_no_deck(bundled, tmp_path, capsys
     empty = tmp_path / "empty.pptx"
     with zipfile.ZipFile(empty, "w") as z:
         z.writestr("hello.txt", "hi")
+    def edited(name: str, part: str, edit) -> Path:
+        """The bundled deck with one part's XML text edited."""
+        out = tmp_path / name
+        with zipfile.ZipFile(bundled["en"]) as src, zipfile.ZipFile(out, "w") as dst:
+            for item in src.namelist():
+                data = src.read(item)
+                dst.writestr(item, edit(data.decode("utf-8")) if item == part else data)
+        return out
+
+    word = edited("word.pptx", "_rels/.rels", lambda x: x.replace(
+        "ppt/presentation.xml", "word/document.xml"))
+    with zipfile.ZipFile(word, "a") as z:
+        z.writestr("word/document.xml", '<w:document xmlns:w="urn:w"/>')
+    dangling = edited("dangling.pptx", "ppt/presentation.xml",
+                      lambda x: x.replace('<p:sldId id="256" r:id="rId7"',
+                                          '<p:sldId id="256" r:id="rId777"'))
+    sizeless = edited("sizeless.pptx", "ppt/presentation.xml",
+                      lambda x: x.replace("<p:sldSz ", "<p:notSldSz "))
     assert main([str(bundled["en"])]) == 0
     capsys.readouterr()
-    assert main([str(text), str(empty), str(bundled["en"])]) == 2
+    bad = [text, empty, word, dangling, sizeless]
+    assert main([*map(str, bad), str(bundled["en"])]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert [line.split(": cannot be read as a deck (")[0] for line in err] == [str(text),
-                                                                            str(empty)]
+    assert [line.split(": cannot be read as a deck (")[0] for line in err] == list(map(str,
+                                                                                    bad))
     assert all(line.endswith("; expected a .pptx file") for line in err)

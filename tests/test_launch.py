@@ -77,3 +77,14 @@ def test_build_py_and_python_m_deck_end_through_run():
     assert "run()" in (ROOT / "deck" / "__main__.py").read_text(encoding="utf-8")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert project["project"]["scripts"]["deck"] == "deck.launch:run"
+
+
+def test_the_command_line_ends_well_with_its_output_closed():
+    """Started with standard output (and error) closed, as from cron with ``>&-``: Python
+    has no stream for them, and the command still ends with its own status."""
+    script = "from deck import launch\nlaunch.main = lambda: 0\nlaunch.run()\n"
+    for closed in ((1,), (1, 2)):
+        done = subprocess.run([sys.executable, "-c", script], cwd=ROOT,
+                              env=dict(os.environ, DECK_SERVER="0"), capture_output=True,
+                              preexec_fn=lambda fds=closed: [os.close(fd) for fd in fds])
+        assert done.returncode == 0, (closed, done.stderr)

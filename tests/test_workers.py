@@ -358,3 +358,25 @@ def test_a_build_leaves_no_language_process_behind(tmp_path):
                                                jobs=2))
     assert len(result.decks) == 2
     assert _no_children_left()
+
+
+def test_an_interrupt_while_leaving_workers_are_waited_for_waits_for_all(monkeypatch):
+    """Ctrl-C landing while the end of exits_waited waits for the workers: every one is
+    still waited for (none left behind as a zombie), then the interrupt goes on."""
+    from deck import workers
+
+    real = os.waitpid
+    interrupted = []
+
+    def waitpid(pid, options):
+        if not interrupted:
+            interrupted.append(pid)
+            raise KeyboardInterrupt
+        return real(pid, options)
+
+    with pytest.raises(KeyboardInterrupt):
+        with workers.exits_waited():
+            assert run_jobs([lambda: 1, lambda: 2], 2) == [1, 2]
+            monkeypatch.setattr(workers.os, "waitpid", waitpid)
+    monkeypatch.setattr(workers.os, "waitpid", real)
+    assert interrupted and _no_children_left()
