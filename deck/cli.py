@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import subprocess
 import sys
 import time
 import traceback
@@ -332,6 +331,8 @@ def _report(exc: UserError, outcome: str = "nothing was written") -> None:
 
 
 def _previews(result: BuildResult) -> None:
+    import subprocess
+
     from . import preview
 
     if preview.soffice() is None:

@@ -8,7 +8,6 @@ section gets follows one documented rule (:func:`plan_visual`). Knows nothing of
 
 from __future__ import annotations
 
-import difflib
 from types import MappingProxyType
 from typing import Any
 
@@ -29,6 +28,8 @@ class IdMap(dict):
 
     def hint(self, key: object) -> str:
         """Why ``key`` is not here, with the nearest ids."""
+        import difflib  # (only for a name that is not there)
+
         near = difflib.get_close_matches(str(key), [str(k) for k in self], n=3)
         also = f" (did you mean {', '.join(repr(n) for n in near)}?)" if near else ""
         return f"no {self.what} {key!r}{also}"

@@ -7,7 +7,6 @@ with the file, line and field it concerns (``deck.diagnostics``). Knows nothing 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import functools
 import hashlib
 import io
@@ -728,6 +727,8 @@ def _check_chart_units(sec: Section, figures: dict[str, FigureValue], b: Briefin
 
 def _near(got: str, known: set[str]) -> str:
     """`` (did you mean 'x'?)`` for the nearest known ids, or nothing."""
+    import difflib  # (only for a name that is not there)
+
     near = difflib.get_close_matches(got, sorted(known), n=3)
     return f" (did you mean {', '.join(repr(n) for n in near)}?)" if near else ""
 

@@ -8,7 +8,6 @@ Jinja or pptx.
 
 from __future__ import annotations
 
-import difflib
 import typing
 from collections.abc import Callable
 from typing import Annotated, Literal
@@ -385,6 +384,8 @@ def resolve_outline(spec: OutlineSpec, lines: dict[tuple, int], rendered: Render
         diags.error(path, line, field_name(loc, raw), message)
 
     def report(loc: tuple, what: str, got: str, known: list[str]) -> None:
+        import difflib  # (only for a name that is not there)
+
         near = difflib.get_close_matches(got, known, n=3)
         hint = f" (did you mean {', '.join(repr(n) for n in near)}?)" if near else ""
         problem(loc, f"unknown {what}; expected {'an' if what == 'image' else 'a'} {what} id "

@@ -6,7 +6,6 @@ every output line. The environment itself (quoting, limits, the confined loader)
 from __future__ import annotations
 
 import bisect
-import difflib
 import re
 from pathlib import Path
 from typing import Any
@@ -158,6 +157,8 @@ def _template_fault(exc: Exception, env: OutlineEnvironment, shown: str, lang: s
     message = str(exc)
     if isinstance(exc, jinja2.UndefinedError) and message.endswith(" is undefined"):
         name = message.split("'")[1] if message.count("'") >= 2 else ""
+        import difflib  # (only for a name that is not there)
+
         near = difflib.get_close_matches(name, sorted(names - {name}), n=3)
         message += f" (did you mean {', '.join(repr(n) for n in near)}?)" if near else ""
     if isinstance(exc, jinja2.TemplateNotFound):  # an include or import of a missing file
