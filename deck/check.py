@@ -50,8 +50,7 @@ _SHAPES = frozenset((_SP, _GRP_SP, _FRAME, qn("p:cxnSp"), _PIC, qn("p:contentPar
 _C_SLD, _SP_TREE = qn("p:cSld"), qn("p:spTree")
 _SP_PR, _XFRM, _P_XFRM, _GRP_SP_PR = qn("p:spPr"), qn("a:xfrm"), qn("p:xfrm"), qn("p:grpSpPr")
 _OFF, _EXT = qn("a:off"), qn("a:ext")
-_C_NV_PR, _C_NV_SP_PR, _CUST_GEOM, _PRST_GEOM = (qn("p:cNvPr"), qn("p:cNvSpPr"),
-                                                 qn("a:custGeom"), qn("a:prstGeom"))
+_C_NV_PR, _C_NV_SP_PR, _CUST_GEOM = qn("p:cNvPr"), qn("p:cNvSpPr"), qn("a:custGeom")
 _GRAPHIC, _GRAPHIC_DATA, _TBL = qn("a:graphic"), qn("a:graphicData"), qn("a:tbl")
 _TABLE_URI = "http://schemas.openxmlformats.org/drawingml/2006/table"
 # a layout placeholder inherits from the master's placeholder of this type
@@ -189,7 +188,8 @@ class Package:
         """The slides in presentation order, each parsed as it is reached."""
         for name in self._listed("sld"):
             layout = self.related(name, RT.SLIDE_LAYOUT)
-            yield Slide(self.part(name), layout, self.related(layout, RT.SLIDE_MASTER))
+            master = self.part(self.related(layout, RT.SLIDE_MASTER))
+            yield Slide(self.part(name), layout, master.find(_TX_STYLES))
 
     @property
     def theme(self) -> etree._Element | None:
@@ -202,10 +202,12 @@ class Package:
 
 
 class Slide:
-    """A slide's root element, and the names of its layout and master parts."""
+    """A slide's root element, the name of its layout part, and its master's text styles
+    (``p:txStyles``, None where the master has none)."""
 
-    def __init__(self, element: etree._Element, layout: str, master: str) -> None:
-        self.element, self.layout, self.master = element, layout, master
+    def __init__(self, element: etree._Element, layout: str,
+                 tx_styles: etree._Element | None) -> None:
+        self.element, self.layout, self.tx_styles = element, layout, tx_styles
 
     @property
     def shapes(self) -> list[etree._Element]:
@@ -220,7 +222,7 @@ def shapes_of(part: etree._Element) -> list[etree._Element]:
 
 def name_of(element: etree._Element) -> str:
     """A shape's name (``./*[1]/p:cNvPr/@name``)."""
-    return ooxml._non_visual(element).find(_C_NV_PR).get("name")
+    return ooxml.non_visual(element).find(_C_NV_PR).get("name")
 
 
 def _ph_type(ph: etree._Element) -> str:
@@ -385,7 +387,6 @@ def _check_slide(slide: Slide, width: int, height: int, measure: Measurer,
         yield "no title placeholder"
     elif not any(text_of(t.find(_TX_BODY)).strip() for t in titles):
         yield f"shape {name_of(titles[0])!r}: title is empty"
-    styles = inherit._package.part(slide.master).find(_TX_STYLES)
     bearing: list[tuple[str, Rect]] = []
     for shape, ph in shapes:
         box = inherit.box(shape, slide.layout)
@@ -401,7 +402,7 @@ def _check_slide(slide: Slide, width: int, height: int, measure: Measurer,
                        "from its layout")
                 continue
             chain = inherit.chain(shape, slide.layout)
-            levels = inherit.styles(shape, ph, chain, styles)
+            levels = inherit.styles(shape, ph, chain, slide.tx_styles)
             yield from _frame_fit(shape, box, chain, levels, measure)
         if (tbl := table_of(shape)) is not None:
             yield from _table_fit(shape, tbl, measure)
@@ -462,7 +463,7 @@ def _is_text_box(sp: etree._Element) -> bool:
     props = sp.find(_SP_PR)
     if props is not None and props.find(_CUST_GEOM) is not None:
         return False
-    non_visual = ooxml._non_visual(sp)
+    non_visual = ooxml.non_visual(sp)
     flags = non_visual.find(_C_NV_SP_PR) if non_visual is not None else None
     return flags is not None and flags.get("txBox") in ("1", "true")
 
@@ -493,15 +494,12 @@ def _pt(r: Rect) -> str:
 def _frame_fit(shape: etree._Element, box: tuple, chain: list, levels: dict[int, Level],
                measure: Measurer) -> Iterable[str]:
     """A shape's text against its box (``box``: its inherited left, top, width, height) less
-    its inherited insets; ``chain`` and ``levels`` as :class:`Inheritance` gives them. A
-    shape without a text body is measured as python-pptx would give it one: one empty
-    paragraph."""
+    its inherited insets; ``chain`` and ``levels`` as :class:`Inheritance` gives them."""
     body = shape.find(_TX_BODY)
     ins = insets_of(chain)
     inner_w = (int(box[2]) - ins.left_emu - ins.right_emu) / EMU_PER_PT
     inner_h = (int(box[3]) - ins.top_emu - ins.bottom_emu) / EMU_PER_PT
-    paragraphs = body.findall(_A_P) if body is not None else [etree.Element(_A_P)]
-    need = sum(_paragraph_height(p, inner_w, levels, measure) for p in paragraphs)
+    need = sum(_paragraph_height(p, inner_w, levels, measure) for p in _paragraphs(body))
     if need > inner_h + _SLACK_PT:
         yield (f"shape {name_of(shape)!r}: text needs {need:.1f} pt but the box holds "
                f"{inner_h:.1f} pt ({text_of(body)[:40]!r}...)")
@@ -526,13 +524,19 @@ def _table_fit(frame: etree._Element, tbl: etree._Element,
             left, right, top, bottom = _cell_margins(tc)
             w = sum(widths[j:j + cols]) - left - right
             h = sum(heights[i:i + rows]) / EMU_PER_PT
-            body = tc.find(_A_TX_BODY)  # (none: python-pptx would add one, with one paragraph)
-            paragraphs = body.findall(_A_P) if body is not None else [etree.Element(_A_P)]
-            need = sum(_paragraph_height(p, w / EMU_PER_PT, {}, measure) for p in paragraphs)
+            body = tc.find(_A_TX_BODY)
+            need = sum(_paragraph_height(p, w / EMU_PER_PT, {}, measure)
+                       for p in _paragraphs(body))
             need += (top + bottom) / EMU_PER_PT
             if need > h + _SLACK_PT:
                 yield (f"shape {name_of(frame)!r}: cell ({i + 1}, {j + 1}) needs {need:.1f} pt "
                        f"but the row is {h:.1f} pt ({text_of(body)[:40]!r})")
+
+
+def _paragraphs(body: etree._Element | None) -> list[etree._Element]:
+    """A text body's paragraphs; with no body, the one empty paragraph python-pptx gives a
+    shape or cell when it adds the body its ``text_frame`` needs."""
+    return body.findall(_A_P) if body is not None else [etree.Element(_A_P)]
 
 
 def _flag(tc, attr: str) -> bool:

@@ -153,7 +153,7 @@ class Fonts:
         for measurer in self._measurers.values():
             key = (measurer.identity, tag)
             if self._kept.get(key) != measurer.size() and len(measurer._heights) <= MAX_KEPT:
-                cache.store("measure", key, (measurer._advance, measurer._heights))
+                cache.store("measure", key, (measurer.advances(), measurer._heights))
                 self._kept[key] = measurer.size()
 
     def _pair(self, typeface: str, slot: str) -> tuple[Path, Path]:
@@ -214,8 +214,8 @@ class Measurer:
                                                layout_engine=ImageFont.Layout.BASIC)
                        for key, path in (("latin", faces.latin), ("latin_b", faces.latin_bold),
                                          ("ea", faces.ea), ("ea_b", faces.ea_bold))}
-        self._advance: dict[tuple[str, bool], float] = {}
-        self._widths: tuple[dict[str, float], dict[str, float]] = ({}, {})  # regular, bold
+        # each character's advance in ems, regular then bold (indexed by ``bold``)
+        self._widths: tuple[dict[str, float], dict[str, float]] = ({}, {})
         self._heights: dict[tuple[str, float, float, bool], float] = {}
         # a paragraph's break units with their widths and trailing space, in ems: the same
         # at every size the fit stage tries (16 pt down to 10), so measured once
@@ -230,13 +230,18 @@ class Measurer:
 
     def size(self) -> tuple[int, int]:
         """How many widths and heights this measurer has computed."""
-        return len(self._advance), len(self._heights)
+        return len(self._widths[0]) + len(self._widths[1]), len(self._heights)
+
+    def advances(self) -> dict[tuple[str, bool], float]:
+        """Every character's advance measured, by (character, bold): what
+        :meth:`Fonts.store` keeps for later processes."""
+        return {(ch, bool(bold)): w for bold, table in enumerate(self._widths)
+                for ch, w in table.items()}
 
     def absorb(self, advance: dict, heights: dict) -> None:
         """Take widths and heights an earlier process measured (:meth:`Fonts.load`)."""
-        self._advance.update(advance)
         for (ch, bold), w in advance.items():
-            self._widths[1 if bold else 0][ch] = w
+            self._widths[bool(bold)][ch] = w
         self._heights.update(heights)
 
     @property
@@ -253,12 +258,11 @@ class Measurer:
         return slot + ("_b" if bold else "")
 
     def char_em(self, ch: str, bold: bool) -> float:
-        key = (ch, bold)
-        w = self._advance.get(key)
+        widths = self._widths[bool(bold)]
+        w = widths.get(ch)
         if w is None:
             slot = "ea" if is_east_asian(ch) else "latin"
-            w = self._fonts[self._face(slot, bold)].getlength(ch) / _MEASURE_PX
-            self._advance[key] = self._widths[1 if bold else 0][ch] = w
+            w = widths[ch] = self._fonts[self._face(slot, bold)].getlength(ch) / _MEASURE_PX
         return w
 
     def width_em(self, text: str, bold: bool = False) -> float:
@@ -266,7 +270,7 @@ class Measurer:
         plus :data:`AUTOSPACE_EM` at every Hangul/Latin boundary. Summing per character
         (cached) keeps measuring linear in the text's length; kerning, which this ignores, is
         within the safety margin."""
-        widths = self._widths[1 if bold else 0]  # (each character's width, looked up once)
+        widths = self._widths[bool(bold)]  # (each character's width, looked up once)
         try:
             total = sum([widths[ch] for ch in text])
         except KeyError:

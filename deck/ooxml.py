@@ -22,7 +22,7 @@ from pptx.oxml.xmlchemy import OxmlElement
 _NVPR, _PH = qn("p:nvPr"), qn("p:ph")
 
 
-def _non_visual(shape: etree._Element) -> etree._Element | None:
+def non_visual(shape: etree._Element) -> etree._Element | None:
     """A shape element's first element child (not a comment): its non-visual properties
     (``p:nvSpPr``, ``p:nvGraphicFramePr``...), what python-pptx's XPaths name ``./*[1]``."""
     for first in shape:
@@ -34,7 +34,7 @@ def _non_visual(shape: etree._Element) -> etree._Element | None:
 def placeholder_element(shape: etree._Element) -> etree._Element | None:
     """A shape element's ``p:ph``, or None: what python-pptx's ``BaseShapeElement.ph`` finds
     with the XPath ``./*[1]/p:nvPr/p:ph`` (the first match), by walking the three steps."""
-    first = _non_visual(shape)
+    first = non_visual(shape)
     nv_pr = first.find(_NVPR) if first is not None else None
     return nv_pr.find(_PH) if nv_pr is not None else None
 
@@ -142,7 +142,7 @@ _CNVPR = qn("p:cNvPr")
 def drawing_properties(shape: etree._Element) -> etree._Element:
     """A shape element's ``p:cNvPr`` (name, id, alt text): what python-pptx finds with the
     XPath ``./*[1]/p:cNvPr``, without compiling it on every call."""
-    first = _non_visual(shape)
+    first = non_visual(shape)
     if first is None:
         raise ValueError(f"{shape.tag} has no non-visual properties")
     return first.find(_CNVPR)
@@ -705,29 +705,12 @@ def _run_properties(run) -> etree._Element:
     return r
 
 
-def fill_cell(tc: etree._Element, paragraphs: tuple, insets, fill) -> None:
-    """Write a model table cell into an ``a:tc``: its paragraphs (wrapped), margins, top
-    anchoring and solid fill (``fill`` a :class:`deck.model.Paint`)."""
-    body = tc.find(_A + "txBody")
-    body.find(_A + "bodyPr").set("wrap", "square")
-    for p in body.findall(_A + "p"):
-        body.remove(p)
-    for para in paragraphs:
-        fill_paragraph(etree.SubElement(body, _A + "p"), para)
-    tcpr = tc.find(_A + "tcPr")
-    for attr, value in (("marL", insets.left_emu), ("marR", insets.right_emu),
-                        ("marT", insets.top_emu), ("marB", insets.bottom_emu)):
-        tcpr.set(attr, str(value))
-    tcpr.set("anchor", "t")
-    color_xml(etree.SubElement(tcpr, _A + "solidFill"), fill.rgb, fill.color, fill.brightness)
-
-
 def fill_table(tbl: etree._Element, widths: tuple[int, ...], rows: tuple, insets) -> None:
     """Give a table python-pptx made (``a:tbl``, any size) the model's columns and rows
     (:class:`deck.model.TableRow`), built here as XML: python-pptx's grid and its cells, made
     one by one and then looked up by row and column, took two thirds of the table's time.
-    The same elements as python-pptx's, filled as :func:`fill_cell` fills them (each cell a
-    copy of an empty one of its fill, then its paragraphs)."""
+    The same elements as python-pptx's, each cell a copy of an empty one of its fill
+    (:func:`_empty_cell`), then its paragraphs."""
     grid = tbl.find(_A + "tblGrid")
     for old in list(grid):
         grid.remove(old)
@@ -741,7 +724,7 @@ def fill_table(tbl: etree._Element, widths: tuple[int, ...], rows: tuple, insets
         tr.set("h", str(row.height_emu))
         for cell in row.cells:
             if cell.fill not in empty:
-                empty[cell.fill] = _new_cell(insets, cell.fill)
+                empty[cell.fill] = _empty_cell(insets, cell.fill)
             tc = empty[cell.fill].__copy__()
             tr.append(tc)
             body = tc.find(_A + "txBody")
@@ -749,12 +732,17 @@ def fill_table(tbl: etree._Element, widths: tuple[int, ...], rows: tuple, insets
                 fill_paragraph(etree.SubElement(body, _A + "p"), para)
 
 
-def _new_cell(insets, fill) -> etree._Element:
-    """An ``a:tc`` as python-pptx makes one, filled by :func:`fill_cell` with no text."""
+def _empty_cell(insets, fill) -> etree._Element:
+    """An ``a:tc`` as python-pptx makes one, with no text, its text wrapped, the model's
+    margins, top anchoring and solid fill (``fill`` a :class:`deck.model.Paint`)."""
     tc = etree.Element(_A + "tc")
     body = etree.SubElement(tc, _A + "txBody")
-    etree.SubElement(body, _A + "bodyPr")
+    etree.SubElement(body, _A + "bodyPr").set("wrap", "square")
     etree.SubElement(body, _A + "lstStyle")
-    etree.SubElement(tc, _A + "tcPr")
-    fill_cell(tc, (), insets, fill)
+    tcpr = etree.SubElement(tc, _A + "tcPr")
+    for attr, value in (("marL", insets.left_emu), ("marR", insets.right_emu),
+                        ("marT", insets.top_emu), ("marB", insets.bottom_emu)):
+        tcpr.set(attr, str(value))
+    tcpr.set("anchor", "t")
+    color_xml(etree.SubElement(tcpr, _A + "solidFill"), fill.rgb, fill.color, fill.brightness)
     return tc

@@ -340,8 +340,8 @@ def _commit(out_dir: Path, decks: dict[str, bytes], built: dict[str, bytes],
             extra: dict[str, bytes], manifest: Manifest) -> None:
     """One journaled commit: the decks, their bases in ``.deck/``, ``extra`` files, then
     the manifest with the fingerprints of ``built``."""
-    digests = {name: sha256(data) for name, data in built.items()}  # each deck hashed once
-    fingerprints = {**manifest.built, **digests}
+    digests = {id(data): sha256(data) for data in built.values()}  # each deck hashed once
+    fingerprints = {**manifest.built, **{name: digests[id(data)] for name, data in built.items()}}
     text = json.dumps({"generator": "deck", "built": dict(sorted(fingerprints.items()))},
                       indent=2, ensure_ascii=False) + "\n"
     files = {**decks, **{f"{BASES}/{name}": data for name, data in built.items()}, **extra}
@@ -349,9 +349,7 @@ def _commit(out_dir: Path, decks: dict[str, bytes], built: dict[str, bytes],
     staged = []
     try:
         for name, data in files.items():
-            base = name.removeprefix(f"{BASES}/")
-            same = base in built and built[base] is data
-            staged.append(c.stage(out_dir, name, data, digests[base] if same else None))
+            staged.append(c.stage(out_dir, name, data, digests.get(id(data))))
         staged.append(c.stage(out_dir, MANIFEST, text.encode("utf-8")))
         c.commit(out_dir, staged)
     except OSError as exc:

@@ -60,8 +60,8 @@ def exits_waited() -> Iterator[None]:
 
 
 def _wait_all(pids: list[int]) -> None:
-    """Wait for every one of ``pids`` (each told to leave: a short wait); an interrupt
-    meanwhile is raised once all are waited for, never leaving one behind."""
+    """Wait for every one of ``pids`` (each told to leave, or stopped: a short wait); an
+    interrupt meanwhile is raised once all are waited for, never leaving one behind."""
     interrupted: BaseException | None = None
     for pid in pids:
         while True:
@@ -157,8 +157,8 @@ class Background:
                     os.kill(self._pid, signal.SIGTERM)
                 except ProcessLookupError:
                     pass
-            os.waitpid(self._pid, 0)
-            self._pid = None
+            pid, self._pid = self._pid, None
+            _wait_all([pid])
 
 
 def _fork(child: Callable[[], None]) -> int:
@@ -274,7 +274,7 @@ class _Pool:
             except ProcessLookupError:
                 pass
         if _leaving is None or kill:
-            os.waitpid(worker.pid, 0)
+            _wait_all([worker.pid])
         else:  # (its orders closed: it leaves by itself)
             _leaving.append(worker.pid)
 

@@ -347,7 +347,7 @@ def test_widths_taken_from_an_earlier_process_measure_the_same():
     texts = ["딥시크 V3 개발비 557만 달러", "GPT-4 cost 5.5% of it", ""]
     widths = [first.width_em(t, bold) for t in texts for bold in (False, True)]
     later = Fonts().measurer("Arial", "Malgun Gothic")
-    later.absorb(dict(first._advance), {})
+    later.absorb(first.advances(), {})
     known = later.size()
     assert [later.width_em(t, bold) for t in texts for bold in (False, True)] == widths
     assert later.size() == known
