@@ -11,6 +11,7 @@ back to the machine's locale. Knows nothing of pptx.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import string
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -385,8 +386,14 @@ class Numbers:
         self.locale = babel_locale(lang)
         self.labels = labels
         self._ko = self.locale.startswith("ko")
-        # languages that count in myriads write 19万1,556; Korean adds spaces (19만 1,556)
-        self._myriads = None if self._ko else myriad_words(self.locale)
+
+    @functools.cached_property
+    def _myriads(self) -> tuple[str, str, str] | None:
+        """The myriad words, where the language counts in them: 19万1,556 (Korean adds
+        spaces, 19만 1,556, in its own code). Looked up at the first number that needs them:
+        the lookup loads the language's CLDR data (15 ms), and a build that only checks its
+        inputs (the process that reads them) formats no number."""
+        return None if self._ko else myriad_words(self.locale)
 
     def number(self, value: float, decimals: int | None = None, *, words: bool = True) -> str:
         """A bare number: myriad groups in Korean, CLDR's words for large whole numbers

@@ -28,6 +28,7 @@ import msgspec
 
 from . import l10n
 from . import model as m
+from .commit import import_lock
 from .context import (
     article_title,
     briefing_context,
@@ -237,7 +238,7 @@ class BuildSession:
             inputs = reading.result() if reading is not None else self.read_inputs(request)
             check_output(request.out_dir, [request.deck_name(lang) for lang in inputs.langs])
             made = run_jobs([lambda lang=lang: self._language(inputs, lang, request)
-                             for lang in inputs.langs], request.jobs)
+                             for lang in inputs.langs], request.jobs, meanwhile=import_lock)
         finally:
             if reading is not None:  # (done long since: its process is waited for here)
                 reading.close()
@@ -283,12 +284,10 @@ class BuildSession:
 
     def _ahead(self, request: BuildRequest) -> None:
         """What this process can do while the build's inputs are read: import what writing
-        and checking a deck and locking the output folder need, compile the outline template
+        and checking a deck need, compile the outline template
         the data file names, open the template and load the locale data of the languages the
         data file lists (each read here as a line of text; whatever does not work out is
         done, and reported, by the build itself)."""
-        import filelock  # noqa: F401  (the output folder's lock, taken at the end)
-
         from . import check, writer  # noqa: F401
 
         text = read_text(request.data, "data file")

@@ -26,8 +26,59 @@ def test_bad_input_in_a_child_is_the_same_user_error():
         raise UserError([Diagnostic("a.yaml", 3, "claims", "unknown source")])
 
     with pytest.raises(UserError) as info:
-        run_jobs([lambda: 1, bad], workers=2)
+        run_jobs([bad, lambda: 1], workers=2)
     assert [str(d) for d in info.value.diagnostics] == ["a.yaml:3: claims: unknown source"]
+
+
+def test_with_no_more_jobs_than_workers_this_process_runs_the_last():
+    """One fork fewer: the last job runs here while forked workers run the others."""
+    pids = run_jobs([lambda: os.getpid() for _ in range(3)], workers=3)
+    assert pids[-1] == os.getpid()
+    assert len(set(pids)) == 3
+    assert _no_children_left()
+
+
+def test_a_failure_of_the_job_run_here_is_raised_as_it_was_in_job_order():
+    def crash_there():
+        return {}["missing"]
+
+    def crash_here():
+        raise ValueError("here")
+
+    with pytest.raises(ValueError, match="here") as info:
+        run_jobs([lambda: 1, crash_here], workers=2)
+    assert not getattr(info.value, "__notes__", None)  # no worker's traceback: it is this one
+    with pytest.raises(UserError):
+        run_jobs([lambda: 1, lambda: (_ for _ in ()).throw(
+            UserError([Diagnostic("a.yaml", 3, "claims", "unknown source")]))], workers=2)
+    with pytest.raises(KeyError):  # the first failure in job order, the worker's
+        run_jobs([crash_there, crash_here], workers=2)
+    assert _no_children_left()
+
+
+def test_meanwhile_runs_here_while_the_workers_finish():
+    """What a build does while its language processes finish (import what saving needs):
+    after this process's own job, before the workers' results are in."""
+    import time
+
+    seen = []
+    ends = run_jobs([lambda: (time.sleep(0.5), time.monotonic())[1], lambda: 0.0],
+                    workers=2, meanwhile=lambda: seen.append((os.getpid(), time.monotonic())))
+    assert [pid for pid, _ in seen] == [os.getpid()]
+    assert seen[0][1] < ends[0]  # before the worker was done
+    assert run_jobs([lambda: 1], workers=2, meanwhile=lambda: seen.append(1)) == [1]
+    assert seen[-1] == 1  # (run here, the job too)
+
+
+def test_an_interrupt_in_the_job_run_here_stops_the_workers():
+    import time
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_jobs([lambda: time.sleep(30), interrupted], workers=2)
+    assert _no_children_left()  # the worker stopped and waited for, not left sleeping
 
 
 def test_a_crash_in_a_child_is_raised_again_with_its_traceback():
@@ -299,6 +350,24 @@ def test_while_the_inputs_are_read_the_languages_locale_data_is_loaded(monkeypat
     assert "de" in localedata._cache
 
 
+def test_reading_the_inputs_loads_no_locale_data(monkeypatch, tmp_path):
+    """The process that reads the inputs only checks them: it formats no number, so it
+    looks up no CLDR data (15 ms a language, loaded once by the build process meanwhile)."""
+    from helpers import ROOT
+
+    from deck import l10n
+    from deck.session import BuildRequest, BuildSession
+
+    looked_up = []
+    real = l10n.myriad_words
+    monkeypatch.setattr(l10n, "myriad_words", lambda loc: looked_up.append(loc) or real(loc))
+    inputs = BuildSession().read_inputs(BuildRequest(
+        ROOT / "assets" / "articles" / "deepseek-shock.yaml", tmp_path))
+    assert inputs.langs == ("ko", "en") and looked_up == []
+    assert inputs.numbers("en").number(191556) == "191,556"  # looked up when a number needs it
+    assert looked_up == ["en"]
+
+
 def test_the_template_is_opened_ahead_once_and_only_when_it_can_be(monkeypatch, tmp_path):
     """While the inputs are read, the build opens its template (within a size limit, after
     the zip-bomb check, a .potx as a .pptx): the next deck written on it takes it, once; a
@@ -338,9 +407,9 @@ def test_within_exits_waited_workers_are_waited_for_at_the_end_of_the_block():
     assert run_jobs([lambda: 1, lambda: 2], 2) == [1, 2]
     assert _no_children_left()
     with workers.exits_waited():
-        assert run_jobs([lambda: 1, lambda: 2], 2) == [1, 2]
+        assert run_jobs([lambda: 1, lambda: 2, lambda: 3], 3) == [1, 2, 3]
         leaving = list(workers._leaving)
-        assert len(leaving) == 2
+        assert len(leaving) == 2  # (the third job ran here)
         for pid in leaving:  # still there: ending, or ended and not yet waited for
             os.kill(pid, 0)
     assert workers._leaving is None
