@@ -97,34 +97,46 @@ class FitContext(msgspec.Struct, frozen=True):
 # text
 
 
-_HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
-_LATIN = re.compile("[A-Za-z\u00c0-\u024f]")
+#: a run of Hangul (jamo, compatibility jamo, syllables), or of Latin letters
+_SCRIPT_RUN = re.compile("(?P<ko>[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]+)"
+                         "|(?P<en>[A-Za-z\u00c0-\u024f]+)")
+_SCRIPT_LANG = {"ko": "ko-KR", "en": "en-US"}
 
 
 def split_by_script(text: str, deck_lang: str) -> list[tuple[str, str]]:
     """Split text into (segment, language) so Hangul and Latin words carry their own language.
 
-    Digits, spaces and punctuation stay with the segment before them.
+    Digits, spaces and punctuation stay with the segment before them (with the deck's
+    language at the start of the text). Found as runs of each script, not character by
+    character.
 
     >>> split_by_script("딥시크 R1은 o1과 비슷", "ko-KR")
     [('딥시크 ', 'ko-KR'), ('R1', 'en-US'), ('은 ', 'ko-KR'), ('o1', 'en-US'), ('과 비슷', 'ko-KR')]
     >>> split_by_script("Naver rose 5%", "en-US")
     [('Naver rose 5%', 'en-US')]
+    >>> split_by_script("(5%) 네이버", "en-US")
+    [('(5%) ', 'en-US'), ('네이버', 'ko-KR')]
     """
     out: list[list[str]] = []
-    for ch in text:
-        lang = "ko-KR" if _HANGUL.match(ch) else ("en-US" if _LATIN.match(ch) else None)
-        if out and (lang is None or lang == out[-1][1]):
-            out[-1][0] += ch
+    end = 0
+    for run in _SCRIPT_RUN.finditer(text):
+        lang = _SCRIPT_LANG[run.lastgroup or ""]
+        if run.start() > end:  # what is between: with the segment before it
+            if out:
+                out[-1][0] += text[end:run.start()]
+            else:
+                out.append([text[end:run.start()], deck_lang])
+        if out and out[-1][1] == lang:
+            out[-1][0] += run.group()
         else:
-            out.append([ch, lang or deck_lang])
-    merged: list[tuple[str, str]] = []
-    for seg, lang in out:
-        if merged and merged[-1][1] == lang:
-            merged[-1] = (merged[-1][0] + seg, lang)
+            out.append([run.group(), lang])
+        end = run.end()
+    if end < len(text):
+        if out:
+            out[-1][0] += text[end:]
         else:
-            merged.append((seg, lang))
-    return merged
+            out.append([text[end:], deck_lang])
+    return [(seg, lang) for seg, lang in out]
 
 
 def runs(text: str, ctx: FitContext, size_pt: float | None, *, major: bool = False,

@@ -103,11 +103,12 @@ def is_east_asian(ch: str) -> bool:
             or 0xAC00 <= o <= 0xD7A3 or 0x4E00 <= o <= 0x9FFF or 0xFF00 <= o <= 0xFFEF)
 
 
-def is_hangul(ch: str) -> bool:
-    return 0xAC00 <= ord(ch) <= 0xD7A3
-
-
-_HANGUL = re.compile("[\uac00-\ud7a3]")  # is_hangul, over a whole text
+_HANGUL = re.compile("[\uac00-\ud7a3]")  # a Hangul syllable
+#: is_east_asian over a whole text, and its opposite
+_EAST_ASIAN = re.compile("[\u1100-\u11ff\u3000-\u303f\u3130-\u318f\uac00-\ud7a3"
+                         "\u4e00-\u9fff\uff00-\uffef]")
+_NOT_EAST_ASIAN = re.compile("[^\u1100-\u11ff\u3000-\u303f\u3130-\u318f\uac00-\ud7a3"
+                             "\u4e00-\u9fff\uff00-\uffef]")
 
 
 #: the most wrapped heights a measurer keeps across processes (:meth:`Fonts.store`)
@@ -284,7 +285,9 @@ class Measurer:
 
     def line_height_pt(self, text: str, size_pt: float, bold: bool = False) -> float:
         """Single line spacing for ``text``: the tallest of the faces it uses."""
-        slots = {"ea" if is_east_asian(ch) else "latin" for ch in text} or {"latin"}
+        slots = ["ea"] if _EAST_ASIAN.search(text) else []
+        if not slots or _NOT_EAST_ASIAN.search(text):
+            slots.append("latin")
         return max(self._line_em[self._face(s, bold)] for s in slots) * size_pt
 
     def wrap(self, text: str, width_pt: float, size_pt: float, bold: bool = False) -> list[str]:
@@ -381,17 +384,20 @@ class Measurer:
         return h
 
 
+#: a boundary between a Hangul syllable and an ASCII letter or digit, either way round
+_SCRIPT_BOUNDARY = re.compile("(?<=[\uac00-\ud7a3])(?=[A-Za-z0-9])"
+                              "|(?<=[A-Za-z0-9])(?=[\uac00-\ud7a3])")
+
+
 def _script_boundaries(text: str) -> int:
-    count = 0
-    for a, b in zip(text, text[1:], strict=False):
-        if (is_hangul(a) and b.isascii() and b.isalnum()) or (
-                is_hangul(b) and a.isascii() and a.isalnum()):
-            count += 1
-    return count
+    """How many times ``text`` passes between Hangul and an ASCII letter or digit ("R1은":
+    one), where PowerPoint adds :data:`AUTOSPACE_EM`."""
+    return len(_SCRIPT_BOUNDARY.findall(text))
 
 
-_NO_BREAK_BEFORE = set(",.;:!?)]}%’”…·、。」』〉》】〕°") | {"\u200b"}
-_NO_BREAK_AFTER = set("([{‘“「『〈《【〔$₩")
+#: where a line may break: after a space (before what is not one), and between two Hangul
+#: syllables (see :func:`break_units`)
+_BREAK = re.compile("(?<=\\s)(?=\\S)|(?P<hangul>(?<=[\uac00-\ud7a3])(?=[\uac00-\ud7a3]))")
 
 
 def break_units(text: str) -> list[str]:
@@ -406,26 +412,12 @@ def break_units(text: str) -> list[str]:
     >>> break_units("딥시크는 1,400억 원을")
     ['딥', '시', '크', '는 ', '1,400억 ', '원', '을']
     """
-    units: list[str] = []
-    cur = ""
-    for i, ch in enumerate(text):
-        cur += ch
-        nxt = text[i + 1] if i + 1 < len(text) else ""
-        if not nxt:
-            break
-        if ch.isspace() and not nxt.isspace():
-            units.append(cur)
-            cur = ""
-        elif (is_hangul(ch) and is_hangul(nxt) and nxt not in _NO_BREAK_BEFORE
-              and ch not in _NO_BREAK_AFTER and not _in_number_unit(cur)):
-            units.append(cur)
-            cur = ""
-    if cur:
-        units.append(cur)
-    return units
-
-
-def _in_number_unit(cur: str) -> bool:
-    # '1,400억' : a Hangul unit right after digits stays attached to them
-    stripped = cur.rstrip()
-    return len(stripped) >= 2 and stripped[-2].isdigit() and is_hangul(stripped[-1])
+    cuts = [0]
+    for found in _BREAK.finditer(text):
+        at = found.start()
+        # (punctuation is never a Hangul syllable: the rules on it hold between two of them)
+        if found.lastgroup and at >= 2 and text[at - 2].isdigit():
+            continue  # '1,400억원': the unit stays with its number
+        cuts.append(at)
+    cuts.append(len(text))
+    return [text[a:b] for a, b in zip(cuts, cuts[1:], strict=False) if b > a]

@@ -7,6 +7,8 @@ read directly.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deck import fit, roles
 from deck import model as m
@@ -353,3 +355,98 @@ def test_widths_taken_from_an_earlier_process_measure_the_same():
     assert later.size() == known
     assert later.width_em("Ω", True) == first.width_em("Ω", True) > 0
     assert later.size()[0] == known[0] + 1
+
+
+# --- the text splitters, against the character-by-character rules they were first written as
+
+_HANGUL_CH = "[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]"
+_EDGE_TEXT = st.text(st.sampled_from(
+    list("가나다원억명은 ㄱㅏ\u1100\u11a8aZéŽ\u0250 09①²٣,.%()「」$₩-\u200b\u3000\xa0\t\n一。ｱＡ")),
+    max_size=24)
+
+
+def _split_by_script_spec(text: str, deck_lang: str) -> list[tuple[str, str]]:
+    import re
+
+    out: list[list[str]] = []
+    for ch in text:
+        lang = ("ko-KR" if re.match(_HANGUL_CH, ch) else
+                "en-US" if re.match("[A-Za-z\u00c0-\u024f]", ch) else None)
+        if out and (lang is None or lang == out[-1][1]):
+            out[-1][0] += ch
+        else:
+            out.append([ch, lang or deck_lang])
+    merged: list[tuple[str, str]] = []
+    for seg, lang in out:
+        if merged and merged[-1][1] == lang:
+            merged[-1] = (merged[-1][0] + seg, lang)
+        else:
+            merged.append((seg, lang))
+    return merged
+
+
+def _break_units_spec(text: str) -> list[str]:
+    def hangul(ch: str) -> bool:
+        return 0xAC00 <= ord(ch) <= 0xD7A3
+
+    units, cur = [], ""
+    for i, ch in enumerate(text):
+        cur += ch
+        nxt = text[i + 1] if i + 1 < len(text) else ""
+        if not nxt:
+            break
+        stripped = cur.rstrip()
+        in_number = len(stripped) >= 2 and stripped[-2].isdigit() and hangul(stripped[-1])
+        if (ch.isspace() and not nxt.isspace()) or (
+                hangul(ch) and hangul(nxt) and nxt not in ",.;:!?)]}%’”…·、。」』〉》】〕°\u200b"
+                and ch not in "([{‘“「『〈《【〔$₩" and not in_number):
+            units.append(cur)
+            cur = ""
+    return units + [cur] if cur else units
+
+
+@settings(max_examples=600, deadline=None)
+@given(text=_EDGE_TEXT, lang=st.sampled_from(["ko-KR", "en-US", "ja-JP"]))
+def test_text_is_split_as_the_character_by_character_rules_split_it(text, lang):
+    """split_by_script and break_units find runs and break points with regular expressions;
+    their pieces are those of the per-character rules (digits of other scripts, jamo, spaces
+    that are not ASCII, a unit after a circled number)."""
+    from deck.measure import _script_boundaries, break_units
+
+    assert fit.split_by_script(text, lang) == _split_by_script_spec(text, lang)
+    assert break_units(text) == _break_units_spec(text)
+    assert _script_boundaries(text) == sum(  # Hangul next to an ASCII letter or digit
+        (0xAC00 <= ord(a) <= 0xD7A3 and b.isascii() and b.isalnum())
+        or (0xAC00 <= ord(b) <= 0xD7A3 and a.isascii() and a.isalnum())
+        for a, b in zip(text, text[1:], strict=False))
+
+
+def _latin_taller():
+    """A measurer whose Latin line is the taller (none of the fonts here has one taller
+    than the CJK face's)."""
+    measurer = Fonts().measurer("Arial", "Malgun Gothic")
+    measurer._line_em = {face: em * (2.0 if face in (measurer._face("latin", False),
+                                                     measurer._face("latin", True)) else 1.0)
+                         for face, em in measurer._line_em.items()}
+    return measurer
+
+
+#: the East Asian face taller, and the Latin one
+_MEASURERS = (Fonts().measurer("Arial", "Malgun Gothic"), _latin_taller())
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_EDGE_TEXT, bold=st.booleans(), which=st.sampled_from(_MEASURERS))
+def test_a_line_is_as_tall_as_the_tallest_face_its_characters_use(text, bold, which):
+    from deck.measure import is_east_asian
+
+    faces = {"ea" if is_east_asian(ch) else "latin" for ch in text} or {"latin"}
+    tallest = max(which._line_em[which._face(f, bold)] for f in faces)
+    assert which.line_height_pt(text, 10, bold) == tallest * 10
+
+
+def test_the_faces_of_a_line_differ_in_height():
+    """(what makes the test above able to fail: either face may be the taller)"""
+    ea_taller, latin_taller = _MEASURERS
+    assert ea_taller.line_height_pt("가", 10) > ea_taller.line_height_pt("a", 10)
+    assert latin_taller.line_height_pt("가", 10) < latin_taller.line_height_pt("a", 10)
