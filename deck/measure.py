@@ -103,12 +103,10 @@ def is_east_asian(ch: str) -> bool:
             or 0xAC00 <= o <= 0xD7A3 or 0x4E00 <= o <= 0x9FFF or 0xFF00 <= o <= 0xFFEF)
 
 
-_HANGUL = re.compile("[\uac00-\ud7a3]")  # a Hangul syllable
-#: is_east_asian over a whole text, and its opposite
-_EAST_ASIAN = re.compile("[\u1100-\u11ff\u3000-\u303f\u3130-\u318f\uac00-\ud7a3"
-                         "\u4e00-\u9fff\uff00-\uffef]")
-_NOT_EAST_ASIAN = re.compile("[^\u1100-\u11ff\u3000-\u303f\u3130-\u318f\uac00-\ud7a3"
-                             "\u4e00-\u9fff\uff00-\uffef]")
+#: a run of Hangul syllables. (The one expression here with a class of wide ranges: Python
+#: compiles such a class code point by code point, 0.5-2.6 ms each, at import, before a
+#: build can fork)
+_HANGUL = re.compile("[\uac00-\ud7a3]+")
 
 
 #: the most wrapped heights a measurer keeps across processes (:meth:`Fonts.store`)
@@ -285,9 +283,10 @@ class Measurer:
 
     def line_height_pt(self, text: str, size_pt: float, bold: bool = False) -> float:
         """Single line spacing for ``text``: the tallest of the faces it uses."""
-        slots = ["ea"] if _EAST_ASIAN.search(text) else []
-        if not slots or _NOT_EAST_ASIAN.search(text):
-            slots.append("latin")
+        if text.isascii():
+            slots = {"latin"}
+        else:
+            slots = {"ea" if is_east_asian(ch) else "latin" for ch in text}
         return max(self._line_em[self._face(s, bold)] for s in slots) * size_pt
 
     def wrap(self, text: str, width_pt: float, size_pt: float, bold: bool = False) -> list[str]:
@@ -384,20 +383,23 @@ class Measurer:
         return h
 
 
-#: a boundary between a Hangul syllable and an ASCII letter or digit, either way round
-_SCRIPT_BOUNDARY = re.compile("(?<=[\uac00-\ud7a3])(?=[A-Za-z0-9])"
-                              "|(?<=[A-Za-z0-9])(?=[\uac00-\ud7a3])")
-
-
 def _script_boundaries(text: str) -> int:
     """How many times ``text`` passes between Hangul and an ASCII letter or digit ("R1은":
-    one), where PowerPoint adds :data:`AUTOSPACE_EM`."""
-    return len(_SCRIPT_BOUNDARY.findall(text))
+    one), where PowerPoint adds :data:`AUTOSPACE_EM`: at the ends of its runs of Hangul."""
+    count = 0
+    for run in _HANGUL.finditer(text):
+        start, end = run.span()
+        count += (start > 0 and _ascii_alnum(text[start - 1])) + (
+            end < len(text) and _ascii_alnum(text[end]))
+    return count
 
 
-#: where a line may break: after a space (before what is not one), and between two Hangul
-#: syllables (see :func:`break_units`)
-_BREAK = re.compile("(?<=\\s)(?=\\S)|(?P<hangul>(?<=[\uac00-\ud7a3])(?=[\uac00-\ud7a3]))")
+def _ascii_alnum(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+#: a space before what is not one: a line may break after it
+_AFTER_SPACE = re.compile("(?<=\\s)(?=\\S)")
 
 
 def break_units(text: str) -> list[str]:
@@ -412,12 +414,13 @@ def break_units(text: str) -> list[str]:
     >>> break_units("딥시크는 1,400억 원을")
     ['딥', '시', '크', '는 ', '1,400억 ', '원', '을']
     """
-    cuts = [0]
-    for found in _BREAK.finditer(text):
-        at = found.start()
-        # (punctuation is never a Hangul syllable: the rules on it hold between two of them)
-        if found.lastgroup and at >= 2 and text[at - 2].isdigit():
-            continue  # '1,400억원': the unit stays with its number
-        cuts.append(at)
+    cuts = [0] + [found.start() for found in _AFTER_SPACE.finditer(text)]
+    for run in _HANGUL.finditer(text):  # between each two syllables of a run...
+        start, end = run.span()
+        # ...but the first two when a number precedes them ('1,400억원': the unit stays with
+        # it). (Punctuation is never a syllable: the rules on it hold between two of them)
+        first = start + 2 if start and text[start - 1].isdigit() else start + 1
+        cuts += range(first, end)
+    cuts.sort()
     cuts.append(len(text))
     return [text[a:b] for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
