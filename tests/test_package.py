@@ -747,3 +747,17 @@ def test_the_fast_placeholder_lookup_finds_what_python_pptx_s_xpath_finds(decks,
         assert ooxml.placeholder_element(el) is (found[0] if found else None)
         placeholders += bool(found)
     assert placeholders > 5
+
+
+def test_the_package_folders_are_those_importlib_resources_gives():
+    """deck.resources finds its folders with the import system's spec (not importing
+    importlib.resources' readers at every start): the same folders."""
+    from importlib.resources import files
+
+    from deck import resources
+
+    assert resources.templates_dir() == files("deck.templates")
+    assert resources.assets_dir() == files("deck.assets")
+    assert resources.theme_path().is_file() and resources.default_article().is_file()
+    with pytest.raises(RuntimeError, match="deck.nowhere: package data must be installed"):
+        resources._folder("deck.nowhere")
