@@ -67,7 +67,7 @@ from .roles import Roles, default_layout, plan_roles, qualifying
 from .roles import suits as suits_layout
 from .templating import OutlineEnvironment, render_outline
 from .templating import yaml_quote as quote_name
-from .workers import Background, cores, exits_waited, run_jobs
+from .workers import Background, cores, exits_waited, run_jobs, runs_here
 
 if TYPE_CHECKING:
     from .cache import DiskCache
@@ -284,10 +284,10 @@ class BuildSession:
 
     def _ahead(self, request: BuildRequest) -> None:
         """What this process can do while the build's inputs are read: import what writing
-        and checking a deck need, compile the outline template
-        the data file names, open the template and load the locale data of the languages the
-        data file lists (each read here as a line of text; whatever does not work out is
-        done, and reported, by the build itself)."""
+        and checking a deck need, compile the outline template the data file names, open the
+        template and load the locale data of the languages the data file lists (each read
+        here as a line of text; whatever does not work out is done, and reported, by the
+        build itself)."""
         from . import check, writer  # noqa: F401
 
         text = read_text(request.data, "data file")
@@ -300,10 +300,15 @@ class BuildSession:
         if template is not None:
             writer.open_ahead(template)
         # Babel's data for the languages listed on one line ("languages: [ko, en]"), loaded
-        # once here rather than by each language's process (about 10 ms each)
-        langs = re.search(r"^languages:[ \t]*\[([^\]\n]*)\]", text, re.M)
-        for lang in (langs.group(1).split(",") if langs else ()):
-            l10n.load_locale(lang.strip(" \t'\""))
+        # once here rather than by each language's process (about 10 ms each); but that of
+        # the language this process builds itself, which it loads once the others are forked
+        listed = re.search(r"^languages:[ \t]*\[([^\]\n]*)\]", text, re.M)
+        langs = [x.strip(" \t'\"") for x in listed.group(1).split(",")] if listed else []
+        langs = list(request.langs) or langs
+        here = runs_here(len(langs), request.jobs)
+        for i, lang in enumerate(langs):
+            if i != here:
+                l10n.load_locale(lang)
 
     def _outline_env(self, data: Path, roots: Roots) -> OutlineEnvironment:
         """The outline templates of a data file: beside it, then the bundled ones (one

@@ -86,6 +86,15 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+def runs_here(jobs: int, workers: int | None = None) -> int | None:
+    """Which of ``jobs`` jobs :func:`run_jobs` runs in this process while forked workers run
+    the others (the last, where there are no more jobs than workers), or None."""
+    workers = min(workers or cores(), jobs)
+    if workers <= 1 or not hasattr(os, "fork") or jobs > workers:
+        return None
+    return jobs - 1
+
+
 def run_jobs(jobs: Sequence[Callable[[], T]], workers: int | None = None,
              on_done: Callable[[int, T], None] | None = None,
              meanwhile: Callable[[], object] | None = None) -> list[T]:
@@ -113,7 +122,7 @@ def run_jobs(jobs: Sequence[Callable[[], T]], workers: int | None = None,
         return results
     pool = _Pool(jobs, on_done)
     try:
-        if len(jobs) <= workers:
+        if runs_here(len(jobs), workers) is not None:
             pool.run_last_here(workers - 1)
         else:
             pool.start(workers)

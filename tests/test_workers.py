@@ -350,6 +350,29 @@ def test_while_the_inputs_are_read_the_languages_locale_data_is_loaded(monkeypat
     assert "de" in localedata._cache
 
 
+def test_the_locale_data_of_the_language_built_here_is_loaded_after_the_fork(monkeypatch,
+                                                                             tmp_path):
+    """With two languages on two cores, the build process builds the last itself: its
+    locale data is loaded once the other language's process is forked (by the language,
+    as it formats), not before, where it would delay that fork."""
+    from babel import localedata
+    from helpers import ROOT
+
+    from deck import workers
+    from deck.session import BuildRequest, BuildSession
+
+    monkeypatch.setattr(workers, "cores", lambda: 2)
+    monkeypatch.setattr(localedata, "_cache", {})
+    data = ROOT / "assets" / "articles" / "deepseek-shock.yaml"
+    BuildSession()._ahead(BuildRequest(data, tmp_path, jobs=2))
+    assert "ko" in localedata._cache and "en" not in localedata._cache
+    BuildSession()._ahead(BuildRequest(data, tmp_path, langs=("en", "ko"), jobs=2))
+    assert "en" in localedata._cache
+    monkeypatch.setattr(localedata, "_cache", {})
+    BuildSession()._ahead(BuildRequest(data, tmp_path, jobs=1))  # both built here, in turn
+    assert {"ko", "en"} <= set(localedata._cache)
+
+
 def test_reading_the_inputs_loads_no_locale_data(monkeypatch, tmp_path):
     """The process that reads the inputs only checks them: it formats no number, so it
     looks up no CLDR data (15 ms a language, loaded once by the build process meanwhile)."""
