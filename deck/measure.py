@@ -18,12 +18,15 @@ import math
 import re
 import unicodedata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from PIL import ImageFont
 
 from .resources import fonts_dir
+
+if TYPE_CHECKING:
+    from . import model as m
 
 #: share of a line's width kept free, for renderer differences (kerning, font substitution)
 SAFETY = 0.06
@@ -154,6 +157,21 @@ class Fonts:
             if self._kept.get(key) != measurer.size() and len(measurer._heights) <= MAX_KEPT:
                 cache.store("measure", key, (measurer.advances(), measurer._heights))
                 self._kept[key] = measurer.size()
+
+    def locate(self, fonts: m.ThemeFonts) -> dict[str, Path | None]:
+        """Find the font files of a theme's typefaces on disk (searching the system's font
+        folders, 5 ms), without loading them; what was found, by file name. A build's
+        process that reads the inputs does this, and the build's processes :meth:`learn`
+        it rather than each searching again."""
+        for typeface, slot in ((fonts.major_latin, "latin"), (fonts.major_ea, "ea"),
+                               (fonts.minor_latin, "latin"), (fonts.minor_ea, "ea")):
+            self._pair(typeface, slot)
+        return dict(self._files)
+
+    def learn(self, found: dict[str, Path | None]) -> None:
+        """Font files another process found (:meth:`locate`): not searched for again."""
+        for name, path in found.items():
+            self._files.setdefault(name, path)
 
     def _pair(self, typeface: str, slot: str) -> tuple[Path, Path]:
         """The font files measured for ``typeface`` in a Latin or East Asian (Hangul) slot:
@@ -347,7 +365,9 @@ class Measurer:
             units = []
             for unit in break_units(para):
                 unit_w = self.width_em(unit, bold)
-                units.append((unit, unit_w, unit_w - self.width_em(unit.rstrip(), bold)))
+                stripped = unit.rstrip()  # (most units of Korean text have no space after)
+                trailing = 0.0 if stripped == unit else unit_w - self.width_em(stripped, bold)
+                units.append((unit, unit_w, trailing))
             if len(self._units) >= MAX_KEPT:
                 self._units.clear()
             self._units[key] = units

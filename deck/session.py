@@ -188,6 +188,9 @@ class _Inputs(msgspec.Struct, frozen=True):
     labels: dict[str, l10n.Labels]
     langs: tuple[str, ...]
     roots: Roots  # the folders this build may read from
+    # the template's font files as found on disk (Fonts.locate): a build reading its inputs
+    # in a process of its own hands them on, so that no language process searches again
+    font_files: dict[str, Path | None] = msgspec.field(default_factory=dict)
 
     def markers(self, lang: str) -> dict[str, str]:
         return l10n.claim_markers(self.loaded.claim_numbers, self.labels[lang])
@@ -236,6 +239,7 @@ class BuildSession:
         try:
             reading = self._read_ahead(request)
             inputs = reading.result() if reading is not None else self.read_inputs(request)
+            self.fonts.learn(inputs.font_files)
             check_output(request.out_dir, [request.deck_name(lang) for lang in inputs.langs])
             made = run_jobs([lambda lang=lang: self._language(inputs, lang, request)
                              for lang in inputs.langs], request.jobs, meanwhile=import_lock)
@@ -464,7 +468,8 @@ class BuildSession:
             raise UserError(problems)
         assert loaded is not None and planned is not None
         return _Inputs(loaded, tuple(warnings.items), planned.template, planned.roles,
-                       planned.notes, labels, langs, roots)
+                       planned.notes, labels, langs, roots,
+                       self.fonts.locate(planned.template.fonts))
 
     def _own_labels(self, data: Path, roots: Roots, problems: list[Diagnostic]) -> None:
         """Every label catalog in ``labels/`` beside a data file that did not load, read for

@@ -307,6 +307,34 @@ def test_fonts_measured_with_a_stand_in_in_the_language_processes_are_noted(tmp_
         "fit less exactly"]
 
 
+def test_only_the_process_reading_the_inputs_searches_the_font_folders(monkeypatch, tmp_path):
+    """The template's font files are found once, while the inputs are read, and handed on:
+    neither the build process nor its language processes search the system's font folders
+    again (5 ms each, for the bundled theme's fonts, which are not installed here)."""
+    from helpers import ROOT
+
+    from deck import measure, session, workers
+    from deck.session import BuildRequest, BuildSession
+
+    monkeypatch.setattr(session, "_writer_imported", lambda: False)  # as a fresh process
+    searched = tmp_path / "searched"
+    real = measure._safe_glob
+
+    def recorded(directory, name):
+        with open(searched, "a", encoding="utf-8") as out:
+            out.write(f"{os.getpid()} {name}\n")
+        return real(directory, name)
+
+    monkeypatch.setattr(measure, "_safe_glob", recorded)
+    monkeypatch.setattr(workers, "cores", lambda: 2)
+    result = BuildSession().build(BuildRequest(ROOT / "assets" / "articles" /
+                                               "deepseek-shock.yaml", tmp_path / "out",
+                                               jobs=2))
+    assert len(result.decks) == 2
+    searchers = {line.split()[0] for line in searched.read_text().splitlines()}
+    assert len(searchers) == 1 and str(os.getpid()) not in searchers
+
+
 def test_a_job_whose_workers_keep_dying_fails_once_given_back_twice():
     """A worker found dead when given its job gives it back, once; when the replacement is
     found dead too, the job fails (a worker error) rather than workers being forked for
