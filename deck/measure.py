@@ -110,6 +110,7 @@ def is_east_asian(ch: str) -> bool:
 #: compiles such a class code point by code point, 0.5-2.6 ms each, at import, before a
 #: build can fork)
 _HANGUL = re.compile("[\uac00-\ud7a3]+")
+_ASCII = re.compile("[\x00-\x7f]")
 
 
 #: the most wrapped heights a measurer keeps across processes (:meth:`Fonts.store`)
@@ -237,6 +238,9 @@ class Measurer:
         # a paragraph's break units with their widths and trailing space, in ems: the same
         # at every size the fit stage tries (16 pt down to 10), so measured once
         self._units: dict[tuple[str, bool], list[tuple[str, float, float]]] = {}
+        # each break unit's width and trailing space, regular then bold: a Korean text's
+        # units are mostly single syllables, the same few hundred again and again
+        self._unit_em: tuple[dict[str, tuple[float, float]], ...] = ({}, {})
         self._line_em = {}
         for key, font in self._fonts.items():
             ascent, descent = font.getmetrics()
@@ -303,6 +307,8 @@ class Measurer:
         """Single line spacing for ``text``: the tallest of the faces it uses."""
         if text.isascii():
             slots = {"latin"}
+        elif _HANGUL.search(text) and _ASCII.search(text):  # (most of a Korean deck's text)
+            slots = {"ea", "latin"}
         else:
             slots = {"ea" if is_east_asian(ch) else "latin" for ch in text}
         return max(self._line_em[self._face(s, bold)] for s in slots) * size_pt
@@ -363,13 +369,19 @@ class Measurer:
         units = self._units.get(key)
         if units is None:
             units = []
+            known = self._unit_em[bool(bold)]
             for unit in break_units(para):
-                unit_w = self.width_em(unit, bold)
-                stripped = unit.rstrip()  # (most units of Korean text have no space after)
-                trailing = 0.0 if stripped == unit else unit_w - self.width_em(stripped, bold)
-                units.append((unit, unit_w, trailing))
+                found = known.get(unit)
+                if found is None:
+                    unit_w = self.width_em(unit, bold)
+                    stripped = unit.rstrip()  # (most units of Korean text have no space after)
+                    found = known[unit] = (unit_w, 0.0 if stripped == unit else
+                                           unit_w - self.width_em(stripped, bold))
+                units.append((unit, *found))
             if len(self._units) >= MAX_KEPT:
                 self._units.clear()
+            if len(known) >= MAX_KEPT:
+                known.clear()
             self._units[key] = units
         return units
 

@@ -450,3 +450,18 @@ def test_the_faces_of_a_line_differ_in_height():
     ea_taller, latin_taller = _MEASURERS
     assert ea_taller.line_height_pt("가", 10) > ea_taller.line_height_pt("a", 10)
     assert latin_taller.line_height_pt("가", 10) < latin_taller.line_height_pt("a", 10)
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(_EDGE_TEXT, max_size=4), bold=st.booleans())
+def test_a_break_unit_measures_the_same_remembered_or_not(texts, bold):
+    """Break units' widths are remembered across paragraphs (a Korean text's syllables
+    repeat): each is the width measured afresh, its trailing space too."""
+    from deck.measure import break_units
+
+    measurer = Fonts().measurer("Arial", "Malgun Gothic")
+    for text in texts + texts[::-1]:
+        assert measurer._measured_units(text, bold) == [
+            (u, measurer.width_em(u, bold),
+             measurer.width_em(u, bold) - measurer.width_em(u.rstrip(), bold))
+            for u in break_units(text)]
