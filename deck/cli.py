@@ -450,7 +450,9 @@ def run_batch(session: BuildSession, args: argparse.Namespace, datas: list[Path]
     jobs = [lambda data=data: _batch_job(session, request_from(args, data, jobs=1))
             for data in datas]
     try:
-        outcomes = run_jobs(jobs, args.jobs or cores(), on_done=lambda _i, o: _print_job(o))
+        # every article in a worker (none in this process): each line printed as it finishes
+        outcomes = run_jobs(jobs, args.jobs or cores(), on_done=lambda _i, o: _print_job(o),
+                            here=False)
     except KeyboardInterrupt:  # the whole batch stops, not only the article being built
         print("interrupted: the decks listed above were built, the rest of the batch was not",
               file=sys.stderr)

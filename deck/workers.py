@@ -11,7 +11,10 @@ note), or as :class:`WorkerError` carrying that traceback where the exception ca
 A worker that dies fails only the job it was running; another takes its place. Where forking
 is not available, or there is one core or one job, the jobs simply run here, in order: the
 results are the same either way. Where there are no more jobs than workers, this process
-runs the last job itself, as one of them. :class:`Background` runs one job in a process of its own
+runs the last job itself, as one of them (unless told not to: a batch reports each article
+as it finishes, which this process cannot do while it runs one); a job run here that ends
+the process (a crash in a library's C code, an out-of-memory kill) ends the command, as it
+does where every job runs here. :class:`Background` runs one job in a process of its own
 while this one goes on (a build reads its inputs so, while it imports the writer; POSIX).
 Within :func:`exits_waited`, workers done with their jobs are waited for at the end of the
 block rather than at once.
@@ -86,18 +89,18 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def runs_here(jobs: int, workers: int | None = None) -> int | None:
+def runs_here(jobs: int, workers: int | None = None, here: bool = True) -> int | None:
     """Which of ``jobs`` jobs :func:`run_jobs` runs in this process while forked workers run
     the others (the last, where there are no more jobs than workers), or None."""
     workers = min(workers or cores(), jobs)
-    if workers <= 1 or not hasattr(os, "fork") or jobs > workers:
+    if not here or workers <= 1 or not hasattr(os, "fork") or jobs > workers:
         return None
     return jobs - 1
 
 
 def run_jobs(jobs: Sequence[Callable[[], T]], workers: int | None = None,
              on_done: Callable[[int, T], None] | None = None,
-             meanwhile: Callable[[], object] | None = None) -> list[T]:
+             meanwhile: Callable[[], object] | None = None, here: bool = True) -> list[T]:
     """The results of ``jobs``, in order, computed by up to ``workers`` worker processes
     (default: one per core), each taking the next job as it finishes one. ``on_done(index,
     result)`` is called here as each job's result comes in. Raises the first job's failure,
@@ -107,7 +110,8 @@ def run_jobs(jobs: Sequence[Callable[[], T]], workers: int | None = None,
     the workers: it runs the last job itself while the forked ones run the others. That is one
     fork fewer, and its job pays nothing for copy-on-write (a forked language process pays
     for every page of this one it writes: 12-15 ms of a 0.5 s cold build, measured). A
-    failure of its job is raised as it was raised (no worker's traceback to add).
+    failure of its job is raised as it was raised (no worker's traceback to add). ``here``
+    False keeps every job in a worker, so that ``on_done`` hears of each as it finishes.
     ``meanwhile()`` runs here once this process's own job is done (or the jobs are handed
     out), while the workers finish theirs: a build imports what saving its decks needs."""
     workers = min(workers or cores(), len(jobs))
@@ -122,7 +126,7 @@ def run_jobs(jobs: Sequence[Callable[[], T]], workers: int | None = None,
         return results
     pool = _Pool(jobs, on_done)
     try:
-        if runs_here(len(jobs), workers) is not None:
+        if runs_here(len(jobs), workers, here) is not None:
             pool.run_last_here(workers - 1)
         else:
             pool.start(workers)

@@ -124,3 +124,28 @@ def test_an_interrupt_stops_the_whole_batch(tmp_path):
     assert child.returncode == 1, err
     assert "interrupted: the decks listed above were built, the rest of the batch was not" in err
     assert len(list((tmp_path / "out").glob("b*.pptx"))) < 30
+
+
+def test_a_small_batch_builds_every_article_in_a_worker(tmp_path, monkeypatch, capsys):
+    """Two articles on two workers: neither is built in the command's own process (which
+    builds a deck's last language itself), so each line is printed as its article finishes
+    rather than when the command's own article is done."""
+    import os
+
+    from deck import cli
+
+    built_in = tmp_path / "pids"
+    real = cli._batch_job
+
+    def recorded(session, request):
+        with open(built_in, "a", encoding="utf-8") as out:
+            out.write(f"{os.getpid()}\n")
+        return real(session, request)
+
+    monkeypatch.setattr(cli, "_batch_job", recorded)
+    paths = _articles(tmp_path / "in", ["a.yaml", "b.yaml"])
+    assert cli.main([*map(str, paths), "--out", str(tmp_path / "out"), "--jobs", "2",
+                     "--no-cache"]) == 0
+    pids = built_in.read_text(encoding="utf-8").split()
+    assert len(pids) == 2 and str(os.getpid()) not in pids
+    assert "built 2 decks from 2 of 2 data files" in capsys.readouterr().out

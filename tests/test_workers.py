@@ -56,6 +56,18 @@ def test_a_failure_of_the_job_run_here_is_raised_as_it_was_in_job_order():
     assert _no_children_left()
 
 
+def test_told_not_to_this_process_runs_no_job_and_hears_of_each_as_it_finishes():
+    """A batch's lines come as its articles finish: with here=False every job runs in a
+    worker, and on_done hears of the quick one while the slow one still runs."""
+    import time
+
+    heard = []
+    pids = run_jobs([lambda: (time.sleep(0.5), os.getpid())[1], lambda: os.getpid()],
+                    workers=2, on_done=lambda i, _r: heard.append(i), here=False)
+    assert os.getpid() not in pids and len(set(pids)) == 2
+    assert heard == [1, 0]
+
+
 def test_meanwhile_runs_here_while_the_workers_finish():
     """What a build does while its language processes finish (import what saving needs):
     after this process's own job, before the workers' results are in."""
