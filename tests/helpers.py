@@ -40,6 +40,22 @@ def build(data: Path, out: Path, langs: list[str] | tuple[str, ...] = (), *,
     return list((session or BuildSession()).build(request).decks)
 
 
+def pids_calling(monkeypatch, owner, name: str, log: Path):
+    """Wrap ``owner.name`` so that each call, here or in a process forked later, writes the
+    calling process's pid to ``log``; a function giving those pids back, in call order."""
+    import os
+
+    real = getattr(owner, name)
+
+    def recorded(*args, **kwargs):
+        with open(log, "a", encoding="utf-8") as out:
+            out.write(f"{os.getpid()}\n")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, recorded)
+    return lambda: log.read_text(encoding="utf-8").split() if log.exists() else []
+
+
 def files_in(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder`` (its subfolders too: ``.deck/``) by relative path, with its
     bytes: what a failed build must leave as it was."""

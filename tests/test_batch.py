@@ -132,20 +132,14 @@ def test_a_small_batch_builds_every_article_in_a_worker(tmp_path, monkeypatch, c
     rather than when the command's own article is done."""
     import os
 
+    from helpers import pids_calling
+
     from deck import cli
 
-    built_in = tmp_path / "pids"
-    real = cli._batch_job
-
-    def recorded(session, request):
-        with open(built_in, "a", encoding="utf-8") as out:
-            out.write(f"{os.getpid()}\n")
-        return real(session, request)
-
-    monkeypatch.setattr(cli, "_batch_job", recorded)
+    built_in = pids_calling(monkeypatch, cli, "_batch_job", tmp_path / "pids")
     paths = _articles(tmp_path / "in", ["a.yaml", "b.yaml"])
     assert cli.main([*map(str, paths), "--out", str(tmp_path / "out"), "--jobs", "2",
                      "--no-cache"]) == 0
-    pids = built_in.read_text(encoding="utf-8").split()
+    pids = built_in()
     assert len(pids) == 2 and str(os.getpid()) not in pids
     assert "built 2 decks from 2 of 2 data files" in capsys.readouterr().out

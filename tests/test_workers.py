@@ -323,27 +323,19 @@ def test_only_the_process_reading_the_inputs_searches_the_font_folders(monkeypat
     """The template's font files are found once, while the inputs are read, and handed on:
     neither the build process nor its language processes search the system's font folders
     again (5 ms each, for the bundled theme's fonts, which are not installed here)."""
-    from helpers import ROOT
+    from helpers import ROOT, pids_calling
 
     from deck import measure, session, workers
     from deck.session import BuildRequest, BuildSession
 
     monkeypatch.setattr(session, "_writer_imported", lambda: False)  # as a fresh process
-    searched = tmp_path / "searched"
-    real = measure._safe_glob
-
-    def recorded(directory, name):
-        with open(searched, "a", encoding="utf-8") as out:
-            out.write(f"{os.getpid()} {name}\n")
-        return real(directory, name)
-
-    monkeypatch.setattr(measure, "_safe_glob", recorded)
+    searched = pids_calling(monkeypatch, measure, "_safe_glob", tmp_path / "searched")
     monkeypatch.setattr(workers, "cores", lambda: 2)
     result = BuildSession().build(BuildRequest(ROOT / "assets" / "articles" /
                                                "deepseek-shock.yaml", tmp_path / "out",
                                                jobs=2))
     assert len(result.decks) == 2
-    searchers = {line.split()[0] for line in searched.read_text().splitlines()}
+    searchers = set(searched())
     assert len(searchers) == 1 and str(os.getpid()) not in searchers
 
 
