@@ -15,6 +15,7 @@ import msgspec
 
 from . import l10n
 from .data import FIG_REF, FigureValue, LoadedBriefing, Section
+from .diagnostics import did_you_mean
 from .l10n import Labels, Numbers, fill
 from .units import NOT_QUANTITIES
 
@@ -28,11 +29,7 @@ class IdMap(dict):
 
     def hint(self, key: object) -> str:
         """Why ``key`` is not here, with the nearest ids."""
-        import difflib  # (only for a name that is not there)
-
-        near = difflib.get_close_matches(str(key), [str(k) for k in self], n=3)
-        also = f" (did you mean {', '.join(repr(n) for n in near)}?)" if near else ""
-        return f"no {self.what} {key!r}{also}"
+        return f"no {self.what} {key!r}{did_you_mean(str(key), map(str, self))}"
 
 
 def expand_figures(text: str, loaded: LoadedBriefing, numbers: Numbers) -> str:

@@ -23,7 +23,7 @@ import msgspec
 from babel import Locale, UnknownLocaleError
 from PIL import Image, UnidentifiedImageError
 
-from .diagnostics import Diagnostic, Diagnostics, UserError
+from .diagnostics import Diagnostic, Diagnostics, UserError, did_you_mean
 from .files import Roots, read_bytes
 from .l10n import MAX_DIGITS, Numbers, digit_count, exact, places
 from .resources import assets_dir
@@ -699,16 +699,16 @@ def _check_sections(b: Briefing, figures: dict[str, FigureValue], images: set[st
                 "more than one")
         for j, ref in enumerate(sec.claims):
             if ref not in claims:
-                err(("claims", j), f"unknown claim; expected a claim id{_near(ref, claims)}, "
-                    f"got {ref!r}")
+                err(("claims", j), "unknown claim; expected a claim id"
+                    f"{did_you_mean(ref, claims)}, got {ref!r}")
         for kind in ("chart", "table"):
             for j, ref in enumerate(getattr(sec, kind)):
                 if ref not in known:
-                    err((kind, j), f"unknown figure; expected a figure id{_near(ref, known)}, "
-                        f"got {ref!r}")
+                    err((kind, j), "unknown figure; expected a figure id"
+                        f"{did_you_mean(ref, known)}, got {ref!r}")
         if sec.image is not None and sec.image not in images:
-            err(("image",), f"unknown image; expected an image id{_near(sec.image, images)}, "
-                f"got {sec.image!r}")
+            err(("image",), "unknown image; expected an image id"
+                f"{did_you_mean(sec.image, images)}, got {sec.image!r}")
         _check_chart_units(sec, figures, b, err)
 
 
@@ -723,14 +723,6 @@ def _check_chart_units(sec: Section, figures: dict[str, FigureValue], b: Briefin
     elif kinds and kinds[0] in NOT_QUANTITIES:
         err(("chart",), f"a chart of {kinds[0]} figures; expected quantities (use table:), "
             f"got {kinds[0]}")
-
-
-def _near(got: str, known: set[str]) -> str:
-    """`` (did you mean 'x'?)`` for the nearest known ids, or nothing."""
-    import difflib  # (only for a name that is not there)
-
-    near = difflib.get_close_matches(got, sorted(known), n=3)
-    return f" (did you mean {', '.join(repr(n) for n in near)}?)" if near else ""
 
 
 def derived_decimals(op: str, value: float, inputs: list[FigureValue]) -> int:

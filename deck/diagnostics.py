@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 import msgspec
 
 Severity = Literal["error", "warning", "note"]
+
+
+def did_you_mean(got: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` with the names in ``known`` nearest ``got``, or nothing.
+
+    >>> did_you_mean("v3-cots", ["v3-cost", "r1-score"]), did_you_mean("zzz", ["v3-cost"])
+    (" (did you mean 'v3-cost'?)", '')
+    """
+    import difflib  # (only for a name that is not there)
+
+    near = difflib.get_close_matches(got, list(known), n=3)
+    return f" (did you mean {', '.join(repr(n) for n in near)}?)" if near else ""
 
 
 class Diagnostic(msgspec.Struct, frozen=True):

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from .data import LoadedBriefing
-from .diagnostics import Diagnostic, Diagnostics, UserError
+from .diagnostics import Diagnostic, Diagnostics, UserError, did_you_mean
 from .l10n import Numbers
 from .model import ChartSeries
 from .numfmt import ChartNumbers, chart_numbers
@@ -384,12 +384,8 @@ def resolve_outline(spec: OutlineSpec, lines: dict[tuple, int], rendered: Render
         diags.error(path, line, field_name(loc, raw), message)
 
     def report(loc: tuple, what: str, got: str, known: list[str]) -> None:
-        import difflib  # (only for a name that is not there)
-
-        near = difflib.get_close_matches(got, known, n=3)
-        hint = f" (did you mean {', '.join(repr(n) for n in near)}?)" if near else ""
         problem(loc, f"unknown {what}; expected {'an' if what == 'image' else 'a'} {what} id "
-                f"of the data file{hint}, got {got!r}")
+                f"of the data file{did_you_mean(got, known)}, got {got!r}")
 
     resolver = _Resolver(loaded, rendered.lang, markers, numbers, report, problem)
     # an outline that writes the default footer itself (``footer: {{ footer }}``, as the

@@ -13,7 +13,7 @@ from typing import Any
 import jinja2
 
 from .data import LoadedBriefing
-from .diagnostics import Diagnostic, UserError
+from .diagnostics import Diagnostic, UserError, did_you_mean
 from .outline import Rendered
 from .sandbox import (
     FILTERS,
@@ -157,10 +157,7 @@ def _template_fault(exc: Exception, env: OutlineEnvironment, shown: str, lang: s
     message = str(exc)
     if isinstance(exc, jinja2.UndefinedError) and message.endswith(" is undefined"):
         name = message.split("'")[1] if message.count("'") >= 2 else ""
-        import difflib  # (only for a name that is not there)
-
-        near = difflib.get_close_matches(name, sorted(names - {name}), n=3)
-        message += f" (did you mean {', '.join(repr(n) for n in near)}?)" if near else ""
+        message += did_you_mean(name, names - {name})
     if isinstance(exc, jinja2.TemplateNotFound):  # an include or import of a missing file
         message = (f"{exc.message or exc.name}; expected a template in "
                    f"{' or '.join(str(d) for d in env.dirs)}")
