@@ -190,7 +190,7 @@ class _Inputs(msgspec.Struct, frozen=True):
     roots: Roots  # the folders this build may read from
     # the template's font files as found on disk (Fonts.locate): a build reading its inputs
     # in a process of its own hands them on, so that no language process searches again
-    font_files: dict[str, Path | None] = msgspec.field(default_factory=dict)
+    font_files: dict[str, Path | None]
 
     def markers(self, lang: str) -> dict[str, str]:
         return l10n.claim_markers(self.loaded.claim_numbers, self.labels[lang])
